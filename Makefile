@@ -1,0 +1,122 @@
+# Makefile -- one non-recursive GNU Makefile for the MFA challenge service.
+#
+#   make            build build/mfa.fcgi and build/mfactl
+#   make run        install missing Debian packages, build, start the demo
+#   make check      install missing packages, run every test
+#   make unit       unit tests only      make sanitize  unit tests, ASan+UBSan
+#   make valgrind   unit tests under valgrind memcheck
+#   make integration   integration tests (real lighttpd, nginx + spawn-fcgi)
+#   make lint       mandoc -Tlint on the man pages, secret-compare check
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Site overrides go in Makefile.local (not tracked).
+
+CC ?= cc
+PKGS := fcgi lmdb libsodium jansson libcrypto
+PREFIX ?= /usr/local
+BUILD ?= build
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
+	-Wno-unused-parameter
+CSTD := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OPT ?= -O2 -g
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+
+-include Makefile.local
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(HARDEN) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS = $(PKG_LIBS)
+
+MAIN_SRCS := fcgi-app/main_fcgi.c $(wildcard fcgi-app/mfactl*.c)
+CORE_SRCS := $(filter-out $(MAIN_SRCS),$(wildcard fcgi-app/*.c))
+CTL_SRCS := $(wildcard fcgi-app/mfactl*.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+
+define objs
+$(patsubst %.c,$(1)/obj/%.o,$(2))
+endef
+
+CORE_OBJS := $(call objs,$(BUILD),$(CORE_SRCS))
+FCGI_OBJS := $(call objs,$(BUILD),fcgi-app/main_fcgi.c)
+CTL_OBJS := $(call objs,$(BUILD),$(CTL_SRCS))
+UNIT_OBJS := $(call objs,$(BUILD),$(UNIT_SRCS))
+
+.PHONY: all run check deps unit sanitize valgrind integration lint \
+	install clean bench fuzz
+
+all: $(BUILD)/mfa.fcgi $(BUILD)/mfactl
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(BUILD)/mfa.fcgi: $(FCGI_OBJS) $(CORE_OBJS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/mfactl: $(CTL_OBJS) $(CORE_OBJS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/test-unit: $(UNIT_OBJS) $(CORE_OBJS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The dependency step of the README's two commands: apt-get what is
+# missing (with sudo when not root). Quiet when everything is there.
+deps:
+	@contrib/install-deps
+
+unit: $(BUILD)/test-unit
+	$(BUILD)/test-unit
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, in their
+# own build tree so the objects never mix.
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+sanitize:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+		HARDEN="-fPIE" build/asan/test-unit build/asan/mfa.fcgi \
+		build/asan/mfactl
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1 build/asan/test-unit
+
+valgrind: $(BUILD)/test-unit
+	valgrind --quiet --error-exitcode=3 --leak-check=full \
+		--show-leak-kinds=definite,indirect,possible \
+		--errors-for-leak-kinds=definite,indirect,possible \
+		$(BUILD)/test-unit
+
+integration: all
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+
+lint:
+	@tests/lint-secrets
+	@for m in man/*.[0-9]; do mandoc -Tlint -Wwarning "$$m" || exit 1; done
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) sanitize
+	$(MAKE) valgrind
+	$(MAKE) lint
+	$(MAKE) integration
+
+run: deps
+	$(MAKE) all
+	contrib/run-demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BUILD)/mfa.fcgi $(BUILD)/mfactl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/mfactl.8 man/mfa.fcgi.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 man/spawn.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	rm -rf build

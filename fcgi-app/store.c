@@ -1,0 +1,317 @@
+/*
+ * store.c -- the LMDB environment, transactions and raw key/value access.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store_int.h"
+
+static const char *const db_names[DB__COUNT] = {
+	"meta", "clients", "authns", "user_authns", "tokens", "challenges",
+	"oob", "buckets", "expiry",
+};
+
+/* Enough reader slots for many FastCGI processes plus admin tools. */
+#define STORE_MAX_READERS 1024
+#define STORE_OPEN_TRIES 5
+
+int
+store_map_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return MFA_OK;
+	case MDB_NOTFOUND:
+		return MFA_ERR_NOTFOUND;
+	case MDB_KEYEXIST:
+		return MFA_ERR_EXISTS;
+	case MDB_MAP_FULL:
+		return MFA_ERR_FULL;
+	case MDB_READERS_FULL:
+	case EAGAIN:
+		return MFA_ERR_BUSY;
+	case ENOMEM:
+		return MFA_ERR_NOMEM;
+	default:
+		return MFA_ERR_STORE;
+	}
+}
+
+int
+store_fail(struct store_txn *txn, int err)
+{
+	if (txn->err == MFA_OK)
+		txn->err = err;
+	return err;
+}
+
+/* lmdb.h forbids using an environment in a process that did not open it. */
+static void
+store_check_pid(const struct store *st)
+{
+	if (st->pid != getpid()) {
+		log_error("store used after fork by pid %d (opened by %d)",
+		    (int)getpid(), (int)st->pid);
+		abort();
+	}
+}
+
+/* Opens or creates the named databases and checks the schema. */
+static int
+store_open_dbs(struct store *st, bool create)
+{
+	MDB_txn *txn;
+	MDB_val k = { 6, (void *)"schema" }, v;
+	unsigned flags;
+	int rc, i;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != MDB_SUCCESS)
+		return store_map_err(rc);
+	for (i = 0; i < DB__COUNT; i++) {
+		flags = create ? MDB_CREATE : 0;
+		if (i == DB_USER_AUTHNS)
+			flags |= MDB_DUPSORT;
+		rc = mdb_dbi_open(txn, db_names[i], flags, &st->dbi[i]);
+		if (rc != MDB_SUCCESS)
+			goto fail;
+	}
+	rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
+	if (rc == MDB_NOTFOUND && create) {
+		v.mv_data = (void *)STORE_SCHEMA;
+		v.mv_size = strlen(STORE_SCHEMA);
+		rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+	} else if (rc == MDB_SUCCESS && (v.mv_size != strlen(STORE_SCHEMA) ||
+	    memcmp(v.mv_data, STORE_SCHEMA, v.mv_size) != 0)) {
+		mdb_txn_abort(txn);
+		return MFA_ERR_CONFIG;
+	}
+	if (rc != MDB_SUCCESS)
+		goto fail;
+	return store_map_err(mdb_txn_commit(txn));
+fail:
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? MFA_ERR_NOTFOUND : store_map_err(rc);
+}
+
+/* Opens the environment, retrying a concurrent open or close. */
+int
+store_open(struct store **out, const char *dir, size_t mapsize,
+    unsigned flags)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct store *st;
+	struct stat sb;
+	int rc, tries, dead = 0;
+
+	if (stat(dir, &sb) != 0) {
+		if (!(flags & STORE_CREATE) || errno != ENOENT)
+			return MFA_ERR_NOTFOUND;
+		if (mkdir(dir, 0700) != 0)
+			return MFA_ERR_IO;
+	} else if (!S_ISDIR(sb.st_mode)) {
+		return MFA_ERR_IO;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return MFA_ERR_NOMEM;
+	for (tries = 0; tries < STORE_OPEN_TRIES; tries++) {
+		rc = mdb_env_create(&st->env);
+		if (rc == MDB_SUCCESS)
+			rc = mdb_env_set_maxdbs(st->env, DB__COUNT + 4);
+		if (rc == MDB_SUCCESS)
+			rc = mdb_env_set_maxreaders(st->env,
+			    STORE_MAX_READERS);
+		if (rc == MDB_SUCCESS)
+			rc = mdb_env_set_mapsize(st->env, mapsize);
+		if (rc == MDB_SUCCESS)
+			rc = mdb_env_open(st->env, dir, 0, 0600);
+		if (rc == MDB_SUCCESS)
+			break;
+		mdb_env_close(st->env);
+		st->env = NULL;
+		if (rc == ENOENT || rc == EACCES)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (rc != MDB_SUCCESS) {
+		free(st);
+		return rc == ENOENT ? MFA_ERR_NOTFOUND : MFA_ERR_STORE;
+	}
+	st->pid = getpid();
+	mdb_reader_check(st->env, &dead);
+	if (dead > 0)
+		log_warn("store: cleared %d stale reader slot(s)", dead);
+	if ((rc = store_open_dbs(st, flags & STORE_CREATE)) != MFA_OK) {
+		mdb_env_close(st->env);
+		free(st);
+		return rc;
+	}
+	*out = st;
+	return MFA_OK;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	store_check_pid(st);
+	mdb_env_close(st->env);
+	free(st);
+}
+
+int
+store_reader_check(struct store *st)
+{
+	int dead = 0;
+
+	store_check_pid(st);
+	mdb_reader_check(st->env, &dead);
+	return dead;
+}
+
+/*
+ * Begins a transaction, adopting a map grown by another process and
+ * reclaiming dead readers once when the reader table is full.
+ */
+int
+store_txn_begin(struct store *st, bool write, struct store_txn **out)
+{
+	struct store_txn *t;
+	int rc, tries;
+
+	store_check_pid(st);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return MFA_ERR_NOMEM;
+	for (tries = 0; tries < 3; tries++) {
+		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
+		    &t->txn);
+		if (rc == MDB_MAP_RESIZED)
+			rc = mdb_env_set_mapsize(st->env, 0) == MDB_SUCCESS ?
+			    MDB_MAP_RESIZED : rc;
+		else if (rc == MDB_READERS_FULL)
+			store_reader_check(st);
+		else
+			break;
+	}
+	if (rc != MDB_SUCCESS) {
+		free(t);
+		log_error("store: cannot begin transaction: %s",
+		    mdb_strerror(rc));
+		return store_map_err(rc);
+	}
+	t->st = st;
+	t->write = write;
+	*out = t;
+	return MFA_OK;
+}
+
+int
+store_txn_commit(struct store_txn *txn)
+{
+	int rc = txn->err;
+
+	if (rc != MFA_OK) {
+		mdb_txn_abort(txn->txn);
+	} else if ((rc = mdb_txn_commit(txn->txn)) != MDB_SUCCESS) {
+		log_error("store: commit failed: %s", mdb_strerror(rc));
+		rc = store_map_err(rc);
+	}
+	free(txn);
+	return rc;
+}
+
+void
+store_txn_abort(struct store_txn *txn)
+{
+	if (txn == NULL)
+		return;
+	mdb_txn_abort(txn->txn);
+	free(txn);
+}
+
+int
+store_get(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, MDB_val *val)
+{
+	MDB_val k = store_val(key, klen);
+	int rc;
+
+	if (txn->err != MFA_OK)
+		return txn->err;
+	rc = mdb_get(txn->txn, txn->st->dbi[db], &k, val);
+	if (rc == MDB_NOTFOUND)
+		return MFA_ERR_NOTFOUND;
+	return rc == MDB_SUCCESS ? MFA_OK : store_fail(txn, store_map_err(rc));
+}
+
+int
+store_put(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, const void *val, size_t vlen, bool noover)
+{
+	MDB_val k = store_val(key, klen), v = store_val(val, vlen);
+	int rc;
+
+	if (txn->err != MFA_OK)
+		return txn->err;
+	if (klen == 0 || klen > 511)
+		return store_fail(txn, MFA_ERR_INVALID);
+	rc = mdb_put(txn->txn, txn->st->dbi[db], &k, &v,
+	    noover ? MDB_NOOVERWRITE : 0);
+	if (rc == MDB_KEYEXIST)
+		return MFA_ERR_EXISTS;
+	if (rc != MDB_SUCCESS)
+		log_error("store: put into %s failed: %s", db_names[db],
+		    mdb_strerror(rc));
+	return rc == MDB_SUCCESS ? MFA_OK : store_fail(txn, store_map_err(rc));
+}
+
+int
+store_del(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	MDB_val k = store_val(key, klen), v = store_val(val, vlen);
+	int rc;
+
+	if (txn->err != MFA_OK)
+		return txn->err;
+	rc = mdb_del(txn->txn, txn->st->dbi[db], &k, val != NULL ? &v : NULL);
+	if (rc == MDB_NOTFOUND)
+		return MFA_ERR_NOTFOUND;
+	return rc == MDB_SUCCESS ? MFA_OK : store_fail(txn, store_map_err(rc));
+}
+
+int
+store_put_json(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, char *json, bool noover)
+{
+	int rc;
+
+	if (json == NULL)
+		return store_fail(txn, MFA_ERR_NOMEM);
+	rc = store_put(txn, db, key, klen, json, strlen(json), noover);
+	free(json);
+	return rc;
+}
+
+/* Index key: 8 bytes big-endian time, the kind byte, the record key. */
+int
+store_expiry_add(struct store_txn *txn, mfa_ms at, enum store_kind kind,
+    const void *key, size_t klen)
+{
+	unsigned char buf[9 + 256];
+	uint64_t t = at < 0 ? 0 : (uint64_t)at;
+	int i;
+
+	if (klen > sizeof(buf) - 9)
+		return store_fail(txn, MFA_ERR_INVALID);
+	for (i = 7; i >= 0; i--, t >>= 8)
+		buf[i] = (unsigned char)(t & 0xff);
+	buf[8] = (unsigned char)kind;
+	memcpy(buf + 9, key, klen);
+	return store_put(txn, DB_EXPIRY, buf, 9 + klen, "", 0, false);
+}

@@ -1,0 +1,57 @@
+/*
+ * store_challenge.c -- challenges and the oob_code -> challenge index.
+ */
+#include <string.h>
+
+#include "store_int.h"
+
+int
+store_challenge_get(struct store_txn *txn, const char *id,
+    struct challenge_rec *out)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = store_get(txn, DB_CHALLENGES, id, strlen(id), &v)) != MFA_OK)
+		return rc;
+	return record_challenge_decode(v.mv_data, v.mv_size, out);
+}
+
+int
+store_challenge_put(struct store_txn *txn, const struct challenge_rec *r,
+    bool create)
+{
+	int rc;
+
+	rc = store_put_json(txn, DB_CHALLENGES, r->id, strlen(r->id),
+	    record_challenge_encode(r), create);
+	if (rc != MFA_OK)
+		return rc;
+	if (r->has_oob) {
+		rc = store_put(txn, DB_OOB, r->oob_hash, MFA_HASH_BYTES, r->id,
+		    strlen(r->id), create);
+		if (rc != MFA_OK)
+			return store_fail(txn, rc);
+	}
+	if (!create)
+		return MFA_OK;
+	return store_expiry_add(txn, r->purge_at, STORE_KIND_CHALLENGE, r->id,
+	    strlen(r->id));
+}
+
+int
+store_challenge_by_oob(struct store_txn *txn,
+    const unsigned char hash[MFA_HASH_BYTES],
+    char id[MFA_CHALLENGE_ID_MAX + 1])
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = store_get(txn, DB_OOB, hash, MFA_HASH_BYTES, &v)) != MFA_OK)
+		return rc;
+	if (v.mv_size == 0 || v.mv_size > MFA_CHALLENGE_ID_MAX)
+		return MFA_ERR_CORRUPT;
+	memcpy(id, v.mv_data, v.mv_size);
+	id[v.mv_size] = '\0';
+	return MFA_OK;
+}

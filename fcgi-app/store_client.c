@@ -1,0 +1,53 @@
+/*
+ * store_client.c -- OAuth client records.
+ */
+#include <string.h>
+
+#include "store_int.h"
+
+int
+store_client_get(struct store_txn *txn, const char *id,
+    struct client_rec *out)
+{
+	MDB_val v;
+	int rc;
+
+	if ((rc = store_get(txn, DB_CLIENTS, id, strlen(id), &v)) != MFA_OK)
+		return rc;
+	return record_client_decode(v.mv_data, v.mv_size, out);
+}
+
+int
+store_client_put(struct store_txn *txn, const struct client_rec *r,
+    bool create)
+{
+	return store_put_json(txn, DB_CLIENTS, r->id, strlen(r->id),
+	    record_client_encode(r), create);
+}
+
+int
+store_client_del(struct store_txn *txn, const char *id)
+{
+	return store_del(txn, DB_CLIENTS, id, strlen(id), NULL, 0);
+}
+
+int
+store_client_each(struct store_txn *txn,
+    int (*fn)(void *arg, const struct client_rec *r), void *arg)
+{
+	struct client_rec rec;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, op = MDB_FIRST;
+
+	if (mdb_cursor_open(txn->txn, txn->st->dbi[DB_CLIENTS], &cur) != 0)
+		return store_fail(txn, MFA_ERR_STORE);
+	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == MDB_SUCCESS) {
+		op = MDB_NEXT;
+		if ((rc = record_client_decode(v.mv_data, v.mv_size, &rec)) !=
+		    MFA_OK || (rc = fn(arg, &rec)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? MFA_OK : rc;
+}

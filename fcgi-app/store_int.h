@@ -1,0 +1,81 @@
+/*
+ * store_int.h -- what the store_*.c files share: the environment, the
+ * database handles, and raw key/value helpers that map LMDB errors to
+ * enum mfa_err and poison the transaction on failure. Private to the
+ * store; nothing outside fcgi-app/store*.c includes it.
+ */
+#ifndef MFA_STORE_INT_H
+#define MFA_STORE_INT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <lmdb.h>
+
+#include "store.h"
+
+enum store_db {
+	DB_META,
+	DB_CLIENTS,
+	DB_AUTHNS,
+	DB_USER_AUTHNS,
+	DB_TOKENS,
+	DB_CHALLENGES,
+	DB_OOB,
+	DB_BUCKETS,
+	DB_EXPIRY,
+	DB__COUNT
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[DB__COUNT];
+	pid_t pid;
+};
+
+struct store_txn {
+	struct store *st;
+	MDB_txn *txn;
+	bool write;
+	int err; /* first error; a failed txn never commits */
+};
+
+/* An MDB_val over borrowed const bytes (LMDB never writes through it). */
+static inline MDB_val
+store_val(const void *p, size_t n)
+{
+	MDB_val v;
+
+	v.mv_size = n;
+	v.mv_data = (void *)(uintptr_t)p;
+	return v;
+}
+
+/* Maps an LMDB return code to enum mfa_err. */
+int store_map_err(int rc);
+
+/* Records "err" as the txn's first error and returns it. */
+int store_fail(struct store_txn *txn, int err);
+
+/*
+ * Raw access. store_get sets "*val" to memory borrowed until the
+ * transaction ends. store_put with "noover" fails with MFA_ERR_EXISTS on
+ * an existing key (and then does not poison the transaction). Errors other
+ * than NOTFOUND/EXISTS poison the transaction.
+ */
+int store_get(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, MDB_val *val);
+int store_put(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, const void *val, size_t vlen, bool noover);
+int store_del(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, const void *val, size_t vlen);
+
+/* Encodes with "json" (caller's record_*_encode result; freed here). */
+int store_put_json(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, char *json, bool noover);
+
+/* Adds "key" of "kind" to the expiry index at time "at". */
+int store_expiry_add(struct store_txn *txn, mfa_ms at, enum store_kind kind,
+    const void *key, size_t klen);
+
+#endif

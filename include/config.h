@@ -1,0 +1,88 @@
+/*
+ * config.h -- the service's configuration: one "key = value" file, every
+ * key overridable by the environment variable MFA_<KEY> (upper case).
+ *
+ * Parsed once at start (and again on SIGHUP by the supervisor) into a
+ * struct config that is passed down as const; no module reads the
+ * environment itself.
+ */
+#ifndef MFA_CONFIG_H
+#define MFA_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mfa.h"
+
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARN = 1,
+	LOG_LVL_INFO = 2,
+	LOG_LVL_DEBUG = 3,
+};
+
+struct config {
+	char db[PATH_MAX];     /* store directory (key "db"), default ./var */
+	char spool[PATH_MAX];  /* OOB spool dir; "" means <db>/spool */
+	char issuer[256];      /* issuer URL, default http://127.0.0.1:8080/ */
+	char realm[64];        /* realm in WWW-Authenticate, default "mfa" */
+	char listen[PATH_MAX]; /* "" (FD 0), unix:PATH or HOST:PORT */
+	int workers;           /* pre-forked workers; 0 = automatic */
+	int64_t token_ttl;     /* mfa_token lifetime, seconds (600) */
+	int64_t oob_ttl;       /* OOB challenge lifetime, seconds (300) */
+	int64_t otp_challenge_ttl; /* how long an otp challenge record is
+				      kept, seconds (600) */
+	size_t body_limit;     /* largest request body, bytes (65536) */
+	size_t map_size;       /* LMDB map size, bytes (1 GiB) */
+	enum log_level log_level; /* error|warn|info|debug (info) */
+	unsigned sms_burst;    /* SMS/voice sends per user: bucket size (10) */
+	int64_t sms_refill;    /* seconds per refilled SMS send (3600) */
+	unsigned email_burst;  /* e-mail sends per user: bucket size (20) */
+	int64_t email_refill;  /* seconds per refilled e-mail send (60) */
+	int64_t respawn_max_delay; /* supervisor back-off cap, seconds (30) */
+};
+
+/* Fills "cfg" with the built-in defaults. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Sets key "key" to "value" (both borrowed). Returns MFA_OK, or
+ * MFA_ERR_CONFIG with a human sentence in "err" (size "errlen") that
+ * names the key and what is wrong.
+ */
+int config_set(struct config *cfg, const char *key, const char *value,
+    char *err, size_t errlen) MFA_WUR;
+
+/*
+ * Reads the "key = value" file "path": '#' starts a comment, blank lines
+ * are ignored, unknown keys and malformed lines are errors that name the
+ * line. Returns MFA_OK, MFA_ERR_IO (cannot read) or MFA_ERR_CONFIG.
+ */
+int config_load_file(struct config *cfg, const char *path, char *err,
+    size_t errlen) MFA_WUR;
+
+/*
+ * Applies every MFA_<KEY> environment variable that names a known key.
+ * Returns MFA_OK or MFA_ERR_CONFIG (err says which variable).
+ */
+int config_load_env(struct config *cfg, char *err, size_t errlen) MFA_WUR;
+
+/*
+ * The whole sequence used by the programs: defaults, then the file named
+ * by "path" (may be NULL: then $MFA_CONFIG if set, else none), then the
+ * environment, then derived values (spool defaults to <db>/spool).
+ */
+int config_load(struct config *cfg, const char *path, char *err,
+    size_t errlen) MFA_WUR;
+
+/* The spool directory in effect (config's own or <db>/spool). */
+const char *config_spool_dir(const struct config *cfg, char *buf,
+    size_t buflen);
+
+/* Writes every key and its value, one "key = value" per line. */
+void config_dump(const struct config *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * store.h -- the LMDB store: one environment, one named database per record
+ * kind, one transaction per request step.
+ *
+ *   meta         "schema" -> "1"
+ *   clients      client_id -> struct client_rec
+ *   authns       authenticator id -> struct authn_rec
+ *   user_authns  user_id -> authenticator id (sorted duplicates)
+ *   tokens       keyed hash of the mfa_token -> struct token_rec
+ *   challenges   challenge id -> struct challenge_rec
+ *   oob          keyed hash of the oob_code -> challenge id
+ *   buckets      "<kind>:<user_id>" -> struct bucket
+ *   expiry       be64(purge time ms) || kind || key -> "" (sweep index)
+ *
+ * Every decision that reads and then writes is made inside one write
+ * transaction (writes are serialised across processes by LMDB). Any error
+ * poisons the transaction: commit then fails and nothing half-done is
+ * written. A process opens the environment itself, after fork; every entry
+ * point checks the pid and aborts on mismatch (lmdb.h: "Use an MDB_env* in
+ * the process which opened it, not after fork()").
+ */
+#ifndef MFA_STORE_H
+#define MFA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mfa.h"
+#include "record.h"
+
+#define STORE_SCHEMA "1"
+
+enum store_flags {
+	STORE_CREATE = 1 << 0, /* create the directory and databases */
+};
+
+/* Kinds in the expiry index. */
+enum store_kind {
+	STORE_KIND_TOKEN = 'T',
+	STORE_KIND_CHALLENGE = 'C',
+};
+
+struct store;
+struct store_txn;
+
+/*
+ * Opens the store in directory "dir" with map size "mapsize" bytes,
+ * clearing stale reader slots left by dead processes. "*out" is set only
+ * on success. Returns MFA_OK, MFA_ERR_NOTFOUND (no store and no
+ * STORE_CREATE), MFA_ERR_CONFIG (schema mismatch) or MFA_ERR_STORE.
+ */
+int store_open(struct store **out, const char *dir, size_t mapsize,
+    unsigned flags) MFA_WUR;
+
+/* Closes; accepts NULL. No transaction may be open. */
+void store_close(struct store *st);
+
+/* Clears reader slots of dead processes; returns how many. */
+int store_reader_check(struct store *st);
+
+/*
+ * Begins a read ("write" false) or write transaction. "*out" is set only
+ * on success. Returns MFA_OK, MFA_ERR_BUSY or MFA_ERR_STORE.
+ */
+int store_txn_begin(struct store *st, bool write, struct store_txn **out)
+    MFA_WUR;
+
+/*
+ * Commits and frees "txn". A transaction in which any operation failed is
+ * aborted instead and its first error returned.
+ */
+int store_txn_commit(struct store_txn *txn) MFA_WUR;
+
+/* Aborts and frees; accepts NULL. */
+void store_txn_abort(struct store_txn *txn);
+
+/* store_client.c */
+int store_client_get(struct store_txn *txn, const char *id,
+    struct client_rec *out) MFA_WUR;
+/* "create": fail with MFA_ERR_EXISTS when the id is taken. */
+int store_client_put(struct store_txn *txn, const struct client_rec *r,
+    bool create) MFA_WUR;
+int store_client_del(struct store_txn *txn, const char *id) MFA_WUR;
+/* Calls "fn" per client in id order; a non-zero return stops the walk. */
+int store_client_each(struct store_txn *txn,
+    int (*fn)(void *arg, const struct client_rec *r), void *arg) MFA_WUR;
+
+/* store_authn.c */
+int store_authn_get(struct store_txn *txn, const char *id,
+    struct authn_rec *out) MFA_WUR;
+/* Writes the record and its user index entry. */
+int store_authn_put(struct store_txn *txn, const struct authn_rec *r)
+    MFA_WUR;
+int store_authn_del(struct store_txn *txn, const char *id) MFA_WUR;
+/*
+ * Loads up to "max" authenticators of "user_id" into "out" (in enrollment
+ * order) and sets "*n". Returns MFA_OK (possibly *n == 0) or an error.
+ */
+int store_authn_list(struct store_txn *txn, const char *user_id,
+    struct authn_rec *out, size_t max, size_t *n) MFA_WUR;
+/* Calls "fn" once per distinct user id, in order. */
+int store_authn_each_user(struct store_txn *txn,
+    int (*fn)(void *arg, const char *user_id), void *arg) MFA_WUR;
+/* The most authenticators one user may have. */
+#define STORE_AUTHN_PER_USER 16
+
+/* store_token.c */
+int store_token_get(struct store_txn *txn,
+    const unsigned char hash[MFA_HASH_BYTES], struct token_rec *out)
+    MFA_WUR;
+/* Writes the token and its expiry index entry (purge at expires_at). */
+int store_token_put(struct store_txn *txn,
+    const unsigned char hash[MFA_HASH_BYTES], const struct token_rec *r)
+    MFA_WUR;
+int store_bucket_get(struct store_txn *txn, const char *key,
+    struct bucket *out) MFA_WUR;
+int store_bucket_put(struct store_txn *txn, const char *key,
+    const struct bucket *b) MFA_WUR;
+
+/* store_challenge.c */
+int store_challenge_get(struct store_txn *txn, const char *id,
+    struct challenge_rec *out) MFA_WUR;
+/*
+ * Writes a challenge, its oob index entry (when has_oob) and its expiry
+ * index entry. "create": fail with MFA_ERR_EXISTS on an id collision.
+ */
+int store_challenge_put(struct store_txn *txn, const struct challenge_rec *r,
+    bool create) MFA_WUR;
+/* Finds the challenge id for an oob_code hash. */
+int store_challenge_by_oob(struct store_txn *txn,
+    const unsigned char hash[MFA_HASH_BYTES],
+    char id[MFA_CHALLENGE_ID_MAX + 1]) MFA_WUR;
+
+/*
+ * store_sweep.c: deletes records whose purge time is before "now", at most
+ * "batch" per write transaction, until none is left or "max" are deleted.
+ * Sets "*deleted". Returns MFA_OK or a store error.
+ */
+int store_sweep(struct store *st, mfa_ms now, size_t batch, size_t max,
+    size_t *deleted) MFA_WUR;
+
+#endif
