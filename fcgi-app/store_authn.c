@@ -70,7 +70,7 @@ store_authn_list(struct store_txn *txn, const char *user_id,
 	MDB_cursor *cur;
 	MDB_val k = store_val(user_id, strlen(user_id)), v;
 	char id[MFA_AUTHN_ID_MAX + 1];
-	int rc, op = MDB_SET;
+	int rc = MDB_NOTFOUND, op = MDB_SET;
 
 	*n = 0;
 	if (txn->err != MFA_OK)

@@ -1,0 +1,231 @@
+/*
+ * api_challenge.c -- POST /mfa/challenge.
+ *
+ * load:  one read transaction: client authentication, the mfa_token, the
+ *        user's authenticators;
+ * step:  selection_decide (pure);
+ * save:  for oob, the message goes to a temporary spool file first; then
+ *        one short write transaction takes a send from the user's bucket
+ *        and stores the challenge; the spool file is published only after
+ *        the commit, and removed if the commit fails.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "bucket.h"
+#include "challenge.h"
+#include "client_auth.h"
+#include "log.h"
+#include "selection.h"
+#include "spool.h"
+#include "token.h"
+
+struct challenge_load {
+	struct client_rec client;
+	struct token_rec token;
+	unsigned char token_hash[MFA_HASH_BYTES];
+	struct authn_rec authns[STORE_AUTHN_PER_USER];
+	struct sel_authn view[STORE_AUTHN_PER_USER];
+	size_t nauthns;
+	enum sel_token token_state;
+};
+
+/* Read phase; false when "resp" already holds the answer. */
+static bool
+challenge_load(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct challenge_load *l, struct mfa_resp *resp)
+{
+	struct store_txn *txn;
+	size_t i;
+	int rc, err;
+
+	if ((rc = store_txn_begin(ctx->store, false, &txn)) != MFA_OK) {
+		resp_internal(resp, rc);
+		return false;
+	}
+	if (client_auth_run(ctx, req, txn, &l->client, resp) != CA_OK)
+		goto fail;
+	l->token_state = token_check(txn, ctx->keys, req_get(req, F_MFA_TOKEN),
+	    l->client.id, ctx->now, &l->token, l->token_hash, &err);
+	if (err != MFA_OK) {
+		resp_internal(resp, err);
+		goto fail;
+	}
+	if (l->token_state == SEL_TOKEN_OK) {
+		rc = store_authn_list(txn, l->token.user_id, l->authns,
+		    STORE_AUTHN_PER_USER, &l->nauthns);
+		if (rc != MFA_OK) {
+			resp_internal(resp, rc);
+			goto fail;
+		}
+	}
+	store_txn_abort(txn);
+	for (i = 0; i < l->nauthns; i++) {
+		l->view[i].id = l->authns[i].id;
+		l->view[i].type = l->authns[i].type;
+		l->view[i].active = l->authns[i].active;
+	}
+	return true;
+fail:
+	store_txn_abort(txn);
+	return false;
+}
+
+/* The send-rate policy for a channel, and the bucket's key. */
+static struct bucket_policy
+challenge_policy(const struct config *cfg, enum oob_channel ch,
+    const char *user_id, char *key, size_t keylen)
+{
+	struct bucket_policy p;
+
+	if (ch == CHANNEL_EMAIL) {
+		p.burst = cfg->email_burst;
+		p.refill_ms = cfg->email_refill * 1000;
+		snprintf(key, keylen, "email:%s", user_id);
+	} else {
+		p.burst = cfg->sms_burst;
+		p.refill_ms = cfg->sms_refill * 1000;
+		snprintf(key, keylen, "pstn:%s", user_id);
+	}
+	return p;
+}
+
+/*
+ * Save phase in one write transaction: the send bucket (oob) and the
+ * challenge. Returns MFA_OK, MFA_ERR_LIMIT (bucket empty: nothing
+ * written) or a store error.
+ */
+static int
+challenge_save(struct mfa_ctx *ctx, const struct challenge_rec *c,
+    const struct authn_rec *a)
+{
+	struct bucket_policy p;
+	struct store_txn *txn;
+	struct bucket b;
+	char key[16 + MFA_USER_ID_MAX];
+	int rc;
+
+	if ((rc = store_txn_begin(ctx->store, true, &txn)) != MFA_OK)
+		return rc;
+	if (c->type == CT_OOB) {
+		p = challenge_policy(ctx->cfg, a->channel, a->user_id, key,
+		    sizeof(key));
+		rc = store_bucket_get(txn, key, &b);
+		if (rc == MFA_ERR_NOTFOUND)
+			bucket_init(&b, &p, ctx->now);
+		else if (rc != MFA_OK)
+			goto fail;
+		if (!bucket_take(&b, &p, ctx->now)) {
+			rc = MFA_ERR_LIMIT;
+			goto fail;
+		}
+		if ((rc = store_bucket_put(txn, key, &b)) != MFA_OK)
+			goto fail;
+	}
+	if ((rc = store_challenge_put(txn, c, true)) != MFA_OK)
+		goto fail;
+	return store_txn_commit(txn);
+fail:
+	store_txn_abort(txn);
+	return rc;
+}
+
+/* The answer for an authenticator whose send bucket is empty. */
+static void
+challenge_limited(struct mfa_resp *resp, const struct authn_rec *a)
+{
+	if (a->channel == CHANNEL_EMAIL)
+		resp_error(resp, 429, "too_many_requests", "Too many emails "
+		    "sent by the user. Wait for some minutes before retrying.");
+	else
+		resp_error(resp, 429, "too_many_requests", "Too many SMS sent "
+		    "by the user. Wait for some minutes before retrying.");
+}
+
+/* Creates the challenge the machine chose and answers. */
+static void
+challenge_issue(struct mfa_ctx *ctx, const struct challenge_load *l,
+    const struct authn_rec *a, unsigned type, struct mfa_resp *resp)
+{
+	struct challenge_rec c;
+	struct spool_file sf;
+	struct spool_msg m;
+	char oob_code[MFA_HANDLE_LEN + 1] = "", binding[IDS_BINDING_LEN + 1];
+	int rc;
+
+	memset(&sf, 0, sizeof(sf));
+	challenge_init(&c, type, l->client.id, l->token.user_id, a->id,
+	    l->token_hash, ctx->now, ctx->cfg->oob_ttl,
+	    ctx->cfg->otp_challenge_ttl);
+	if (type == CT_OOB) {
+		challenge_make_oob(&c, ctx->keys, oob_code, binding);
+		m = (struct spool_msg){ record_channel_name(a->channel), a->to,
+			binding, a->user_id, c.id, ctx->now };
+		rc = spool_prepare(ctx->spool_dir, &m, &sf);
+		sodium_memzero(binding, sizeof(binding));
+		if (rc != MFA_OK) {
+			log_error("challenge %s: cannot spool the code: %s",
+			    c.id, mfa_strerror(rc));
+			resp_error(resp, 503, "temporarily_unavailable",
+			    "Out-of-band delivery is unavailable; retry later");
+			goto out;
+		}
+	}
+	if ((rc = challenge_save(ctx, &c, a)) != MFA_OK) {
+		spool_discard(&sf);
+		if (rc == MFA_ERR_LIMIT) {
+			log_warn("user %s: %s send limit reached", a->user_id,
+			    record_channel_name(a->channel));
+			challenge_limited(resp, a);
+		} else {
+			resp_internal(resp, rc);
+		}
+		goto out;
+	}
+	if (type == CT_OOB && spool_publish(&sf) != MFA_OK) {
+		resp_error(resp, 503, "temporarily_unavailable",
+		    "Out-of-band delivery is unavailable; retry later");
+		goto out;
+	}
+	log_info("challenge %s created: %s via %s for user %s", c.id,
+	    record_challenge_type_name(type), a->id, a->user_id);
+	if (type == CT_OTP)
+		resp_json(resp, 200, json_pack("{s:s}", "challenge_type",
+		    "otp"));
+	else
+		resp_json(resp, 200, json_pack("{s:s, s:s, s:s}",
+		    "challenge_type", "oob", "oob_code", oob_code,
+		    "binding_method", "prompt"));
+out:
+	sodium_memzero(oob_code, sizeof(oob_code));
+}
+
+void
+api_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp)
+{
+	struct challenge_load l;
+	struct sel_decision d;
+	struct sel_input in;
+	const char *code;
+	char desc[256];
+	int status;
+
+	memset(&l, 0, sizeof(l));
+	if (!challenge_load(ctx, req, &l, resp))
+		goto out;
+	in = (struct sel_input){ l.token_state, l.client.types,
+		req_get(req, F_CHALLENGE_TYPE),
+		req_get(req, F_AUTHENTICATOR_ID), l.view, l.nauthns };
+	d = selection_decide(&in);
+	if (d.outcome != SEL_CHALLENGE) {
+		selection_error(&d, &status, &code, desc, sizeof(desc));
+		resp_error(resp, status, code, "%s", desc);
+		goto out;
+	}
+	challenge_issue(ctx, &l, &l.authns[d.pick], d.type, resp);
+out:
+	sodium_memzero(&l, sizeof(l));
+}

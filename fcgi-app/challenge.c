@@ -1,0 +1,88 @@
+/*
+ * challenge.c -- creating challenge records and showing them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "challenge.h"
+#include "clock.h"
+
+void
+challenge_init(struct challenge_rec *c, unsigned type, const char *client_id,
+    const char *user_id, const char *factor_id,
+    const unsigned char token_hash[MFA_HASH_BYTES], mfa_ms now,
+    int64_t ttl_s, int64_t purge_s)
+{
+	memset(c, 0, sizeof(*c));
+	ids_challenge(now, c->id);
+	snprintf(c->client_id, sizeof(c->client_id), "%s", client_id);
+	snprintf(c->user_id, sizeof(c->user_id), "%s", user_id);
+	snprintf(c->factor_id, sizeof(c->factor_id), "%s", factor_id);
+	memcpy(c->token_hash, token_hash, MFA_HASH_BYTES);
+	c->type = type;
+	c->state = CHALLENGE_PENDING;
+	c->created_at = c->updated_at = now;
+	if (type == CT_OOB) {
+		c->expires_at = now + ttl_s * 1000;
+		c->purge_at = c->expires_at;
+	} else {
+		c->purge_at = now + purge_s * 1000;
+	}
+}
+
+void
+challenge_oob_hash(const struct keys *keys, const char *oob_code,
+    unsigned char out[MFA_HASH_BYTES])
+{
+	keys_hash(keys, "oob_code", oob_code, strlen(oob_code), out);
+}
+
+void
+challenge_make_oob(struct challenge_rec *c, const struct keys *keys,
+    char oob_code[MFA_HANDLE_LEN + 1], char binding[IDS_BINDING_LEN + 1])
+{
+	char domain[32 + MFA_CHALLENGE_ID_MAX];
+
+	ids_handle(oob_code);
+	ids_binding_code(binding);
+	challenge_oob_hash(keys, oob_code, c->oob_hash);
+	snprintf(domain, sizeof(domain), "binding_code:%s", c->id);
+	keys_hash(keys, domain, binding, strlen(binding), c->binding_hash);
+	c->has_oob = true;
+}
+
+/* Sets "key" to the ISO 8601 form of "t"; false when out of memory. */
+static bool
+challenge_set_time(json_t *obj, const char *key, mfa_ms t)
+{
+	char buf[CLOCK_ISO_LEN];
+
+	if (clock_iso8601(t, buf, sizeof(buf)) != MFA_OK)
+		return json_object_set_new(obj, key, json_null()) == 0;
+	return json_object_set_new(obj, key, json_string(buf)) == 0;
+}
+
+json_t *
+challenge_to_json(const struct challenge_rec *c, bool with_private)
+{
+	json_t *o = json_pack("{s:s, s:s}", "object",
+	    "authentication_challenge", "id", c->id);
+
+	if (o == NULL || !challenge_set_time(o, "created_at", c->created_at) ||
+	    !challenge_set_time(o, "updated_at", c->updated_at) ||
+	    (c->expires_at != 0 &&
+	    !challenge_set_time(o, "expires_at", c->expires_at)) ||
+	    json_object_set_new(o, "authentication_factor_id",
+	    json_string(c->factor_id)) != 0)
+		goto fail;
+	if (with_private && json_object_update_new(o, json_pack(
+	    "{s:s, s:s, s:s, s:s, s:i}", "state", record_state_name(c->state),
+	    "challenge_type", record_challenge_type_name(c->type), "client_id",
+	    c->client_id, "user_id", c->user_id, "attempts",
+	    (int)c->attempts)) != 0)
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}

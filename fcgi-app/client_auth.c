@@ -1,0 +1,190 @@
+/*
+ * client_auth.c -- the client-authentication provider chain.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "basic.h"
+#include "client_auth.h"
+#include "log.h"
+
+struct provider {
+	const char *name;
+	bool (*present)(const struct mfa_req *req);
+	enum client_auth_verdict (*run)(const struct mfa_ctx *ctx,
+	    const struct mfa_req *req, struct store_txn *txn,
+	    struct client_rec *client, int *err);
+};
+
+/*
+ * Compares a presented secret with the client's sealed one. Both are
+ * hashed first so the compare is constant-time whatever their lengths; an
+ * unknown client costs the same work against a random secret (OIDC §16.12:
+ * no client enumeration by timing).
+ */
+static enum client_auth_verdict
+client_auth_secret(const struct mfa_ctx *ctx, struct store_txn *txn,
+    const char *id, const char *secret, struct client_rec *client, int *err)
+{
+	unsigned char stored[RECORD_SECRET_MAX], h1[MFA_HASH_BYTES],
+	    h2[MFA_HASH_BYTES];
+	char ad[32 + MFA_CLIENT_ID_MAX];
+	enum client_auth_verdict v = CA_INVALID;
+	size_t n = 0;
+	int rc;
+
+	rc = store_client_get(txn, id, client);
+	if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND) {
+		*err = rc;
+		return CA_ERROR;
+	}
+	snprintf(ad, sizeof(ad), "client_secret:%s", id);
+	if (rc == MFA_ERR_NOTFOUND || client->auth != CLIENT_AUTH_SECRET) {
+		randombytes_buf(stored, sizeof(stored));
+		n = MFA_HANDLE_LEN;
+	} else if ((rc = keys_open(ctx->keys, ad, client->secret_sealed, stored,
+	    sizeof(stored), &n)) != MFA_OK) {
+		log_error("client %s: sealed secret does not open (%s); "
+		    "refusing", id, mfa_strerror(rc));
+		randombytes_buf(stored, sizeof(stored));
+		n = MFA_HANDLE_LEN;
+		rc = MFA_ERR_CRYPTO;
+	}
+	keys_hash(ctx->keys, "client-secret-compare", stored, n, h1);
+	keys_hash(ctx->keys, "client-secret-compare", secret, strlen(secret),
+	    h2);
+	if (sodium_memcmp(h1, h2, sizeof(h1)) == 0 && rc == MFA_OK)
+		v = CA_OK;
+	sodium_memzero(stored, sizeof(stored));
+	sodium_memzero(h1, sizeof(h1));
+	sodium_memzero(h2, sizeof(h2));
+	if (v != CA_OK)
+		memset(client, 0, sizeof(*client));
+	return v;
+}
+
+static bool
+client_auth_basic_present(const struct mfa_req *req)
+{
+	struct basic_creds c;
+	enum basic_result r = basic_decode(req->authorization, &c);
+
+	basic_creds_wipe(&c);
+	return r != BASIC_NOT_BASIC;
+}
+
+static enum client_auth_verdict
+client_auth_basic(const struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct store_txn *txn, struct client_rec *client, int *err)
+{
+	struct basic_creds c;
+	enum client_auth_verdict v;
+
+	switch (basic_decode(req->authorization, &c)) {
+	case BASIC_NOT_BASIC:
+		return CA_NO_CREDENTIALS;
+	case BASIC_OK:
+		break;
+	default:
+		return CA_INVALID;
+	}
+	v = client_auth_secret(ctx, txn, c.client_id, c.secret, client, err);
+	basic_creds_wipe(&c);
+	return v;
+}
+
+static bool
+client_auth_post_present(const struct mfa_req *req)
+{
+	return req_get(req, F_CLIENT_SECRET) != NULL;
+}
+
+static enum client_auth_verdict
+client_auth_post(const struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct store_txn *txn, struct client_rec *client, int *err)
+{
+	const char *id = req_get(req, F_CLIENT_ID);
+	const char *secret = req_get(req, F_CLIENT_SECRET);
+
+	if (secret == NULL)
+		return CA_NO_CREDENTIALS;
+	if (id == NULL)
+		return CA_INVALID;
+	return client_auth_secret(ctx, txn, id, secret, client, err);
+}
+
+static const struct provider providers[] = {
+	{ "client_secret_basic", client_auth_basic_present, client_auth_basic },
+	{ "client_secret_post", client_auth_post_present, client_auth_post },
+};
+#define NPROVIDERS (sizeof(providers) / sizeof(providers[0]))
+
+/* RFC 6749 §2.3: one method per request; Basic's id must match the body. */
+static bool
+client_auth_precheck(const struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp)
+{
+	struct basic_creds c;
+	const char *body_id = req_get(req, F_CLIENT_ID);
+	size_t i, methods = 0;
+	bool mismatch;
+
+	for (i = 0; i < NPROVIDERS; i++)
+		if (providers[i].present(req))
+			methods++;
+	if (methods > 1) {
+		resp_error(resp, 400, "invalid_request",
+		    "Client authentication must use only one method");
+		return false;
+	}
+	if (basic_decode(req->authorization, &c) == BASIC_OK &&
+	    body_id != NULL) {
+		mismatch = strcmp(c.client_id, body_id) != 0;
+		basic_creds_wipe(&c);
+		if (mismatch) {
+			resp_error(resp, 400, "invalid_request",
+			    "client_id does not match the Authorization header");
+			return false;
+		}
+	}
+	basic_creds_wipe(&c);
+	return true;
+}
+
+enum client_auth_verdict
+client_auth_run(const struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct store_txn *txn, struct client_rec *client, struct mfa_resp *resp)
+{
+	enum client_auth_verdict v, worst = CA_NO_CREDENTIALS;
+	const char *failed = NULL;
+	size_t i;
+	int err = MFA_OK;
+
+	memset(client, 0, sizeof(*client));
+	if (!client_auth_precheck(ctx, req, resp))
+		return CA_INVALID;
+	for (i = 0; i < NPROVIDERS; i++) {
+		v = providers[i].run(ctx, req, txn, client, &err);
+		if (v == CA_OK)
+			return CA_OK;
+		if (v == CA_ERROR) {
+			log_error("client authentication (%s): %s",
+			    providers[i].name, mfa_strerror(err));
+			resp_internal(resp, err);
+			return CA_ERROR;
+		}
+		if (v == CA_INVALID && worst != CA_INVALID) {
+			worst = CA_INVALID;
+			failed = providers[i].name;
+		}
+	}
+	log_info("client authentication failed (%s)",
+	    failed != NULL ? failed : "no credentials");
+	resp_error(resp, 401, "invalid_client", "Client authentication failed");
+	if (client_auth_basic_present(req))
+		snprintf(resp->www_authenticate, sizeof(resp->www_authenticate),
+		    "Basic realm=\"%s\", charset=\"UTF-8\"", ctx->cfg->realm);
+	return worst;
+}

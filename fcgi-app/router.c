@@ -1,0 +1,55 @@
+/*
+ * router.c -- method + path -> handler. Unknown paths are 404, known paths
+ * with another method 405 with an Allow header.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+
+struct route {
+	const char *path;
+	enum http_method method;
+	api_handler handler;
+};
+
+static const struct route routes[] = {
+	{ "/mfa/token", HTTP_POST, api_mfa_token },
+	{ "/mfa/challenge", HTTP_POST, api_challenge },
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+void
+router_dispatch(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp)
+{
+	size_t i;
+	bool path_known = false;
+
+	for (i = 0; i < NROUTES; i++) {
+		if (strcmp(routes[i].path, req->path) != 0)
+			continue;
+		if (routes[i].method == req->method) {
+			routes[i].handler(ctx, req, resp);
+			return;
+		}
+		if (!path_known) {
+			snprintf(resp->allow, sizeof(resp->allow), "%s",
+			    req_method_name(routes[i].method));
+		} else {
+			strncat(resp->allow, ", ", sizeof(resp->allow) -
+			    strlen(resp->allow) - 1);
+			strncat(resp->allow, req_method_name(routes[i].method),
+			    sizeof(resp->allow) - strlen(resp->allow) - 1);
+		}
+		path_known = true;
+	}
+	if (path_known) {
+		resp_error(resp, 405, "invalid_request",
+		    "method %s is not allowed on %s",
+		    req->method == HTTP_OTHER ? "(unknown)" :
+		    req_method_name(req->method), req->path);
+		return;
+	}
+	resp_error(resp, 404, "not_found", "no such endpoint: %s", req->path);
+}

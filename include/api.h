@@ -1,0 +1,45 @@
+/*
+ * api.h -- what every endpoint handler gets, and the handlers.
+ *
+ * A handler reads: load (one read transaction) -> step (pure modules) ->
+ * save (one short write transaction) -> respond. It always leaves "resp"
+ * set; it never writes to the FastCGI stream itself.
+ */
+#ifndef MFA_API_H
+#define MFA_API_H
+
+#include <limits.h>
+
+#include "config.h"
+#include "keys.h"
+#include "req.h"
+#include "resp.h"
+#include "store.h"
+
+struct mfa_ctx {
+	const struct config *cfg;
+	struct store *store;
+	const struct keys *keys;
+	char spool_dir[PATH_MAX];
+	mfa_ms now; /* the request's time, read once */
+};
+
+typedef void (*api_handler)(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+
+/* POST /mfa/token: a confidential client asks for a user's mfa_token. */
+void api_mfa_token(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+
+/* POST /mfa/challenge: Auth0's challenge request. */
+void api_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+
+/*
+ * Routes "req" to its handler; answers 404 (unknown path) and 405 (with
+ * Allow) itself.
+ */
+void router_dispatch(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+
+#endif
