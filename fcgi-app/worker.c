@@ -305,6 +305,8 @@ worker_housekeeping(struct mfa_ctx *ctx, mfa_ms *last)
 static int
 worker_open(const struct config *cfg, struct mfa_ctx *ctx, struct keys **keys)
 {
+	char buf[PATH_MAX];
+	const char *spool;
 	int rc;
 
 	if ((rc = store_open(&ctx->store, cfg->db, cfg->map_size, 0)) !=
@@ -319,7 +321,12 @@ worker_open(const struct config *cfg, struct mfa_ctx *ctx, struct keys **keys)
 		return rc;
 	}
 	ctx->keys = *keys;
-	config_spool_dir(cfg, ctx->spool_dir, sizeof(ctx->spool_dir));
+	spool = config_spool_dir(cfg, buf, sizeof(buf));
+	if (spool == NULL || strlen(spool) >= sizeof(ctx->spool_dir)) {
+		log_error("the spool directory name is too long");
+		return MFA_ERR_CONFIG;
+	}
+	strcpy(ctx->spool_dir, spool);
 	if ((rc = spool_init(ctx->spool_dir)) != MFA_OK) {
 		log_error("cannot create the spool directory %s",
 		    ctx->spool_dir);

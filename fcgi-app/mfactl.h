@@ -1,0 +1,49 @@
+/*
+ * mfactl.h -- what the admin CLI's command files share (private to
+ * fcgi-app/mfactl*.c).
+ *
+ * Every command builds one JSON object as its result; mfactl.c prints it
+ * as JSON (--json) or as "key: value" text. Commands return 0 (success),
+ * 1 (error, message already printed) or 2 (usage).
+ */
+#ifndef MFA_MFACTL_H
+#define MFA_MFACTL_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "keys.h"
+#include "store.h"
+
+struct mfactl {
+	struct config cfg;
+	struct store *store;
+	struct keys *keys;
+	mfa_ms now;
+	json_t *result; /* set by the command on success */
+};
+
+/* Prints "mfactl: <message>" on stderr; returns 1. */
+int mfactl_fail(const char *fmt, ...) MFA_PRINTF(1, 2);
+
+/* Prints a usage error and the hint to run --help; returns 2. */
+int mfactl_usage(const char *fmt, ...) MFA_PRINTF(1, 2);
+
+/* Opens the store and the keys (not for "init"); returns 0 or 1. */
+int mfactl_open(struct mfactl *m);
+
+/*
+ * Value of option "name" ("--to") in argv[*i..]: accepts "--to X" and
+ * "--to=X"; advances *i. NULL when argv[*i] is not that option.
+ */
+const char *mfactl_opt(int argc, char **argv, int *i, const char *name);
+
+/* Commits "txn" or reports the failure; returns 0 or 1. */
+int mfactl_commit(struct store_txn *txn, const char *what);
+
+/* mfactl_client.c */
+int mfactl_client(struct mfactl *m, int argc, char **argv);
+/* mfactl_user.c */
+int mfactl_user(struct mfactl *m, int argc, char **argv);
+
+#endif
