@@ -141,7 +141,7 @@ client_auth_precheck(const struct mfa_ctx *ctx, const struct mfa_req *req,
 	}
 	if (basic_decode(req->authorization, &c) == BASIC_OK &&
 	    body_id != NULL) {
-		mismatch = strcmp(c.client_id, body_id) != 0;
+		mismatch = strcmp(c.client_id, body_id) != 0; /* public */
 		basic_creds_wipe(&c);
 		if (mismatch) {
 			resp_error(resp, 400, "invalid_request",

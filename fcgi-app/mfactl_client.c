@@ -153,7 +153,7 @@ mfactl_client_one(struct mfactl *m, const char *verb, const char *id)
 		store_txn_abort(txn);
 		return mfactl_fail("client %s: %s", id, mfa_strerror(rc));
 	}
-	if (strcmp(verb, "rotate-secret") == 0) {
+	if (strcmp(verb, "rotate-secret") == 0) { /* public */
 		c.updated_at = m->now;
 		if ((rc = mfactl_client_new_secret(m, &c, secret)) == MFA_OK)
 			rc = store_client_put(txn, &c, false);
@@ -192,7 +192,7 @@ mfactl_client(struct mfactl *m, int argc, char **argv)
 		return argc == 1 ? mfactl_client_list(m) :
 		    mfactl_usage("client list takes no arguments");
 	if (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "rm") == 0 ||
-	    strcmp(argv[0], "rotate-secret") == 0) {
+	    strcmp(argv[0], "rotate-secret") == 0) { /* public */
 		if (argc != 2)
 			return mfactl_usage("client %s ID", argv[0]);
 		return mfactl_client_one(m, argv[0], argv[1]);

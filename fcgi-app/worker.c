@@ -145,19 +145,26 @@ worker_content_length(const char *s, size_t *out)
 	return true;
 }
 
+/* Parameters that carry credentials and so never belong in a URI. */
+static const char *const worker_uri_forbidden[] = {
+	"client_secret", "client_assertion", "mfa_token",
+};
+
 /* Rejects credentials in the URI (RFC 6749 §2.3.1: "MUST NOT"). */
 static int
-worker_query_pair(void *arg, const char *key, size_t keylen,
+worker_query_pair(void *arg, const char *name, size_t namelen,
     const char *value, size_t valuelen)
 {
+	size_t i;
+
 	(void)arg;
-	(void)keylen;
+	(void)namelen;
 	(void)value;
 	(void)valuelen;
-	if (strcmp(key, "client_secret") == 0 ||
-	    strcmp(key, "mfa_token") == 0 ||
-	    strcmp(key, "client_assertion") == 0)
-		return MFA_ERR_INVALID;
+	for (i = 0; i < sizeof(worker_uri_forbidden) /
+	    sizeof(worker_uri_forbidden[0]); i++)
+		if (strcmp(name, worker_uri_forbidden[i]) == 0)
+			return MFA_ERR_INVALID;
 	return MFA_OK;
 }
 

@@ -73,16 +73,26 @@ int config_load_env(struct config *cfg, char *err, size_t errlen) MFA_WUR;
 /*
  * The whole sequence used by the programs: defaults, then the file named
  * by "path" (may be NULL: then $MFA_CONFIG if set, else none), then the
- * environment, then derived values (spool defaults to <db>/spool).
+ * environment. An empty spool keeps meaning <db>/spool
+ * (config_spool_dir), so it follows a later change of db.
  */
 int config_load(struct config *cfg, const char *path, char *err,
     size_t errlen) MFA_WUR;
 
-/* The spool directory in effect (config's own or <db>/spool). */
+/*
+ * The spool directory in effect: "cfg"'s own, else "<db>/spool" written into
+ * "buf". Returns a pointer into "cfg" or "buf", NULL when it does not fit.
+ */
 const char *config_spool_dir(const struct config *cfg, char *buf,
     size_t buflen);
 
 /* Writes every key and its value, one "key = value" per line. */
 void config_dump(const struct config *cfg, FILE *out);
+
+/*
+ * Writes the list of MFA_<KEY> environment variables with their keys,
+ * defaults, bounds and a line of help (for --help).
+ */
+void config_usage(FILE *out);
 
 #endif
