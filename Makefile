@@ -64,6 +64,14 @@ $(BUILD)/mfactl: $(CTL_OBJS) $(CORE_OBJS)
 $(BUILD)/test-unit: $(UNIT_OBJS) $(CORE_OBJS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
+# JWT fixtures are made by an independent library (PyJWT and
+# python3-cryptography) with fresh keys into the build tree: never committed.
+$(BUILD)/gen/jwt-vectors.h: tests/unit/gen-jwt-vectors.py
+	@mkdir -p $(dir $@)
+	/usr/bin/python3 tests/unit/gen-jwt-vectors.py $@
+$(BUILD)/obj/tests/unit/test-jwt.o: $(BUILD)/gen/jwt-vectors.h
+$(UNIT_OBJS): CFLAGS_ALL += -I$(BUILD)/gen
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # The dependency step of the README's two commands: apt-get what is

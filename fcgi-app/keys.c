@@ -146,12 +146,17 @@ keys_open(const struct keys *k, const char *ad, const char *in,
 	unsigned long long plen;
 	size_t blen;
 
+	sodium_memzero(pt, ptmax);
 	if (sodium_base642bin(buf, sizeof(buf), in, strlen(in), NULL, &blen,
 	    NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    blen < nb + ab)
+	    blen < nb + ab) {
+		sodium_memzero(buf, sizeof(buf));
 		return MFA_ERR_CRYPTO;
-	if (blen - nb - ab > ptmax)
+	}
+	if (blen - nb - ab > ptmax) {
+		sodium_memzero(buf, sizeof(buf));
 		return MFA_ERR_TOOBIG;
+	}
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL,
 	    buf + nb, blen - nb, (const unsigned char *)ad, strlen(ad), buf,
 	    k->seal) != 0) {

@@ -5,6 +5,7 @@
  * offset, size); one encoder and one decoder walk the tables, so a field
  * is added in one place.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +164,7 @@ record_get_field(const json_t *v, const struct field *f, char *rec)
 	case FK_UINT:
 	case FK_ENUM:
 		if (!json_is_integer(v) || (i = json_integer_value(v)) < 0 ||
-		    i > (f->kind == FK_ENUM ? 255 : 0x7fffffff))
+		    i > (f->kind == FK_ENUM ? 255 : (json_int_t)UINT_MAX))
 			return false;
 		if (f->kind == FK_UINT) {
 			*(unsigned *)p = (unsigned)i;
