@@ -15,7 +15,7 @@ struct provider {
 	bool (*present)(const struct mfa_req *req);
 	enum client_auth_verdict (*run)(const struct mfa_ctx *ctx,
 	    const struct mfa_req *req, struct store_txn *txn,
-	    struct client_rec *client, int *err);
+	    struct client_rec *client, struct ca_detail *d);
 };
 
 /*
@@ -26,7 +26,8 @@ struct provider {
  */
 static enum client_auth_verdict
 client_auth_secret(const struct mfa_ctx *ctx, struct store_txn *txn,
-    const char *id, const char *secret, struct client_rec *client, int *err)
+    const char *id, const char *secret, struct client_rec *client,
+    struct ca_detail *d)
 {
 	unsigned char stored[RECORD_SECRET_MAX], h1[MFA_HASH_BYTES],
 	    h2[MFA_HASH_BYTES];
@@ -37,7 +38,7 @@ client_auth_secret(const struct mfa_ctx *ctx, struct store_txn *txn,
 
 	rc = store_client_get(txn, id, client);
 	if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND) {
-		*err = rc;
+		d->err = rc;
 		return CA_ERROR;
 	}
 	snprintf(ad, sizeof(ad), "client_secret:%s", id);
@@ -77,7 +78,7 @@ client_auth_basic_present(const struct mfa_req *req)
 
 static enum client_auth_verdict
 client_auth_basic(const struct mfa_ctx *ctx, const struct mfa_req *req,
-    struct store_txn *txn, struct client_rec *client, int *err)
+    struct store_txn *txn, struct client_rec *client, struct ca_detail *d)
 {
 	struct basic_creds c;
 	enum client_auth_verdict v;
@@ -90,7 +91,7 @@ client_auth_basic(const struct mfa_ctx *ctx, const struct mfa_req *req,
 	default:
 		return CA_INVALID;
 	}
-	v = client_auth_secret(ctx, txn, c.client_id, c.secret, client, err);
+	v = client_auth_secret(ctx, txn, c.client_id, c.secret, client, d);
 	basic_creds_wipe(&c);
 	return v;
 }
@@ -103,7 +104,7 @@ client_auth_post_present(const struct mfa_req *req)
 
 static enum client_auth_verdict
 client_auth_post(const struct mfa_ctx *ctx, const struct mfa_req *req,
-    struct store_txn *txn, struct client_rec *client, int *err)
+    struct store_txn *txn, struct client_rec *client, struct ca_detail *d)
 {
 	const char *id = req_get(req, F_CLIENT_ID);
 	const char *secret = req_get(req, F_CLIENT_SECRET);
@@ -112,14 +113,30 @@ client_auth_post(const struct mfa_ctx *ctx, const struct mfa_req *req,
 		return CA_NO_CREDENTIALS;
 	if (id == NULL)
 		return CA_INVALID;
-	return client_auth_secret(ctx, txn, id, secret, client, err);
+	return client_auth_secret(ctx, txn, id, secret, client, d);
 }
 
+/* Tried in this order; the first that authenticates wins. */
 static const struct provider providers[] = {
+	{ "client_assertion", client_assertion_present, client_assertion_run },
 	{ "client_secret_basic", client_auth_basic_present, client_auth_basic },
 	{ "client_secret_post", client_auth_post_present, client_auth_post },
 };
 #define NPROVIDERS (sizeof(providers) / sizeof(providers[0]))
+
+json_t *
+client_auth_methods_json(void)
+{
+	return json_pack("[s,s,s,s]", "client_secret_basic",
+	    "client_secret_post", "client_secret_jwt", "private_key_jwt");
+}
+
+json_t *
+client_auth_algs_json(void)
+{
+	return json_pack("[s,s,s,s,s,s,s]", "EdDSA", "Ed25519", "RS256",
+	    "RS384", "PS256", "ES256", "HS256");
+}
 
 /* RFC 6749 §2.3: one method per request; Basic's id must match the body. */
 static bool
@@ -139,6 +156,8 @@ client_auth_precheck(const struct mfa_ctx *ctx, const struct mfa_req *req,
 		    "Client authentication must use only one method");
 		return false;
 	}
+	if (!client_assertion_precheck(req, resp))
+		return false;
 	if (basic_decode(req->authorization, &c) == BASIC_OK &&
 	    body_id != NULL) {
 		mismatch = strcmp(c.client_id, body_id) != 0; /* public */
@@ -158,31 +177,40 @@ client_auth_run(const struct mfa_ctx *ctx, const struct mfa_req *req,
     struct store_txn *txn, struct client_rec *client, struct mfa_resp *resp)
 {
 	enum client_auth_verdict v, worst = CA_NO_CREDENTIALS;
-	const char *failed = NULL;
+	const char *failed = NULL, *why = NULL;
+	struct ca_detail d;
 	size_t i;
-	int err = MFA_OK;
 
 	memset(client, 0, sizeof(*client));
 	if (!client_auth_precheck(ctx, req, resp))
 		return CA_INVALID;
 	for (i = 0; i < NPROVIDERS; i++) {
-		v = providers[i].run(ctx, req, txn, client, &err);
+		d.err = MFA_OK;
+		d.why = NULL;
+		v = providers[i].run(ctx, req, txn, client, &d);
 		if (v == CA_OK)
 			return CA_OK;
 		if (v == CA_ERROR) {
 			log_error("client authentication (%s): %s",
-			    providers[i].name, mfa_strerror(err));
-			resp_internal(resp, err);
+			    providers[i].name, mfa_strerror(d.err));
+			resp_internal(resp, d.err);
 			return CA_ERROR;
 		}
 		if (v == CA_INVALID && worst != CA_INVALID) {
 			worst = CA_INVALID;
 			failed = providers[i].name;
+			why = d.why;
 		}
 	}
-	log_info("client authentication failed (%s)",
-	    failed != NULL ? failed : "no credentials");
-	resp_error(resp, 401, "invalid_client", "Client authentication failed");
+	log_info("client authentication failed (%s%s%s)",
+	    failed != NULL ? failed : "no credentials", why ? ": " : "",
+	    why ? why : "");
+	if (why != NULL)
+		resp_error(resp, 401, "invalid_client",
+		    "Client assertion rejected: %s", why);
+	else
+		resp_error(resp, 401, "invalid_client",
+		    "Client authentication failed");
 	if (client_auth_basic_present(req))
 		snprintf(resp->www_authenticate, sizeof(resp->www_authenticate),
 		    "Basic realm=\"%s\", charset=\"UTF-8\"", ctx->cfg->realm);

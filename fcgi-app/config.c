@@ -99,6 +99,12 @@ static const struct config_key config_keys[] = {
 	    "time to refill one e-mail send"),
 	KEY(respawn_max_delay, CFG_SECONDS, CS_I64, 1, 3600, "30",
 	    "longest back-off before a crashing worker is respawned"),
+	KEY(assertion_max_len, CFG_SIZE, CS_SIZE, 512, 8192, "2048",
+	    "largest client_assertion JWT, bytes"),
+	KEY(assertion_lifetime, CFG_SECONDS, CS_I64, 10, 3600, "300",
+	    "longest client_assertion lifetime (exp after iat or now)"),
+	KEY(assertion_skew, CFG_SECONDS, CS_I64, 0, 300, "10",
+	    "clock skew allowed on exp, nbf and iat of assertions"),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -42,7 +42,11 @@ struct field {
 static const struct field client_fields[] = {
 	STR(struct client_rec, id), STR(struct client_rec, name),
 	UINT(struct client_rec, types), ENUM(struct client_rec, auth),
-	STR(struct client_rec, secret_sealed),
+	STR(struct client_rec, secret_sealed), UINT(struct client_rec, alg),
+	{ "key0", FK_STR, offsetof(struct client_rec, keys[0]),
+	    RECORD_JWK_MAX },
+	{ "key1", FK_STR, offsetof(struct client_rec, keys[1]),
+	    RECORD_JWK_MAX },
 	I64(struct client_rec, created_at), I64(struct client_rec, updated_at),
 	END
 };
@@ -252,7 +256,8 @@ record_client_decode(const void *buf, size_t len, struct client_rec *out)
 {
 	int rc = record_decode(client_fields, buf, len, out, sizeof(*out));
 
-	if (rc == MFA_OK && (out->auth != CLIENT_AUTH_SECRET ||
+	if (rc == MFA_OK && (out->auth < CLIENT_AUTH_SECRET ||
+	    out->auth > CLIENT_AUTH_PRIVATE_KEY_JWT ||
 	    (out->types & ~(unsigned)CT_ALL) != 0 || out->id[0] == '\0')) {
 		memset(out, 0, sizeof(*out));
 		rc = MFA_ERR_CORRUPT;
@@ -311,6 +316,21 @@ record_authn_type_name(enum authn_type t)
 		return "oob";
 	case AUTHN_RECOVERY:
 		return "recovery-code";
+	default:
+		return "invalid";
+	}
+}
+
+const char *
+record_auth_method_name(enum client_auth_method m)
+{
+	switch (m) {
+	case CLIENT_AUTH_SECRET:
+		return "client_secret_basic client_secret_post";
+	case CLIENT_AUTH_SECRET_JWT:
+		return "client_secret_jwt";
+	case CLIENT_AUTH_PRIVATE_KEY_JWT:
+		return "private_key_jwt";
 	default:
 		return "invalid";
 	}

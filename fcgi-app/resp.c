@@ -125,10 +125,14 @@ resp_serialize(const struct mfa_resp *r, size_t *len)
 		goto out;
 	n = snprintf(out, hlen, "Status: %d %s\r\n%s"
 	    "Cache-Control: no-store\r\nPragma: no-cache\r\n"
-	    "X-Content-Type-Options: nosniff\r\n%s"
-	    "Content-Length: %zu\r\n\r\n", status, resp_reason(status),
-	    status == 204 ? "" : "Content-Type: application/json\r\n", extra,
-	    blen);
+	    "X-Content-Type-Options: nosniff\r\n%s", status,
+	    resp_reason(status),
+	    status == 204 ? "" : "Content-Type: application/json\r\n", extra);
+	/* RFC 9110 §8.6: no Content-Length on a 204. */
+	if (n > 0 && (size_t)n < hlen)
+		n += status == 204 ? snprintf(out + n, hlen - (size_t)n,
+		    "\r\n") : snprintf(out + n, hlen - (size_t)n,
+		    "Content-Length: %zu\r\n\r\n", blen);
 	if (n < 0 || (size_t)n >= hlen) {
 		free(out);
 		out = NULL;

@@ -16,6 +16,7 @@ struct route {
 static const struct route routes[] = {
 	{ "/mfa/token", HTTP_POST, api_mfa_token },
 	{ "/mfa/challenge", HTTP_POST, api_challenge },
+	{ "/.well-known/openid-configuration", HTTP_GET, api_discovery },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -13,7 +13,7 @@
 
 static const char *const db_names[DB__COUNT] = {
 	"meta", "clients", "authns", "user_authns", "tokens", "challenges",
-	"oob", "buckets", "expiry",
+	"oob", "buckets", "jti", "expiry",
 };
 
 /* Enough reader slots for many FastCGI processes plus admin tools. */
@@ -98,7 +98,13 @@ fail:
 	return rc == MDB_NOTFOUND ? MFA_ERR_NOTFOUND : store_map_err(rc);
 }
 
-/* Opens the environment, retrying a concurrent open or close. */
+/*
+ * Opens the environment, retrying a concurrent open or close. MDB_NOTLS
+ * ties reader slots to transactions instead of threads, so a request may
+ * hold its read transaction while a provider records a jti in a short
+ * write transaction of its own. Full sync on commit stays on (checklist
+ * H9): replay and attempt state must survive a power loss.
+ */
 int
 store_open(struct store **out, const char *dir, size_t mapsize,
     unsigned flags)
@@ -128,7 +134,7 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 		if (rc == MDB_SUCCESS)
 			rc = mdb_env_set_mapsize(st->env, mapsize);
 		if (rc == MDB_SUCCESS)
-			rc = mdb_env_open(st->env, dir, 0, 0600);
+			rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600);
 		if (rc == MDB_SUCCESS)
 			break;
 		mdb_env_close(st->env);
@@ -280,6 +286,28 @@ store_del(struct store_txn *txn, enum store_db db, const void *key,
 	if (txn->err != MFA_OK)
 		return txn->err;
 	rc = mdb_del(txn->txn, txn->st->dbi[db], &k, val != NULL ? &v : NULL);
+	if (rc == MDB_NOTFOUND)
+		return MFA_ERR_NOTFOUND;
+	return rc == MDB_SUCCESS ? MFA_OK : store_fail(txn, store_map_err(rc));
+}
+
+int
+store_cursor_open(struct store_txn *txn, enum store_db db, MDB_cursor **cur)
+{
+	int rc;
+
+	if (txn->err != MFA_OK)
+		return txn->err;
+	rc = mdb_cursor_open(txn->txn, txn->st->dbi[db], cur);
+	return rc == MDB_SUCCESS ? MFA_OK : store_fail(txn, store_map_err(rc));
+}
+
+int
+store_cursor_get(struct store_txn *txn, MDB_cursor *cur, MDB_val *k,
+    MDB_val *v, MDB_cursor_op op)
+{
+	int rc = mdb_cursor_get(cur, k, v, op);
+
 	if (rc == MDB_NOTFOUND)
 		return MFA_ERR_NOTFOUND;
 	return rc == MDB_SUCCESS ? MFA_OK : store_fail(txn, store_map_err(rc));

@@ -70,15 +70,14 @@ store_authn_list(struct store_txn *txn, const char *user_id,
 	MDB_cursor *cur;
 	MDB_val k = store_val(user_id, strlen(user_id)), v;
 	char id[MFA_AUTHN_ID_MAX + 1];
-	int rc = MDB_NOTFOUND, op = MDB_SET;
+	MDB_cursor_op op = MDB_SET;
+	int rc;
 
 	*n = 0;
-	if (txn->err != MFA_OK)
-		return txn->err;
-	if (mdb_cursor_open(txn->txn, txn->st->dbi[DB_USER_AUTHNS], &cur) != 0)
-		return store_fail(txn, MFA_ERR_STORE);
-	while (*n < max && (rc = mdb_cursor_get(cur, &k, &v, op)) ==
-	    MDB_SUCCESS) {
+	if ((rc = store_cursor_open(txn, DB_USER_AUTHNS, &cur)) != MFA_OK)
+		return rc;
+	while (*n < max &&
+	    (rc = store_cursor_get(txn, cur, &k, &v, op)) == MFA_OK) {
 		op = MDB_NEXT_DUP;
 		if (v.mv_size > MFA_AUTHN_ID_MAX) {
 			rc = MFA_ERR_CORRUPT;
@@ -93,10 +92,8 @@ store_authn_list(struct store_txn *txn, const char *user_id,
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND || rc == MFA_ERR_NOTFOUND || *n == max)
+	if (rc == MFA_ERR_NOTFOUND || *n == max)
 		rc = MFA_OK;
-	else if (rc > 0)
-		rc = store_fail(txn, store_map_err(rc));
 	if (rc == MFA_OK)
 		store_authn_sort(out, *n);
 	return rc;
@@ -109,11 +106,12 @@ store_authn_each_user(struct store_txn *txn,
 	char user[MFA_USER_ID_MAX + 1];
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc, op = MDB_FIRST;
+	MDB_cursor_op op = MDB_FIRST;
+	int rc;
 
-	if (mdb_cursor_open(txn->txn, txn->st->dbi[DB_USER_AUTHNS], &cur) != 0)
-		return store_fail(txn, MFA_ERR_STORE);
-	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == MDB_SUCCESS) {
+	if ((rc = store_cursor_open(txn, DB_USER_AUTHNS, &cur)) != MFA_OK)
+		return rc;
+	while ((rc = store_cursor_get(txn, cur, &k, &v, op)) == MFA_OK) {
 		op = MDB_NEXT_NODUP;
 		if (k.mv_size > MFA_USER_ID_MAX) {
 			rc = MFA_ERR_CORRUPT;
@@ -125,5 +123,5 @@ store_authn_each_user(struct store_txn *txn,
 			break;
 	}
 	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? MFA_OK : rc;
+	return rc == MFA_ERR_NOTFOUND ? MFA_OK : rc;
 }

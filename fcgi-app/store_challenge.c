@@ -33,8 +33,8 @@ store_challenge_put(struct store_txn *txn, const struct challenge_rec *r,
 		if (rc != MFA_OK)
 			return store_fail(txn, rc);
 	}
-	if (!create)
-		return MFA_OK;
+	/* An update with a later purge time adds a later index entry; the
+	 * sweep deletes the record only once its own purge_at is due. */
 	return store_expiry_add(txn, r->purge_at, STORE_KIND_CHALLENGE, r->id,
 	    strlen(r->id));
 }

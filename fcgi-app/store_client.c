@@ -38,16 +38,17 @@ store_client_each(struct store_txn *txn,
 	struct client_rec rec;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	int rc, op = MDB_FIRST;
+	MDB_cursor_op op = MDB_FIRST;
+	int rc;
 
-	if (mdb_cursor_open(txn->txn, txn->st->dbi[DB_CLIENTS], &cur) != 0)
-		return store_fail(txn, MFA_ERR_STORE);
-	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == MDB_SUCCESS) {
+	if ((rc = store_cursor_open(txn, DB_CLIENTS, &cur)) != MFA_OK)
+		return rc;
+	while ((rc = store_cursor_get(txn, cur, &k, &v, op)) == MFA_OK) {
 		op = MDB_NEXT;
 		if ((rc = record_client_decode(v.mv_data, v.mv_size, &rec)) !=
 		    MFA_OK || (rc = fn(arg, &rec)) != 0)
 			break;
 	}
 	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? MFA_OK : rc;
+	return rc == MFA_ERR_NOTFOUND ? MFA_OK : rc;
 }

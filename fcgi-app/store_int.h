@@ -23,6 +23,7 @@ enum store_db {
 	DB_CHALLENGES,
 	DB_OOB,
 	DB_BUCKETS,
+	DB_JTI,
 	DB_EXPIRY,
 	DB__COUNT
 };
@@ -69,6 +70,16 @@ int store_put(struct store_txn *txn, enum store_db db, const void *key,
     size_t klen, const void *val, size_t vlen, bool noover);
 int store_del(struct store_txn *txn, enum store_db db, const void *key,
     size_t klen, const void *val, size_t vlen);
+
+/*
+ * Cursors on "db" that speak enum mfa_err: store_cursor_open returns
+ * MFA_OK or poisons the txn; store_cursor_get returns MFA_OK,
+ * MFA_ERR_NOTFOUND at the end, or poisons the txn with the mapped error.
+ */
+int store_cursor_open(struct store_txn *txn, enum store_db db,
+    MDB_cursor **cur);
+int store_cursor_get(struct store_txn *txn, MDB_cursor *cur, MDB_val *k,
+    MDB_val *v, MDB_cursor_op op);
 
 /* Encodes with "json" (caller's record_*_encode result; freed here). */
 int store_put_json(struct store_txn *txn, enum store_db db, const void *key,

@@ -35,6 +35,10 @@ void api_mfa_token(struct mfa_ctx *ctx, const struct mfa_req *req,
 void api_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
     struct mfa_resp *resp);
 
+/* GET /.well-known/openid-configuration */
+void api_discovery(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+
 /*
  * Routes "req" to its handler; answers 404 (unknown path) and 405 (with
  * Allow) itself.

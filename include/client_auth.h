@@ -3,6 +3,9 @@
  * (Ktor's model). Each provider looks at the request and answers
  * authenticated, no credentials, invalid credentials or error:
  *
+ *   private_key_jwt      client_assertion signed with a registered key,
+ *   client_secret_jwt    or MACed (HS256) with the client's secret
+ *                        (RFC 7523, OIDC Core §9; client_assertion.c)
  *   client_secret_basic  Authorization: Basic (RFC 6749 §2.3.1)
  *   client_secret_post   client_id + client_secret in the body
  *
@@ -26,6 +29,23 @@ enum client_auth_verdict {
 	CA_OK,
 };
 
+/* What a provider reports besides its verdict. */
+struct ca_detail {
+	int err;         /* the store error behind CA_ERROR */
+	const char *why; /* static reason for CA_INVALID, or NULL; shown as
+			    "Client assertion rejected: <why>" */
+};
+
+/* client_assertion.c: the JWT provider. */
+bool client_assertion_present(const struct mfa_req *req);
+/* Wire-level checks of the assertion parameters: false when "resp" holds
+ * a 400 answer (wrong client_assertion_type, one of the pair missing). */
+bool client_assertion_precheck(const struct mfa_req *req,
+    struct mfa_resp *resp);
+enum client_auth_verdict client_assertion_run(const struct mfa_ctx *ctx,
+    const struct mfa_req *req, struct store_txn *txn,
+    struct client_rec *client, struct ca_detail *d) MFA_WUR;
+
 /*
  * Authenticates the client of "req" using the read transaction "txn".
  * On CA_OK "*client" holds its record. On any other verdict "resp" holds
@@ -34,5 +54,11 @@ enum client_auth_verdict {
 enum client_auth_verdict client_auth_run(const struct mfa_ctx *ctx,
     const struct mfa_req *req, struct store_txn *txn,
     struct client_rec *client, struct mfa_resp *resp) MFA_WUR;
+
+/* The method names the chain accepts, for discovery (new reference). */
+json_t *client_auth_methods_json(void);
+
+/* The assertion algorithms accepted, for discovery (new reference). */
+json_t *client_auth_algs_json(void);
 
 #endif

@@ -43,6 +43,9 @@ struct config {
 	unsigned email_burst;  /* e-mail sends per user: bucket size (20) */
 	int64_t email_refill;  /* seconds per refilled e-mail send (60) */
 	int64_t respawn_max_delay; /* supervisor back-off cap, seconds (30) */
+	size_t assertion_max_len;  /* client_assertion bytes (2048) */
+	int64_t assertion_lifetime; /* seconds from iat/now to exp (300) */
+	int64_t assertion_skew;    /* seconds of clock skew (10) */
 };
 
 /* Fills "cfg" with the built-in defaults. */

@@ -45,18 +45,27 @@ enum challenge_state {
 	CHALLENGE_DENIED,
 };
 
-/* How a client authenticates. */
+/* How a client authenticates (one method per client: checklist E9). */
 enum client_auth_method {
 	CLIENT_AUTH_INVALID = 0,
-	CLIENT_AUTH_SECRET, /* client_secret_basic or client_secret_post */
+	CLIENT_AUTH_SECRET,     /* client_secret_basic or client_secret_post */
+	CLIENT_AUTH_SECRET_JWT, /* HS256 assertion keyed with the secret */
+	CLIENT_AUTH_PRIVATE_KEY_JWT, /* assertion signed with a private key */
 };
+
+#define RECORD_KEYS_MAX 2     /* registered public keys (rotation) */
+#define RECORD_JWK_MAX 1600   /* bytes of one stored public JWK */
 
 struct client_rec {
 	char id[MFA_CLIENT_ID_MAX + 1];
 	char name[MFA_NAME_MAX + 1];
 	unsigned types; /* enum challenge_type bits the client allows */
 	enum client_auth_method auth;
-	char secret_sealed[RECORD_SEALED_MAX]; /* AD "client_secret:<id>" */
+	char secret_sealed[RECORD_SEALED_MAX]; /* AD "client_secret:<id>";
+						  "" for private_key_jwt */
+	unsigned alg; /* enum jwk_alg pinned for assertions; 0 otherwise */
+	char keys[RECORD_KEYS_MAX][RECORD_JWK_MAX]; /* public JWKs (jwk.h's
+						       stored form), "" unused */
 	mfa_ms created_at;
 	mfa_ms updated_at;
 };
@@ -112,6 +121,8 @@ struct bucket {
 const char *record_authn_type_name(enum authn_type t); /* "otp", "oob",
 							  "recovery-code" */
 const char *record_channel_name(enum oob_channel c);   /* "sms", ... */
+/* "client_secret_basic client_secret_post", "client_secret_jwt", ... */
+const char *record_auth_method_name(enum client_auth_method m);
 int record_channel_parse(const char *s, enum oob_channel *out) MFA_WUR;
 const char *record_state_name(enum challenge_state s); /* "pending", ... */
 const char *record_challenge_type_name(unsigned type); /* "otp", "oob" */

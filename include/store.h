@@ -10,6 +10,7 @@
  *   challenges   challenge id -> struct challenge_rec
  *   oob          keyed hash of the oob_code -> challenge id
  *   buckets      "<kind>:<user_id>" -> struct bucket
+ *   jti          client_id NUL jti -> "" (assertions already used)
  *   expiry       be64(purge time ms) || kind || key -> "" (sweep index)
  *
  * Every decision that reads and then writes is made inside one write
@@ -38,6 +39,7 @@ enum store_flags {
 enum store_kind {
 	STORE_KIND_TOKEN = 'T',
 	STORE_KIND_CHALLENGE = 'C',
+	STORE_KIND_JTI = 'J',
 };
 
 struct store;
@@ -116,6 +118,14 @@ int store_bucket_get(struct store_txn *txn, const char *key,
     struct bucket *out) MFA_WUR;
 int store_bucket_put(struct store_txn *txn, const char *key,
     const struct bucket *b) MFA_WUR;
+
+/*
+ * store_jti.c: records that "jti" of "client_id" is used until "exp" (ms)
+ * in its own write transaction, atomically across processes. Returns
+ * MFA_OK (first use), MFA_ERR_EXISTS (replay) or a store error.
+ */
+int store_jti_use(struct store *st, const char *client_id, const char *jti,
+    mfa_ms exp) MFA_WUR;
 
 /* store_challenge.c */
 int store_challenge_get(struct store_txn *txn, const char *id,

@@ -21,7 +21,8 @@ static const char *const env_names[] = {
 	"MFA_LISTEN", "MFA_WORKERS", "MFA_TOKEN_TTL", "MFA_OOB_TTL",
 	"MFA_OTP_CHALLENGE_TTL", "MFA_BODY_LIMIT", "MFA_MAP_SIZE",
 	"MFA_LOG_LEVEL", "MFA_SMS_BURST", "MFA_SMS_REFILL", "MFA_EMAIL_BURST",
-	"MFA_EMAIL_REFILL", "MFA_RESPAWN_MAX_DELAY",
+	"MFA_EMAIL_REFILL", "MFA_RESPAWN_MAX_DELAY", "MFA_ASSERTION_MAX_LEN",
+	"MFA_ASSERTION_LIFETIME", "MFA_ASSERTION_SKEW",
 };
 
 static void
@@ -110,7 +111,10 @@ test_config_defaults(void)
 	    "sms_refill = 3600\n"
 	    "email_burst = 20\n"
 	    "email_refill = 60\n"
-	    "respawn_max_delay = 30\n");
+	    "respawn_max_delay = 30\n"
+	    "assertion_max_len = 2048\n"
+	    "assertion_lifetime = 300\n"
+	    "assertion_skew = 10\n");
 	/* The struct fields themselves, as the other modules read them. */
 	T_EQ_STR(cfg.db, "./var");
 	T_EQ_STR(cfg.spool, "");
@@ -129,6 +133,9 @@ test_config_defaults(void)
 	T_EQ_INT(cfg.email_burst, 20);
 	T_EQ_INT(cfg.email_refill, 60);
 	T_EQ_INT(cfg.respawn_max_delay, 30);
+	T_EQ_INT(cfg.assertion_max_len, 2048);
+	T_EQ_INT(cfg.assertion_lifetime, 300);
+	T_EQ_INT(cfg.assertion_skew, 10);
 }
 
 static void

@@ -1,0 +1,33 @@
+/*
+ * store_jti.c -- the replay table of client assertions (RFC 7523 §3 item
+ * 7, OIDC Core §9: "These tokens MUST only be used once").
+ */
+#include <string.h>
+
+#include "store_int.h"
+
+int
+store_jti_use(struct store *st, const char *client_id, const char *jti,
+    mfa_ms exp)
+{
+	char key[MFA_CLIENT_ID_MAX + 1 + 65];
+	struct store_txn *txn;
+	size_t a = strlen(client_id), b = strlen(jti);
+	int rc;
+
+	if (a == 0 || a > MFA_CLIENT_ID_MAX || b == 0 || b > 64)
+		return MFA_ERR_INVALID;
+	memcpy(key, client_id, a);
+	key[a] = '\0';
+	memcpy(key + a + 1, jti, b);
+	if ((rc = store_txn_begin(st, true, &txn)) != MFA_OK)
+		return rc;
+	rc = store_put(txn, DB_JTI, key, a + 1 + b, "", 0, true);
+	if (rc == MFA_OK)
+		rc = store_expiry_add(txn, exp, STORE_KIND_JTI, key, a + 1 + b);
+	if (rc != MFA_OK) {
+		store_txn_abort(txn);
+		return rc;
+	}
+	return store_txn_commit(txn);
+}

@@ -1,0 +1,1199 @@
+/*
+ * test-store.c -- the LMDB store in temporary directories: open/create,
+ * the schema check, each record kind and its index, poisoned transactions,
+ * the expiry sweep and its batches; and on top of it token.c
+ * (token_issue, token_check) and challenge.c (creation, oob secrets, the
+ * WorkOS view).
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "challenge.h"
+#include "ids.h"
+#include "keys.h"
+#include "store.h"
+#include "token.h"
+#include "test.h"
+/* white-box checks of the indexes */
+#include "../../fcgi-app/store_int.h"
+
+#define ROW_INT(row, a, b)                                                 \
+	do {                                                               \
+		long long r_a_ = (long long)(a), r_b_ = (long long)(b);    \
+		test_report(r_a_ == r_b_, __FILE__, __LINE__,              \
+		    "[%s] %s == %s (%lld vs %lld)", (row), #a, #b, r_a_,   \
+		    r_b_);                                                 \
+	} while (0)
+#define ROW_STR(row, a, b)                                                 \
+	do {                                                               \
+		const char *r_a_ = (a), *r_b_ = (b);                       \
+		test_report(r_a_ != NULL && r_b_ != NULL &&                \
+		    strcmp(r_a_, r_b_) == 0, __FILE__, __LINE__,           \
+		    "[%s] %s == %s (\"%s\" vs \"%s\")", (row), #a, #b,     \
+		    r_a_ ? r_a_ : "(null)", r_b_ ? r_b_ : "(null)");       \
+	} while (0)
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define MAPSIZE ((size_t)32 << 20)
+
+static char base[] = "/tmp/mfa-test-store-XXXXXX";
+
+/* "<base>/<name>" in a static buffer of the caller's. */
+static const char *
+sub(char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", base, name);
+
+	return n > 0 && (size_t)n < len ? buf : "/nonexistent";
+}
+
+static void
+rm_tree(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	struct stat sb;
+	DIR *d;
+	int n;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+			rm_tree(path);
+		else
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* Entries in one database. */
+static size_t
+db_count(struct store_txn *t, enum store_db db)
+{
+	MDB_stat ms;
+
+	if (mdb_stat(t->txn, t->st->dbi[db], &ms) != MDB_SUCCESS)
+		return (size_t)-1;
+	return ms.ms_entries;
+}
+
+/* True when the user index holds the pair (user, id). */
+static bool
+index_has(struct store_txn *t, const char *user, const char *id)
+{
+	MDB_val k = store_val(user, strlen(user)), v = store_val(id,
+	    strlen(id));
+	MDB_cursor *c;
+	int rc;
+
+	if (mdb_cursor_open(t->txn, t->st->dbi[DB_USER_AUTHNS], &c) != 0)
+		return false;
+	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
+	mdb_cursor_close(c);
+	return rc == MDB_SUCCESS;
+}
+
+static struct store_txn *
+begin(struct store *st, bool write)
+{
+	struct store_txn *t = NULL;
+
+	T_EQ_INT(store_txn_begin(st, write, &t), MFA_OK);
+	return t;
+}
+
+static struct client_rec
+make_client(const char *id, const char *name)
+{
+	struct client_rec c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	c.types = CT_ALL;
+	c.auth = CLIENT_AUTH_SECRET;
+	strcpy(c.secret_sealed, "sealed");
+	c.created_at = 1000;
+	c.updated_at = 2000;
+	return c;
+}
+
+static struct authn_rec
+make_authn(const char *id, const char *user, enum authn_type type,
+    mfa_ms created_at)
+{
+	struct authn_rec a;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.id, sizeof(a.id), "%s", id);
+	snprintf(a.user_id, sizeof(a.user_id), "%s", user);
+	a.type = type;
+	a.channel = type == AUTHN_OOB ? CHANNEL_SMS : CHANNEL_NONE;
+	a.active = true;
+	if (type == AUTHN_OOB)
+		strcpy(a.to, "+14155550100");
+	a.digits = 6;
+	a.period = 30;
+	a.last_step = -1;
+	a.created_at = created_at;
+	return a;
+}
+
+static struct token_rec
+make_token(const char *client, const char *user, mfa_ms expires_at)
+{
+	struct token_rec t;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.client_id, sizeof(t.client_id), "%s", client);
+	snprintf(t.user_id, sizeof(t.user_id), "%s", user);
+	t.created_at = 1;
+	t.expires_at = expires_at;
+	return t;
+}
+
+static void
+make_hash(unsigned char h[MFA_HASH_BYTES], unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < MFA_HASH_BYTES; i++)
+		h[i] = (unsigned char)(seed * 37 + i);
+}
+
+static struct challenge_rec
+make_challenge(const char *id, unsigned type, mfa_ms purge_at,
+    unsigned oob_seed)
+{
+	struct challenge_rec c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	strcpy(c.factor_id, type == CT_OOB ? "sms|dev_S" : "totp|dev_T");
+	strcpy(c.client_id, "client-1");
+	strcpy(c.user_id, "user-1");
+	c.type = type;
+	c.state = CHALLENGE_PENDING;
+	c.created_at = c.updated_at = 1;
+	c.expires_at = type == CT_OOB ? purge_at : 0;
+	c.purge_at = purge_at;
+	make_hash(c.token_hash, 99);
+	if (oob_seed != 0) {
+		c.has_oob = true;
+		make_hash(c.oob_hash, oob_seed);
+		make_hash(c.binding_hash, oob_seed + 1000);
+	}
+	return c;
+}
+
+static void
+test_store_open(void)
+{
+	struct store *st, *sentinel = (struct store *)base;
+	char path[PATH_MAX];
+	struct stat sb;
+	FILE *f;
+
+	st = sentinel;
+	T_EQ_INT(store_open(&st, sub(path, sizeof(path), "missing"), MAPSIZE,
+	    0), MFA_ERR_NOTFOUND);
+	T_TRUE(st == sentinel);
+	T_TRUE(stat(path, &sb) != 0); /* not created */
+
+	/* a directory without the databases */
+	T_EQ_INT(mkdir(sub(path, sizeof(path), "empty"), 0700), 0);
+	T_EQ_INT(store_open(&st, path, MAPSIZE, 0), MFA_ERR_NOTFOUND);
+	T_TRUE(st == sentinel);
+
+	/* a regular file is not a store */
+	f = fopen(sub(path, sizeof(path), "file"), "w");
+	T_TRUE(f != NULL);
+	if (f != NULL)
+		fclose(f);
+	T_TRUE(store_open(&st, path, MAPSIZE, STORE_CREATE) != MFA_OK);
+	T_TRUE(st == sentinel);
+
+	/* created with its directory, then reopened */
+	T_EQ_INT(store_open(&st, sub(path, sizeof(path), "db"), MAPSIZE,
+	    STORE_CREATE), MFA_OK);
+	T_TRUE(st != sentinel && st != NULL);
+	T_EQ_INT(stat(path, &sb), 0);
+	T_TRUE(S_ISDIR(sb.st_mode));
+	T_EQ_INT(sb.st_mode & 0777, 0700);
+	store_close(st);
+	st = sentinel;
+	T_EQ_INT(store_open(&st, path, MAPSIZE, 0), MFA_OK);
+	T_TRUE(st != sentinel && st != NULL);
+	T_EQ_INT(store_reader_check(st), 0);
+	store_close(st);
+	/* STORE_CREATE on an existing store keeps it */
+	T_EQ_INT(store_open(&st, path, MAPSIZE, STORE_CREATE), MFA_OK);
+	store_close(st);
+	store_close(NULL);
+}
+
+/* Sets meta "schema" with raw LMDB calls ("val" NULL: deletes it). */
+static int
+raw_schema(const char *dir, const char *val)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = store_val("schema", 6), v;
+	int rc;
+
+	if ((rc = mdb_env_create(&env)) != 0)
+		return rc;
+	mdb_env_set_maxdbs(env, 16);
+	mdb_env_set_mapsize(env, MAPSIZE);
+	if ((rc = mdb_env_open(env, dir, 0, 0600)) != 0)
+		goto out;
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+		goto out;
+	if ((rc = mdb_dbi_open(txn, "meta", 0, &dbi)) != 0) {
+		mdb_txn_abort(txn);
+		goto out;
+	}
+	if (val == NULL) {
+		rc = mdb_del(txn, dbi, &k, NULL);
+	} else {
+		v = store_val(val, strlen(val));
+		rc = mdb_put(txn, dbi, &k, &v, 0);
+	}
+	if (rc != 0)
+		mdb_txn_abort(txn);
+	else
+		rc = mdb_txn_commit(txn);
+out:
+	mdb_env_close(env);
+	return rc;
+}
+
+static void
+test_store_schema(void)
+{
+	struct store *st = NULL, *sentinel = (struct store *)base;
+	char path[PATH_MAX];
+	static const char *const bad[] = { "2", "0", "", "1 ", "10" };
+	size_t i;
+
+	T_EQ_INT(store_open(&st, sub(path, sizeof(path), "schema"), MAPSIZE,
+	    STORE_CREATE), MFA_OK);
+	store_close(st);
+	for (i = 0; i < NELEM(bad); i++) {
+		ROW_INT(bad[i], raw_schema(path, bad[i]), 0);
+		st = sentinel;
+		ROW_INT(bad[i], store_open(&st, path, MAPSIZE, 0),
+		    MFA_ERR_CONFIG);
+		ROW_INT(bad[i], store_open(&st, path, MAPSIZE, STORE_CREATE),
+		    MFA_ERR_CONFIG);
+		ROW_INT(bad[i], st == sentinel, true);
+	}
+	T_EQ_INT(raw_schema(path, STORE_SCHEMA), 0);
+	T_EQ_INT(store_open(&st, path, MAPSIZE, 0), MFA_OK);
+	store_close(st);
+}
+
+static int
+collect_client(void *arg, const struct client_rec *r)
+{
+	char *out = arg;
+
+	strcat(out, r->id);
+	strcat(out, ",");
+	return 0;
+}
+
+static int
+stop_client(void *arg, const struct client_rec *r)
+{
+	(*(int *)arg)++;
+	return 7;
+}
+
+static void
+test_store_client(struct store *st)
+{
+	struct client_rec a = make_client("client-b", "B"), got;
+	struct client_rec b = make_client("client-a", "A");
+	struct client_rec c = make_client("client-c", "C");
+	struct store_txn *t;
+	char ids[256];
+	int calls;
+
+	t = begin(st, true);
+	T_EQ_INT(store_client_put(t, &a, true), MFA_OK);
+	T_EQ_INT(store_client_put(t, &b, true), MFA_OK);
+	T_EQ_INT(store_client_put(t, &c, true), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+
+	t = begin(st, false);
+	memset(&got, 0xa5, sizeof(got));
+	T_EQ_INT(store_client_get(t, "client-b", &got), MFA_OK);
+	T_EQ_STR(got.id, "client-b");
+	T_EQ_STR(got.name, "B");
+	T_EQ_INT(got.types, CT_ALL);
+	T_EQ_STR(got.secret_sealed, "sealed");
+	T_EQ_INT(got.created_at, 1000);
+	T_EQ_INT(got.updated_at, 2000);
+	T_EQ_INT(store_client_get(t, "client-x", &got), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_client_get(t, "client-", &got), MFA_ERR_NOTFOUND);
+	ids[0] = '\0';
+	T_EQ_INT(store_client_each(t, collect_client, ids), MFA_OK);
+	T_EQ_STR(ids, "client-a,client-b,client-c,");
+	calls = 0;
+	T_TRUE(store_client_each(t, stop_client, &calls) != MFA_OK);
+	T_EQ_INT(calls, 1);
+	store_txn_abort(t);
+
+	/* create refuses a taken id, without poisoning the transaction */
+	t = begin(st, true);
+	a = make_client("client-b", "other");
+	T_EQ_INT(store_client_put(t, &a, true), MFA_ERR_EXISTS);
+	T_EQ_INT(store_client_get(t, "client-b", &got), MFA_OK);
+	T_EQ_STR(got.name, "B");
+	/* an update overwrites */
+	a = make_client("client-b", "renamed");
+	T_EQ_INT(store_client_put(t, &a, false), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	t = begin(st, false);
+	T_EQ_INT(store_client_get(t, "client-b", &got), MFA_OK);
+	T_EQ_STR(got.name, "renamed");
+	store_txn_abort(t);
+
+	t = begin(st, true);
+	T_EQ_INT(store_client_del(t, "client-b"), MFA_OK);
+	T_EQ_INT(store_client_del(t, "client-b"), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_client_get(t, "client-b", &got), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	t = begin(st, false);
+	ids[0] = '\0';
+	T_EQ_INT(store_client_each(t, collect_client, ids), MFA_OK);
+	T_EQ_STR(ids, "client-a,client-c,");
+	store_txn_abort(t);
+
+	/* an aborted write leaves nothing */
+	t = begin(st, true);
+	c = make_client("client-z", "Z");
+	T_EQ_INT(store_client_put(t, &c, true), MFA_OK);
+	store_txn_abort(t);
+	store_txn_abort(NULL);
+	t = begin(st, false);
+	T_EQ_INT(store_client_get(t, "client-z", &got), MFA_ERR_NOTFOUND);
+	store_txn_abort(t);
+}
+
+static int
+collect_user(void *arg, const char *user)
+{
+	strcat(arg, user);
+	strcat(arg, ",");
+	return 0;
+}
+
+/* The ids of "user"'s authenticators as "a,b,c,". */
+static void
+list_ids(struct store_txn *t, const char *user, size_t max, char *out,
+    size_t *n, int *rc)
+{
+	struct authn_rec a[STORE_AUTHN_PER_USER];
+	size_t i;
+
+	out[0] = '\0';
+	*n = 999;
+	*rc = store_authn_list(t, user, a, max, n);
+	for (i = 0; *rc == MFA_OK && i < *n; i++) {
+		strcat(out, a[i].id);
+		strcat(out, ",");
+	}
+}
+
+static void
+test_store_authn(struct store *st)
+{
+	/* enrollment order differs from id order; sms/email tie */
+	struct authn_rec recs[] = {
+		make_authn("totp|dev_C", "u1", AUTHN_OTP, 3000),
+		make_authn("sms|dev_A", "u1", AUTHN_OOB, 2000),
+		make_authn("email|dev_B", "u1", AUTHN_OOB, 2000),
+		make_authn("voice|dev_D", "u1", AUTHN_OOB, 1000),
+		make_authn("totp|dev_E", "u2", AUTHN_OTP, 500),
+	}, got, upd;
+	struct store_txn *t;
+	char ids[512];
+	size_t i, n;
+	int rc;
+
+	t = begin(st, true);
+	for (i = 0; i < NELEM(recs); i++)
+		ROW_INT(recs[i].id, store_authn_put(t, &recs[i]), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+
+	t = begin(st, false);
+	T_EQ_INT(store_authn_get(t, "sms|dev_A", &got), MFA_OK);
+	T_EQ_STR(got.user_id, "u1");
+	T_EQ_INT(got.type, AUTHN_OOB);
+	T_EQ_INT(got.channel, CHANNEL_SMS);
+	T_EQ_STR(got.to, "+14155550100");
+	T_EQ_INT(got.created_at, 2000);
+	T_EQ_INT(store_authn_get(t, "sms|dev_Z", &got), MFA_ERR_NOTFOUND);
+	list_ids(t, "u1", STORE_AUTHN_PER_USER, ids, &n, &rc);
+	T_EQ_INT(rc, MFA_OK);
+	T_EQ_INT(n, 4);
+	T_EQ_STR(ids, "voice|dev_D,email|dev_B,sms|dev_A,totp|dev_C,");
+	list_ids(t, "u2", STORE_AUTHN_PER_USER, ids, &n, &rc);
+	T_EQ_INT(n, 1);
+	T_EQ_STR(ids, "totp|dev_E,");
+	list_ids(t, "nobody", STORE_AUTHN_PER_USER, ids, &n, &rc);
+	T_EQ_INT(rc, MFA_OK);
+	T_EQ_INT(n, 0);
+	list_ids(t, "u", STORE_AUTHN_PER_USER, ids, &n, &rc); /* a prefix */
+	T_EQ_INT(n, 0);
+	list_ids(t, "u1", 2, ids, &n, &rc);
+	T_EQ_INT(rc, MFA_OK);
+	T_EQ_INT(n, 2);
+	ids[0] = '\0';
+	T_EQ_INT(store_authn_each_user(t, collect_user, ids), MFA_OK);
+	T_EQ_STR(ids, "u1,u2,");
+	T_EQ_INT(db_count(t, DB_USER_AUTHNS), 5);
+	store_txn_abort(t);
+
+	/* putting a record again updates it; the index keeps one pair */
+	t = begin(st, true);
+	upd = recs[1];
+	upd.active = false;
+	T_EQ_INT(store_authn_put(t, &upd), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	t = begin(st, false);
+	T_EQ_INT(db_count(t, DB_USER_AUTHNS), 5);
+	T_EQ_INT(store_authn_get(t, "sms|dev_A", &got), MFA_OK);
+	T_EQ_INT(got.active, false);
+	list_ids(t, "u1", STORE_AUTHN_PER_USER, ids, &n, &rc);
+	T_EQ_INT(n, 4);
+	store_txn_abort(t);
+
+	/* delete removes the record and its index entry */
+	t = begin(st, true);
+	T_TRUE(index_has(t, "u1", "sms|dev_A"));
+	T_EQ_INT(store_authn_del(t, "sms|dev_A"), MFA_OK);
+	T_TRUE(!index_has(t, "u1", "sms|dev_A"));
+	T_TRUE(index_has(t, "u1", "email|dev_B"));
+	T_EQ_INT(store_authn_get(t, "sms|dev_A", &got), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_authn_del(t, "sms|dev_A"), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_authn_del(t, "totp|dev_E"), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	t = begin(st, false);
+	T_EQ_INT(db_count(t, DB_USER_AUTHNS), 3);
+	list_ids(t, "u1", STORE_AUTHN_PER_USER, ids, &n, &rc);
+	T_EQ_INT(n, 3);
+	T_EQ_STR(ids, "voice|dev_D,email|dev_B,totp|dev_C,");
+	ids[0] = '\0';
+	T_EQ_INT(store_authn_each_user(t, collect_user, ids), MFA_OK);
+	T_EQ_STR(ids, "u1,"); /* u2 has none left */
+	store_txn_abort(t);
+
+	/* an index entry whose record is gone is skipped */
+	t = begin(st, true);
+	T_EQ_INT(store_del(t, DB_AUTHNS, "totp|dev_C", 10, NULL, 0), MFA_OK);
+	list_ids(t, "u1", STORE_AUTHN_PER_USER, ids, &n, &rc);
+	T_EQ_INT(rc, MFA_OK);
+	T_EQ_INT(n, 2);
+	T_EQ_STR(ids, "voice|dev_D,email|dev_B,");
+	store_txn_abort(t);
+}
+
+static void
+test_store_token_bucket(struct store *st)
+{
+	unsigned char h1[MFA_HASH_BYTES], h2[MFA_HASH_BYTES];
+	struct token_rec r = make_token("client-1", "user-1", 5000), got;
+	struct bucket b = { 4, 123456 }, bgot;
+	struct store_txn *t;
+	size_t before;
+
+	make_hash(h1, 1);
+	make_hash(h2, 2);
+	t = begin(st, true);
+	before = db_count(t, DB_EXPIRY);
+	strcpy(r.scope, "enroll");
+	T_EQ_INT(store_token_put(t, h1, &r), MFA_OK);
+	T_EQ_INT(db_count(t, DB_EXPIRY), before + 1);
+	/* a hash collision is refused, not overwritten */
+	r.expires_at = 9999;
+	T_EQ_INT(store_token_put(t, h1, &r), MFA_ERR_EXISTS);
+	T_EQ_INT(store_bucket_put(t, "otp:user-1", &b), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+
+	t = begin(st, false);
+	memset(&got, 0xa5, sizeof(got));
+	T_EQ_INT(store_token_get(t, h1, &got), MFA_OK);
+	T_EQ_STR(got.client_id, "client-1");
+	T_EQ_STR(got.user_id, "user-1");
+	T_EQ_STR(got.scope, "enroll");
+	T_EQ_INT(got.created_at, 1);
+	T_EQ_INT(got.expires_at, 5000);
+	T_EQ_INT(store_token_get(t, h2, &got), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_bucket_get(t, "otp:user-1", &bgot), MFA_OK);
+	T_EQ_INT(bgot.level, 4);
+	T_EQ_INT(bgot.refilled_at, 123456);
+	T_EQ_INT(store_bucket_get(t, "otp:user-2", &bgot), MFA_ERR_NOTFOUND);
+	store_txn_abort(t);
+
+	/* buckets are overwritten */
+	t = begin(st, true);
+	b.level = 0;
+	T_EQ_INT(store_bucket_put(t, "otp:user-1", &b), MFA_OK);
+	T_EQ_INT(store_bucket_get(t, "otp:user-1", &bgot), MFA_OK);
+	T_EQ_INT(bgot.level, 0);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+}
+
+static void
+test_store_challenge(struct store *st)
+{
+	struct challenge_rec c = make_challenge("auth_challenge_A", CT_OOB,
+	    9000, 5), o = make_challenge("auth_challenge_B", CT_OTP, 9000, 0);
+	struct challenge_rec got;
+	unsigned char other[MFA_HASH_BYTES];
+	char id[MFA_CHALLENGE_ID_MAX + 1];
+	struct store_txn *t;
+	size_t before;
+
+	t = begin(st, true);
+	before = db_count(t, DB_EXPIRY);
+	T_EQ_INT(store_challenge_put(t, &c, true), MFA_OK);
+	T_EQ_INT(store_challenge_put(t, &o, true), MFA_OK);
+	T_EQ_INT(db_count(t, DB_EXPIRY), before + 2);
+	T_EQ_INT(db_count(t, DB_OOB), 1); /* otp has no oob entry */
+	T_EQ_INT(store_challenge_put(t, &c, true), MFA_ERR_EXISTS);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+
+	t = begin(st, false);
+	memset(&got, 0xa5, sizeof(got));
+	T_EQ_INT(store_challenge_get(t, "auth_challenge_A", &got), MFA_OK);
+	T_EQ_STR(got.id, "auth_challenge_A");
+	T_EQ_STR(got.factor_id, "sms|dev_S");
+	T_EQ_INT(got.type, CT_OOB);
+	T_EQ_INT(got.state, CHALLENGE_PENDING);
+	T_EQ_INT(got.purge_at, 9000);
+	T_EQ_INT(got.has_oob, true);
+	T_EQ_MEM(got.oob_hash, c.oob_hash, MFA_HASH_BYTES);
+	T_EQ_MEM(got.binding_hash, c.binding_hash, MFA_HASH_BYTES);
+	T_EQ_MEM(got.token_hash, c.token_hash, MFA_HASH_BYTES);
+	memset(id, 'Z', sizeof(id));
+	T_EQ_INT(store_challenge_by_oob(t, c.oob_hash, id), MFA_OK);
+	T_EQ_STR(id, "auth_challenge_A");
+	make_hash(other, 6);
+	T_EQ_INT(store_challenge_by_oob(t, other, id), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_challenge_get(t, "auth_challenge_C", &got),
+	    MFA_ERR_NOTFOUND);
+	store_txn_abort(t);
+
+	/* an update in place */
+	t = begin(st, true);
+	c.state = CHALLENGE_VERIFIED;
+	c.attempts = 1;
+	T_EQ_INT(store_challenge_put(t, &c, false), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	t = begin(st, false);
+	T_EQ_INT(store_challenge_get(t, "auth_challenge_A", &got), MFA_OK);
+	T_EQ_INT(got.state, CHALLENGE_VERIFIED);
+	T_EQ_INT(got.attempts, 1);
+	T_EQ_INT(store_challenge_by_oob(t, c.oob_hash, id), MFA_OK);
+	store_txn_abort(t);
+}
+
+/* Any failure poisons the transaction: nothing of it commits. */
+static void
+test_store_poison(struct store *st)
+{
+	struct client_rec pre = make_client("poison-pre", "P");
+	struct client_rec empty = make_client("", "E");
+	struct client_rec post = make_client("poison-post", "Q"), got;
+	unsigned char h[MFA_HASH_BYTES];
+	struct token_rec tr;
+	struct store_txn *t;
+
+	t = begin(st, true);
+	T_EQ_INT(store_client_put(t, &pre, true), MFA_OK);
+	T_EQ_INT(store_client_put(t, &empty, true), MFA_ERR_INVALID);
+	/* every later operation reports the first error */
+	T_EQ_INT(store_client_get(t, "poison-pre", &got), MFA_ERR_INVALID);
+	T_EQ_INT(store_client_put(t, &post, true), MFA_ERR_INVALID);
+	make_hash(h, 40);
+	tr = make_token("c", "u", 1);
+	T_EQ_INT(store_token_put(t, h, &tr), MFA_ERR_INVALID);
+	T_EQ_INT(store_client_del(t, "client-a"), MFA_ERR_INVALID);
+	T_EQ_INT(store_txn_commit(t), MFA_ERR_INVALID);
+
+	t = begin(st, false);
+	T_EQ_INT(store_client_get(t, "poison-pre", &got), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_client_get(t, "poison-post", &got), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_client_get(t, "client-a", &got), MFA_OK);
+	T_EQ_INT(store_token_get(t, h, &tr), MFA_ERR_NOTFOUND);
+	store_txn_abort(t);
+
+	/* a key over LMDB's limit poisons too */
+	t = begin(st, true);
+	{
+		char big[600];
+
+		memset(big, 'k', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		T_EQ_INT(store_bucket_put(t, big, &(struct bucket){ 1, 1 }),
+		    MFA_ERR_INVALID);
+	}
+	T_EQ_INT(store_txn_commit(t), MFA_ERR_INVALID);
+
+	/* NOTFOUND and EXISTS are answers, not failures */
+	t = begin(st, true);
+	T_EQ_INT(store_client_del(t, "nope"), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_client_get(t, "nope", &got), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_client_put(t, &pre, true), MFA_OK);
+	T_EQ_INT(store_client_put(t, &pre, true), MFA_ERR_EXISTS);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	t = begin(st, false);
+	T_EQ_INT(store_client_get(t, "poison-pre", &got), MFA_OK);
+	store_txn_abort(t);
+}
+
+static bool
+token_there(struct store *st, unsigned seed)
+{
+	unsigned char h[MFA_HASH_BYTES];
+	struct token_rec r;
+	struct store_txn *t = begin(st, false);
+	int rc;
+
+	make_hash(h, seed);
+	rc = store_token_get(t, h, &r);
+	store_txn_abort(t);
+	return rc == MFA_OK;
+}
+
+static bool
+challenge_there(struct store *st, const char *id)
+{
+	struct challenge_rec c;
+	struct store_txn *t = begin(st, false);
+	int rc;
+
+	rc = store_challenge_get(t, id, &c);
+	store_txn_abort(t);
+	return rc == MFA_OK;
+}
+
+static bool
+oob_there(struct store *st, unsigned seed)
+{
+	unsigned char h[MFA_HASH_BYTES];
+	char id[MFA_CHALLENGE_ID_MAX + 1];
+	struct store_txn *t = begin(st, false);
+	int rc;
+
+	make_hash(h, seed);
+	rc = store_challenge_by_oob(t, h, id);
+	store_txn_abort(t);
+	return rc == MFA_OK;
+}
+
+static void
+put_tokens(struct store *st, unsigned from, unsigned to, mfa_ms expires)
+{
+	unsigned char h[MFA_HASH_BYTES];
+	struct token_rec r = make_token("c", "u", expires);
+	struct store_txn *t = begin(st, true);
+	unsigned i;
+
+	for (i = from; i < to; i++) {
+		make_hash(h, i);
+		T_EQ_INT(store_token_put(t, h, &r), MFA_OK);
+	}
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+}
+
+static size_t
+count(struct store *st, enum store_db db)
+{
+	struct store_txn *t = begin(st, false);
+	size_t n = db_count(t, db);
+
+	store_txn_abort(t);
+	return n;
+}
+
+static void
+test_store_sweep(void)
+{
+	struct challenge_rec c1 = make_challenge("auth_challenge_1", CT_OTP,
+	    1500, 0), c2 = make_challenge("auth_challenge_2", CT_OOB, 1800, 11),
+	    c3 = make_challenge("auth_challenge_3", CT_OOB, 9500, 12);
+	struct store *st = NULL;
+	struct store_txn *t;
+	char path[PATH_MAX];
+	size_t deleted;
+
+	T_EQ_INT(store_open(&st, sub(path, sizeof(path), "sweep"), MAPSIZE,
+	    STORE_CREATE), MFA_OK);
+	if (st == NULL)
+		return;
+	put_tokens(st, 1, 2, 1000);
+	put_tokens(st, 2, 3, 2000);
+	put_tokens(st, 3, 4, 9000);
+	t = begin(st, true);
+	T_EQ_INT(store_challenge_put(t, &c1, true), MFA_OK);
+	T_EQ_INT(store_challenge_put(t, &c2, true), MFA_OK);
+	T_EQ_INT(store_challenge_put(t, &c3, true), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	T_EQ_INT(count(st, DB_EXPIRY), 6);
+
+	/* nothing due yet */
+	deleted = 99;
+	T_EQ_INT(store_sweep(st, 999, 100, 100, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 0);
+	T_EQ_INT(count(st, DB_EXPIRY), 6);
+
+	/* past purge times go, with the oob index; future ones stay */
+	T_EQ_INT(store_sweep(st, 5000, 100, 100, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 4);
+	T_TRUE(!token_there(st, 1));
+	T_TRUE(!token_there(st, 2));
+	T_TRUE(token_there(st, 3));
+	T_TRUE(!challenge_there(st, "auth_challenge_1"));
+	T_TRUE(!challenge_there(st, "auth_challenge_2"));
+	T_TRUE(!oob_there(st, 11));
+	T_TRUE(challenge_there(st, "auth_challenge_3"));
+	T_TRUE(oob_there(st, 12));
+	T_EQ_INT(count(st, DB_EXPIRY), 2);
+	T_EQ_INT(count(st, DB_OOB), 1);
+	T_EQ_INT(store_sweep(st, 5000, 100, 100, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 0);
+
+	/* batches: "max" stops after whole batches */
+	put_tokens(st, 100, 105, 3000);
+	T_EQ_INT(store_sweep(st, 5000, 2, 2, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 2);
+	T_EQ_INT(count(st, DB_TOKENS), 4);
+	T_EQ_INT(store_sweep(st, 5000, 2, 100, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 3);
+	T_EQ_INT(count(st, DB_TOKENS), 1);
+	put_tokens(st, 200, 203, 3000);
+	T_EQ_INT(store_sweep(st, 5000, 1, 100, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 3);
+	/* never more than "max" in all */
+	put_tokens(st, 300, 305, 3000);
+	T_EQ_INT(store_sweep(st, 5000, 2, 3, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 3);
+	T_EQ_INT(count(st, DB_TOKENS), 1 + 5 - 3);
+	T_EQ_INT(store_sweep(st, 5000, 100, 100, &deleted), MFA_OK);
+	T_EQ_INT(count(st, DB_TOKENS), 1);
+
+	/* the rest, one millisecond either side of their time */
+	T_EQ_INT(store_sweep(st, 8999, 100, 100, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 0);
+	T_EQ_INT(store_sweep(st, 9501, 100, 100, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 2);
+	T_TRUE(!token_there(st, 3));
+	T_TRUE(!challenge_there(st, "auth_challenge_3"));
+	T_TRUE(!oob_there(st, 12));
+	T_EQ_INT(count(st, DB_TOKENS), 0);
+	T_EQ_INT(count(st, DB_CHALLENGES), 0);
+	T_EQ_INT(count(st, DB_OOB), 0);
+	T_EQ_INT(count(st, DB_EXPIRY), 0);
+
+	/* a corrupt challenge record is swept, not left forever */
+	t = begin(st, true);
+	T_EQ_INT(store_put(t, DB_CHALLENGES, "auth_challenge_X", 16, "{", 1,
+	    false), MFA_OK);
+	T_EQ_INT(store_expiry_add(t, 100, STORE_KIND_CHALLENGE,
+	    "auth_challenge_X", 16), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	T_EQ_INT(store_sweep(st, 20000, 100, 100, &deleted), MFA_OK);
+	T_EQ_INT(count(st, DB_CHALLENGES), 0);
+	T_EQ_INT(count(st, DB_EXPIRY), 0);
+
+	/*
+	 * store_challenge_put writes "its expiry index entry": a challenge
+	 * updated with a later purge time is still swept at that time.
+	 */
+	c1 = make_challenge("auth_challenge_4", CT_OTP, 30000, 0);
+	t = begin(st, true);
+	T_EQ_INT(store_challenge_put(t, &c1, true), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	c1.state = CHALLENGE_VERIFIED;
+	c1.purge_at = 60000;
+	t = begin(st, true);
+	T_EQ_INT(store_challenge_put(t, &c1, false), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	T_EQ_INT(store_sweep(st, 40000, 100, 100, &deleted), MFA_OK);
+	T_TRUE(challenge_there(st, "auth_challenge_4"));
+	T_EQ_INT(deleted, 0); /* nothing was deleted */
+	T_EQ_INT(store_sweep(st, 70000, 100, 100, &deleted), MFA_OK);
+	T_TRUE(!challenge_there(st, "auth_challenge_4"));
+
+	store_close(st);
+}
+
+/* store_jti.c: each (client, jti) is usable once until swept. */
+static void
+test_store_jti(void)
+{
+	static const char j64[] =
+	    "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj";
+	char c64[MFA_CLIENT_ID_MAX + 2], path[PATH_MAX];
+	static const struct {
+		const char *name;
+		const char *client;
+		const char *jti;
+		int rc;
+	} rows[] = {
+		{ "first use", "client-1", "jti-1", MFA_OK },
+		{ "replay", "client-1", "jti-1", MFA_ERR_EXISTS },
+		{ "same jti, other client", "client-2", "jti-1", MFA_OK },
+		{ "other jti", "client-1", "jti-2", MFA_OK },
+		/* the NUL separator keeps ("ab", "c") and ("a", "bc") apart */
+		{ "ab + c", "ab", "c", MFA_OK },
+		{ "a + bc", "a", "bc", MFA_OK },
+		{ "a + bc replay", "a", "bc", MFA_ERR_EXISTS },
+		{ "jti of 64 bytes", "client-1", j64, MFA_OK },
+		{ "empty jti", "client-1", "", MFA_ERR_INVALID },
+		{ "empty client", "", "jti-3", MFA_ERR_INVALID },
+	};
+	struct store *st = NULL;
+	struct store_txn *rd;
+	size_t i, deleted;
+
+	T_EQ_INT(strlen(j64), 64);
+	T_EQ_INT(store_open(&st, sub(path, sizeof(path), "jti"), MAPSIZE,
+	    STORE_CREATE), MFA_OK);
+	if (st == NULL)
+		return;
+	for (i = 0; i < NELEM(rows); i++)
+		ROW_INT(rows[i].name, store_jti_use(st, rows[i].client,
+		    rows[i].jti, 10000), rows[i].rc);
+	{
+		char j65[66];
+
+		memset(j65, 'j', 65);
+		j65[65] = '\0';
+		T_EQ_INT(store_jti_use(st, "client-1", j65, 10000),
+		    MFA_ERR_INVALID);
+	}
+	memset(c64, 'c', sizeof(c64) - 1);
+	c64[sizeof(c64) - 1] = '\0'; /* MFA_CLIENT_ID_MAX + 1 bytes */
+	T_EQ_INT(store_jti_use(st, c64, "jti-1", 10000), MFA_ERR_INVALID);
+	c64[MFA_CLIENT_ID_MAX] = '\0';
+	T_EQ_INT(store_jti_use(st, c64, "jti-1", 10000), MFA_OK);
+	T_EQ_INT(count(st, DB_JTI), 7);
+	T_EQ_INT(count(st, DB_EXPIRY), 7);
+
+	/* its own write transaction while the caller holds a read one */
+	rd = begin(st, false);
+	T_EQ_INT(store_jti_use(st, "client-1", "jti-9", 20000), MFA_OK);
+	store_txn_abort(rd);
+	T_EQ_INT(store_jti_use(st, "client-1", "jti-9", 20000),
+	    MFA_ERR_EXISTS);
+
+	/* swept after exp; then the pair is free again */
+	T_EQ_INT(store_sweep(st, 15000, 100, 100, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 7);
+	T_EQ_INT(count(st, DB_JTI), 1);
+	T_EQ_INT(store_jti_use(st, "client-1", "jti-1", 30000), MFA_OK);
+	T_EQ_INT(store_jti_use(st, "client-1", "jti-9", 30000),
+	    MFA_ERR_EXISTS);
+	store_close(st);
+}
+
+/* True when "n" bytes of "needle" occur in "hay". */
+static bool
+mem_has(const void *hay, size_t len, const void *needle, size_t n)
+{
+	const unsigned char *h = hay;
+	size_t i;
+
+	for (i = 0; i + n <= len; i++)
+		if (memcmp(h + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/* token.c: issuing and checking mfa_tokens. */
+static void
+test_token(struct store *st, const struct keys *keys)
+{
+	static const mfa_ms now = 1700000000000LL;
+	unsigned char hash[MFA_HASH_BYTES], want[MFA_HASH_BYTES];
+	char tok[MFA_HANDLE_LEN + 1], other[MFA_HANDLE_LEN + 1];
+	char longid[MFA_CLIENT_ID_MAX + 2];
+	struct token_rec rec;
+	struct store_txn *t;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int err;
+	static const struct {
+		const char *name;
+		int which; /* 0: the token, 1: NULL, 2: text below */
+		const char *text;
+		const char *client;
+		mfa_ms now;
+		enum sel_token want;
+	} rows[] = {
+		{ "ok", 0, NULL, "client-1", now, SEL_TOKEN_OK },
+		{ "ok a ms before expiry", 0, NULL, "client-1",
+		    now + 300000 - 1, SEL_TOKEN_OK },
+		{ "expired at expires_at", 0, NULL, "client-1", now + 300000,
+		    SEL_TOKEN_EXPIRED },
+		{ "expired an hour later", 0, NULL, "client-1", now + 3600000,
+		    SEL_TOKEN_EXPIRED },
+		{ "another client", 0, NULL, "client-2", now,
+		    SEL_TOKEN_OTHER_CLIENT },
+		{ "client id prefix", 0, NULL, "client-", now,
+		    SEL_TOKEN_OTHER_CLIENT },
+		{ "missing", 1, NULL, "client-1", now, SEL_TOKEN_MISSING },
+		{ "not a handle", 2, "abc", "client-1", now,
+		    SEL_TOKEN_MALFORMED },
+		{ "empty", 2, "", "client-1", now, SEL_TOKEN_MALFORMED },
+		{ "handle with padding", 2,
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "client-1",
+		    now, SEL_TOKEN_MALFORMED },
+		{ "unknown handle", 3, NULL, "client-1", now,
+		    SEL_TOKEN_MALFORMED },
+	};
+	size_t i;
+
+	t = begin(st, true);
+	memset(tok, 'Z', sizeof(tok));
+	T_EQ_INT(token_issue(t, keys, "client-1", "user-1", "enroll", 300,
+	    now, tok), MFA_OK);
+	T_EQ_INT(strlen(tok), MFA_HANDLE_LEN);
+	T_TRUE(ids_is_handle(tok));
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	ids_handle(other);
+
+	t = begin(st, false);
+	for (i = 0; i < NELEM(rows); i++) {
+		const char *in = rows[i].which == 0 ? tok :
+		    rows[i].which == 1 ? NULL : rows[i].which == 2 ?
+		    rows[i].text : other;
+
+		err = 12345;
+		ROW_INT(rows[i].name, token_check(t, keys, in, rows[i].client,
+		    rows[i].now, &rec, hash, &err), rows[i].want);
+		ROW_INT(rows[i].name, err, MFA_OK);
+	}
+	/* on success: the record and the key it is stored under */
+	T_EQ_INT(token_check(t, keys, tok, "client-1", now, &rec, hash, &err),
+	    SEL_TOKEN_OK);
+	T_EQ_STR(rec.client_id, "client-1");
+	T_EQ_STR(rec.user_id, "user-1");
+	T_EQ_STR(rec.scope, "enroll");
+	T_EQ_INT(rec.created_at, now);
+	T_EQ_INT(rec.expires_at, now + 300000);
+	keys_hash(keys, "mfa_token", tok, MFA_HANDLE_LEN, want);
+	T_EQ_MEM(hash, want, MFA_HASH_BYTES);
+	/* the plain token is stored nowhere */
+	T_EQ_INT(mdb_cursor_open(t->txn, st->dbi[DB_TOKENS], &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == MDB_SUCCESS) {
+		T_TRUE(!mem_has(k.mv_data, k.mv_size, tok, 16));
+		T_TRUE(!mem_has(v.mv_data, v.mv_size, tok, 16));
+	}
+	mdb_cursor_close(cur);
+	store_txn_abort(t);
+
+	/* a NULL scope, over-long ids */
+	t = begin(st, true);
+	T_EQ_INT(token_issue(t, keys, "client-1", "user-2", NULL, 60, now,
+	    other), MFA_OK);
+	T_EQ_INT(token_check(t, keys, other, "client-1", now, &rec, hash,
+	    &err), SEL_TOKEN_OK);
+	T_EQ_STR(rec.scope, "");
+	T_EQ_STR(rec.user_id, "user-2");
+	memset(longid, 'c', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	T_EQ_INT(token_issue(t, keys, longid, "user-1", NULL, 60, now, other),
+	    MFA_ERR_INVALID);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+
+	/* a failed lookup is an error for the caller, not a token state */
+	t = begin(st, true);
+	{
+		struct client_rec empty = make_client("", "E");
+
+		T_EQ_INT(store_client_put(t, &empty, true), MFA_ERR_INVALID);
+	}
+	err = MFA_OK;
+	T_EQ_INT(token_check(t, keys, tok, "client-1", now, &rec, hash, &err),
+	    SEL_TOKEN_INVALID);
+	T_EQ_INT(err, MFA_ERR_INVALID);
+	store_txn_abort(t);
+}
+
+/* challenge.c: creation and the WorkOS view. */
+static void
+test_challenge(struct store *st, const struct keys *keys)
+{
+	static const mfa_ms now = 1644938813274LL; /* 15:26:53.274Z */
+	unsigned char th[MFA_HASH_BYTES], h[MFA_HASH_BYTES];
+	char oob[MFA_HANDLE_LEN + 1], bind[IDS_BINDING_LEN + 1];
+	char want[512], dom[96], tid[IDS_CHALLENGE_LEN + 1];
+	struct challenge_rec c, got;
+	struct store_txn *t;
+	json_t *j;
+	char *s;
+
+	make_hash(th, 77);
+	challenge_init(&c, CT_OTP, "client-1", "user-1", "totp|dev_T", th,
+	    now, 600, 3600);
+	T_TRUE(ids_is_challenge(c.id));
+	ids_challenge(now, tid);
+	T_EQ_INT(strncmp(c.id, tid, 25), 0); /* same time part */
+	T_EQ_STR(c.client_id, "client-1");
+	T_EQ_STR(c.user_id, "user-1");
+	T_EQ_STR(c.factor_id, "totp|dev_T");
+	T_EQ_INT(c.type, CT_OTP);
+	T_EQ_INT(c.state, CHALLENGE_PENDING);
+	T_EQ_INT(c.attempts, 0);
+	T_EQ_INT(c.created_at, now);
+	T_EQ_INT(c.updated_at, now);
+	T_EQ_INT(c.expires_at, 0);
+	T_EQ_INT(c.purge_at, now + 3600000);
+	T_EQ_MEM(c.token_hash, th, MFA_HASH_BYTES);
+	T_EQ_INT(c.has_oob, false);
+
+	/* TOTP: no expires_at */
+	j = challenge_to_json(&c, false);
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	snprintf(want, sizeof(want), "{\"authentication_factor_id\":"
+	    "\"totp|dev_T\",\"created_at\":\"2022-02-15T15:26:53.274Z\","
+	    "\"id\":\"%s\",\"object\":\"authentication_challenge\","
+	    "\"updated_at\":\"2022-02-15T15:26:53.274Z\"}", c.id);
+	T_EQ_STR(s, want);
+	free(s);
+	json_decref(j);
+
+	/* the private view for mfactl */
+	c.attempts = 2;
+	j = challenge_to_json(&c, true);
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	snprintf(want, sizeof(want), "{\"attempts\":2,"
+	    "\"authentication_factor_id\":\"totp|dev_T\","
+	    "\"challenge_type\":\"otp\",\"client_id\":\"client-1\","
+	    "\"created_at\":\"2022-02-15T15:26:53.274Z\",\"id\":\"%s\","
+	    "\"object\":\"authentication_challenge\",\"state\":\"pending\","
+	    "\"updated_at\":\"2022-02-15T15:26:53.274Z\","
+	    "\"user_id\":\"user-1\"}", c.id);
+	T_EQ_STR(s, want);
+	free(s);
+	json_decref(j);
+
+	/* OOB: expires ttl later, purged then; the secrets as hashes */
+	challenge_init(&c, CT_OOB, "client-1", "user-1", "sms|dev_S", th, now,
+	    600, 3600);
+	T_EQ_INT(c.expires_at, now + 600000);
+	T_EQ_INT(c.purge_at, now + 600000);
+	T_EQ_INT(c.has_oob, false);
+	memset(oob, 'Z', sizeof(oob));
+	memset(bind, 'Z', sizeof(bind));
+	challenge_make_oob(&c, keys, oob, bind);
+	T_EQ_INT(c.has_oob, true);
+	T_TRUE(ids_is_handle(oob));
+	T_EQ_INT(strlen(bind), IDS_BINDING_LEN);
+	T_EQ_INT(strspn(bind, "0123456789"), IDS_BINDING_LEN);
+	keys_hash(keys, "oob_code", oob, strlen(oob), h);
+	T_EQ_MEM(c.oob_hash, h, MFA_HASH_BYTES);
+	challenge_oob_hash(keys, oob, h);
+	T_EQ_MEM(c.oob_hash, h, MFA_HASH_BYTES);
+	snprintf(dom, sizeof(dom), "binding_code:%s", c.id);
+	keys_hash(keys, dom, bind, strlen(bind), h);
+	T_EQ_MEM(c.binding_hash, h, MFA_HASH_BYTES);
+	/* the same code under another challenge hashes differently */
+	keys_hash(keys, "binding_code:auth_challenge_OTHER", bind,
+	    strlen(bind), h);
+	T_TRUE(memcmp(c.binding_hash, h, MFA_HASH_BYTES) != 0);
+
+	j = challenge_to_json(&c, false);
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	snprintf(want, sizeof(want), "{\"authentication_factor_id\":"
+	    "\"sms|dev_S\",\"created_at\":\"2022-02-15T15:26:53.274Z\","
+	    "\"expires_at\":\"2022-02-15T15:36:53.274Z\",\"id\":\"%s\","
+	    "\"object\":\"authentication_challenge\","
+	    "\"updated_at\":\"2022-02-15T15:26:53.274Z\"}", c.id);
+	T_EQ_STR(s, want);
+	/* no secret in the view */
+	T_TRUE(strstr(s, oob) == NULL);
+	T_TRUE(strstr(s, "hash") == NULL);
+	free(s);
+	json_decref(j);
+
+	/* stored and found again by its oob_code */
+	t = begin(st, true);
+	T_EQ_INT(store_challenge_put(t, &c, true), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	t = begin(st, false);
+	challenge_oob_hash(keys, oob, h);
+	T_EQ_INT(store_challenge_by_oob(t, h, dom), MFA_OK);
+	T_EQ_STR(dom, c.id);
+	T_EQ_INT(store_challenge_get(t, c.id, &got), MFA_OK);
+	T_EQ_MEM(got.binding_hash, c.binding_hash, MFA_HASH_BYTES);
+	store_txn_abort(t);
+
+	/* milliseconds are zero-padded; the epoch itself */
+	c.created_at = 0;
+	c.updated_at = 1644938813005LL;
+	c.expires_at = 999;
+	j = challenge_to_json(&c, false);
+	T_EQ_STR(json_string_value(json_object_get(j, "created_at")),
+	    "1970-01-01T00:00:00.000Z");
+	T_EQ_STR(json_string_value(json_object_get(j, "updated_at")),
+	    "2022-02-15T15:26:53.005Z");
+	T_EQ_STR(json_string_value(json_object_get(j, "expires_at")),
+	    "1970-01-01T00:00:00.999Z");
+	json_decref(j);
+}
+
+void
+test_store(void)
+{
+	struct store *st = NULL;
+	struct keys *keys = NULL;
+	char path[PATH_MAX];
+
+	if (mkdtemp(base) == NULL) {
+		T_TRUE(!"mkdtemp");
+		return;
+	}
+	test_store_open();
+	test_store_schema();
+	T_EQ_INT(store_open(&st, sub(path, sizeof(path), "main"), MAPSIZE,
+	    STORE_CREATE), MFA_OK);
+	T_EQ_INT(keys_create(path), MFA_OK);
+	T_EQ_INT(keys_load(path, &keys), MFA_OK);
+	if (st != NULL && keys != NULL) {
+		test_store_client(st);
+		test_store_authn(st);
+		test_store_token_bucket(st);
+		test_store_challenge(st);
+		test_store_poison(st);
+		test_token(st, keys);
+		test_challenge(st, keys);
+	}
+	keys_free(keys);
+	store_close(st);
+	test_store_sweep();
+	test_store_jti();
+	rm_tree(base);
+}
