@@ -47,7 +47,7 @@ CTL_OBJS := $(call objs,$(BUILD),$(CTL_SRCS))
 UNIT_OBJS := $(call objs,$(BUILD),$(UNIT_SRCS))
 
 .PHONY: all run check deps unit sanitize valgrind integration lint \
-	install clean bench fuzz
+	install clean bench fuzz testclock
 
 all: $(BUILD)/mfa.fcgi $(BUILD)/mfactl
 
@@ -93,13 +93,19 @@ sanitize:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1 build/asan/test-unit
 
+# A responder whose clock the integration tests move (MFA_TEST_CLOCK_FILE);
+# never installed.
+testclock:
+	$(MAKE) BUILD=build/testclock CFLAGS="-DMFA_TEST_CLOCK" \
+		build/testclock/mfa.fcgi build/testclock/mfactl
+
 valgrind: $(BUILD)/test-unit
 	valgrind --quiet --error-exitcode=3 --leak-check=full \
 		--show-leak-kinds=definite,indirect,possible \
 		--errors-for-leak-kinds=definite,indirect,possible \
 		$(BUILD)/test-unit
 
-integration: all
+integration: all testclock
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 
 lint:

@@ -105,6 +105,22 @@ static const struct config_key config_keys[] = {
 	    "longest client_assertion lifetime (exp after iat or now)"),
 	KEY(assertion_skew, CFG_SECONDS, CS_I64, 0, 300, "10",
 	    "clock skew allowed on exp, nbf and iat of assertions"),
+	KEY(otp_window_back, CFG_INT, CS_UINT, 0, 10, "1",
+	    "TOTP steps accepted before the current one"),
+	KEY(otp_window_fwd, CFG_INT, CS_UINT, 0, 10, "1",
+	    "TOTP steps accepted after the current one"),
+	KEY(fail_burst, CFG_INT, CS_UINT, 1, 100, "10",
+	    "failed codes per user and authenticator: bucket size"),
+	KEY(fail_refill, CFG_SECONDS, CS_I64, 1, 86400, "360",
+	    "time to refill one failed-code attempt"),
+	KEY(poll_burst, CFG_INT, CS_UINT, 1, 1000, "12",
+	    "out-of-band polls per challenge: bucket size"),
+	KEY(poll_refill, CFG_SECONDS, CS_I64, 1, 3600, "5",
+	    "time to refill one out-of-band poll"),
+	KEY(challenge_max_attempts, CFG_INT, CS_UINT, 1, 100, "5",
+	    "wrong binding codes before a challenge is locked"),
+	KEY(result_ttl, CFG_SECONDS, CS_I64, 60, 86400, "600",
+	    "lifetime of the signed result tokens"),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mfactl.h"
+#include "signing.h"
 #include "spool.h"
 #include "token.h"
 
@@ -57,6 +58,10 @@ static const char usage_text[] =
 "                                     state, type, client, user, attempts)\n"
 "  sweep                              delete expired tokens and challenges\n"
 "                                     in bounded batches\n"
+"  keys rotate                        new result-token signing key; the old\n"
+"                                     one stays published until its tokens\n"
+"                                     expire\n"
+"  keys list                          list signing keys (kids and dates)\n"
 "\n"
 "Environment: MFA_DB, MFA_CONFIG and every MFA_<KEY> of mfa.fcgi(8).\n"
 "Exit status: 0 success, 1 error, 2 usage error.\n"
@@ -134,9 +139,10 @@ mfactl_commit(struct store_txn *txn, const char *what)
 static int
 mfactl_init(struct mfactl *m)
 {
-	char spool[PATH_MAX];
+	char spool[PATH_MAX], kid[RECORD_KID_LEN + 1];
+	struct store_txn *txn;
 	const char *dir;
-	bool created;
+	bool created, key_new;
 	int rc;
 
 	rc = store_open(&m->store, m->cfg.db, m->cfg.map_size, STORE_CREATE);
@@ -148,6 +154,19 @@ mfactl_init(struct mfactl *m)
 		return mfactl_fail("cannot create %s/%s: %s", m->cfg.db,
 		    KEYS_FILE, strerror(errno));
 	created = rc == MFA_OK;
+	if ((rc = keys_load(m->cfg.db, &m->keys)) != MFA_OK)
+		return mfactl_fail("cannot load %s/%s: %s", m->cfg.db,
+		    KEYS_FILE, mfa_strerror(rc));
+	if ((rc = store_txn_begin(m->store, true, &txn)) != MFA_OK)
+		return mfactl_fail("store: %s", mfa_strerror(rc));
+	if ((rc = signing_key_ensure(txn, m->keys, m->now, kid, &key_new)) !=
+	    MFA_OK) {
+		store_txn_abort(txn);
+		return mfactl_fail("cannot create a signing key: %s",
+		    mfa_strerror(rc));
+	}
+	if (mfactl_commit(txn, "cannot create a signing key") != 0)
+		return 1;
 	if ((dir = config_spool_dir(&m->cfg, spool, sizeof(spool))) == NULL)
 		return mfactl_fail("the spool directory name is too long");
 	if (spool_init(dir) != MFA_OK)
@@ -315,6 +334,8 @@ mfactl_dispatch(struct mfactl *m, int argc, char **argv)
 		return mfactl_token(m, argc - 1, argv + 1);
 	if (strcmp(cmd, "challenge") == 0)
 		return mfactl_challenge(m, argc - 1, argv + 1);
+	if (strcmp(cmd, "keys") == 0)
+		return mfactl_keys(m, argc - 1, argv + 1);
 	if (strcmp(cmd, "sweep") == 0)
 		return argc == 1 ? mfactl_sweep(m) :
 		    mfactl_usage("sweep takes no arguments");

@@ -45,5 +45,7 @@ int mfactl_commit(struct store_txn *txn, const char *what);
 int mfactl_client(struct mfactl *m, int argc, char **argv);
 /* mfactl_user.c */
 int mfactl_user(struct mfactl *m, int argc, char **argv);
+/* mfactl_keys.c */
+int mfactl_keys(struct mfactl *m, int argc, char **argv);
 
 #endif

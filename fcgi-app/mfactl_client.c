@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ids.h"
 #include "jwk.h"
 #include "mfactl.h"
@@ -59,17 +60,19 @@ static json_t *
 mfactl_client_json(const struct client_rec *c)
 {
 	json_t *types = json_array(), *o;
+	char when[CLOCK_ISO_LEN] = "";
 
 	if (types == NULL)
 		return NULL;
+	if (clock_iso8601(c->created_at, when, sizeof(when)) != MFA_OK)
+		when[0] = '\0';
 	if (c->types & CT_OTP)
 		json_array_append_new(types, json_string("otp"));
 	if (c->types & CT_OOB)
 		json_array_append_new(types, json_string("oob"));
-	o = json_pack("{s:s, s:s, s:o, s:s, s:I}", "client_id", c->id,
+	o = json_pack("{s:s, s:s, s:o, s:s, s:s}", "client_id", c->id,
 	    "name", c->name, "challenge_types", types, "auth_method",
-	    record_auth_method_name(c->auth), "created_at",
-	    (json_int_t)(c->created_at / 1000));
+	    record_auth_method_name(c->auth), "created_at", when);
 	if (o != NULL && c->auth != CLIENT_AUTH_SECRET)
 		json_object_set_new(o, "alg",
 		    json_string(jwk_alg_name((enum jwk_alg)c->alg)));

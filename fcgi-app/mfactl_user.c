@@ -12,6 +12,7 @@
 #include "mask.h"
 #include "mfactl.h"
 #include "record.h"
+#include "recovery.h"
 #include "totp.h"
 
 /* Seeds: RFC 4226 R6 "at least 128 bits"; generated seeds are 160 bits. */
@@ -331,6 +332,53 @@ mfactl_user_rm(struct mfactl *m, const char *user_id)
 	return 0;
 }
 
+/*
+ * Replaces the user's recovery codes with RECOVERY_SET fresh ones in one
+ * transaction (the old set stops working at once) and prints them.
+ */
+static int
+mfactl_user_recovery(struct mfactl *m, const char *user_id)
+{
+	unsigned char h[MFA_HASH_BYTES];
+	char code[RECOVERY_LEN + 1];
+	struct store_txn *txn;
+	json_t *codes = json_array();
+	int i, rc;
+
+	if (codes == NULL || !mfactl_user_id_ok(user_id)) {
+		json_decref(codes);
+		return mfactl_usage("user recovery-codes USER");
+	}
+	if (mfactl_open(m) != 0) {
+		json_decref(codes);
+		return 1;
+	}
+	if ((rc = store_txn_begin(m->store, true, &txn)) != MFA_OK) {
+		json_decref(codes);
+		return mfactl_fail("store: %s", mfa_strerror(rc));
+	}
+	rc = store_recovery_clear(txn, user_id);
+	for (i = 0; rc == MFA_OK && i < RECOVERY_SET; i++) {
+		recovery_make(code);
+		recovery_hash(m->keys, user_id, code, h);
+		if ((rc = store_recovery_add(txn, user_id, h)) == MFA_OK)
+			json_array_append_new(codes, json_string(code));
+	}
+	sodium_memzero(code, sizeof(code));
+	if (rc != MFA_OK) {
+		store_txn_abort(txn);
+		json_decref(codes);
+		return mfactl_fail("user %s: %s", user_id, mfa_strerror(rc));
+	}
+	if (mfactl_commit(txn, "cannot store the recovery codes") != 0) {
+		json_decref(codes);
+		return 1;
+	}
+	m->result = json_pack("{s:s, s:o}", "user_id", user_id,
+	    "recovery_codes", codes);
+	return 0;
+}
+
 int
 mfactl_user(struct mfactl *m, int argc, char **argv)
 {
@@ -344,5 +392,8 @@ mfactl_user(struct mfactl *m, int argc, char **argv)
 	if (strcmp(argv[0], "rm") == 0)
 		return argc == 2 ? mfactl_user_rm(m, argv[1]) :
 		    mfactl_usage("user rm USER");
+	if (strcmp(argv[0], "recovery-codes") == 0) /* public */
+		return argc == 2 ? mfactl_user_recovery(m, argv[1]) :
+		    mfactl_usage("user recovery-codes USER");
 	return mfactl_usage("user: unknown subcommand \"%s\"", argv[0]);
 }

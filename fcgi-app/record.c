@@ -83,6 +83,13 @@ static const struct field challenge_fields[] = {
 	HASH(struct challenge_rec, binding_hash), END
 };
 
+static const struct field signing_fields[] = {
+	STR(struct signing_rec, kid), STR(struct signing_rec, public_b64),
+	STR(struct signing_rec, seed_sealed),
+	I64(struct signing_rec, created_at),
+	I64(struct signing_rec, retired_at), END
+};
+
 static const struct field bucket_fields[] = {
 	UINT(struct bucket, level), I64(struct bucket, refilled_at), END
 };
@@ -249,6 +256,18 @@ char *
 record_bucket_encode(const struct bucket *r)
 {
 	return record_encode(bucket_fields, r);
+}
+
+char *
+record_signing_encode(const struct signing_rec *r)
+{
+	return record_encode(signing_fields, r);
+}
+
+int
+record_signing_decode(const void *buf, size_t len, struct signing_rec *out)
+{
+	return record_decode(signing_fields, buf, len, out, sizeof(*out));
 }
 
 int

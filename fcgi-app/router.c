@@ -16,7 +16,9 @@ struct route {
 static const struct route routes[] = {
 	{ "/mfa/token", HTTP_POST, api_mfa_token },
 	{ "/mfa/challenge", HTTP_POST, api_challenge },
+	{ "/oauth/token", HTTP_POST, api_oauth_token },
 	{ "/.well-known/openid-configuration", HTTP_GET, api_discovery },
+	{ "/.well-known/jwks.json", HTTP_GET, api_jwks },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

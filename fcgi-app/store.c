@@ -13,7 +13,7 @@
 
 static const char *const db_names[DB__COUNT] = {
 	"meta", "clients", "authns", "user_authns", "tokens", "challenges",
-	"oob", "buckets", "jti", "expiry",
+	"oob", "buckets", "jti", "recovery", "signing", "expiry",
 };
 
 /* Enough reader slots for many FastCGI processes plus admin tools. */
@@ -74,7 +74,7 @@ store_open_dbs(struct store *st, bool create)
 		return store_map_err(rc);
 	for (i = 0; i < DB__COUNT; i++) {
 		flags = create ? MDB_CREATE : 0;
-		if (i == DB_USER_AUTHNS)
+		if (i == DB_USER_AUTHNS || i == DB_RECOVERY)
 			flags |= MDB_DUPSORT;
 		rc = mdb_dbi_open(txn, db_names[i], flags, &st->dbi[i]);
 		if (rc != MDB_SUCCESS)

@@ -24,6 +24,8 @@ enum store_db {
 	DB_OOB,
 	DB_BUCKETS,
 	DB_JTI,
+	DB_RECOVERY,
+	DB_SIGNING,
 	DB_EXPIRY,
 	DB__COUNT
 };

@@ -3,7 +3,9 @@
  * parameters and the body into a struct mfa_req, and housekeeping.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sys/select.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,20 +28,19 @@
 #define WORKER_SWEEP_MAX 2048
 
 /*
- * Signal state. A stop request that arrives while no request is in flight
- * ends the worker at once (it holds no transaction and no half-written
- * reply); during a request it is only noted and acted on afterwards.
+ * Stop requests (SIGTERM, SIGINT) stay blocked except while the worker
+ * waits in pselect() for a connection, which unblocks them atomically: a
+ * stop can only land between requests, never in the middle of one (not
+ * even while libfcgi reads the parameters of a connection it accepted),
+ * and never in the gap before the wait.
  */
 static volatile sig_atomic_t worker_stop;
-static volatile sig_atomic_t worker_in_request;
 
 static void
 worker_on_stop(int sig)
 {
 	(void)sig;
 	worker_stop = 1;
-	if (!worker_in_request)
-		_exit(0);
 }
 
 static void
@@ -58,16 +59,42 @@ worker_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* Blocks (or unblocks) the stop signals around a request. */
+/* Blocks the stop signals; "waiting" gets the mask that admits them. */
 static void
-worker_mask(bool block)
+worker_mask(sigset_t *waiting)
 {
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+	sigprocmask(SIG_BLOCK, &set, waiting);
+	sigdelset(waiting, SIGTERM);
+	sigdelset(waiting, SIGINT);
+}
+
+/*
+ * Waits for a connection on "fd" with the stop signals admitted (POSIX
+ * pselect swaps the mask atomically), at most until the next
+ * housekeeping. Returns 1 (readable), 0 (timeout or signal) or -1.
+ */
+static int
+worker_wait(int fd, const sigset_t *waiting)
+{
+	struct timespec ts = { WORKER_HOUSEKEEPING_MS / 1000, 0 };
+	fd_set rd;
+	int rc;
+
+	if (fd >= FD_SETSIZE) {
+		errno = EBADF;
+		return -1;
+	}
+	FD_ZERO(&rd);
+	FD_SET(fd, &rd);
+	rc = pselect(fd + 1, &rd, NULL, NULL, &ts, waiting);
+	if (rc < 0 && errno == EINTR)
+		return 0;
+	return rc;
 }
 
 int
@@ -334,11 +361,10 @@ worker_open(const struct config *cfg, struct mfa_ctx *ctx, struct keys **keys)
 		return MFA_ERR_CONFIG;
 	}
 	strcpy(ctx->spool_dir, spool);
-	if ((rc = spool_init(ctx->spool_dir)) != MFA_OK) {
-		log_error("cannot create the spool directory %s",
-		    ctx->spool_dir);
-		return rc;
-	}
+	/* Serve anyway: otp works, and oob answers 503 until it is fixed. */
+	if (spool_init(ctx->spool_dir) != MFA_OK)
+		log_error("cannot create the spool directory %s: out-of-band "
+		    "challenges will fail", ctx->spool_dir);
 	return MFA_OK;
 }
 
@@ -348,12 +374,14 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	struct mfa_ctx ctx;
 	struct keys *keys = NULL;
 	FCGX_Request r;
+	sigset_t waiting;
 	mfa_ms last = clock_now_ms();
-	int status = 1;
+	int status = 1, flags, rc;
 
 	(void)arg;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
+	worker_mask(&waiting);
 	worker_signals();
 	if (sodium_init() < 0 || FCGX_Init() != 0) {
 		log_error("cannot initialise libsodium or libfcgi");
@@ -361,28 +389,36 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	}
 	if (worker_open(cfg, &ctx, &keys) != MFA_OK)
 		goto out;
-	if (FCGX_InitRequest(&r, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+	/*
+	 * A non-blocking listening socket: when another worker wins the
+	 * connection pselect() announced, accept() says EAGAIN instead of
+	 * sleeping with the stop signals blocked. Linux does not pass
+	 * O_NONBLOCK on to the accepted connection.
+	 */
+	if ((flags = fcntl(listen_fd, F_GETFL)) < 0 ||
+	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    FCGX_InitRequest(&r, listen_fd, 0) != 0) {
+		log_error("cannot prepare the listening socket: %s",
+		    strerror(errno));
 		goto out;
+	}
 	log_info("worker ready (store %s)", cfg->db);
 	status = 0;
-	for (;;) {
-		worker_in_request = 0;
-		worker_mask(false);
-		if (worker_stop)
-			break;
-		if (FCGX_Accept_r(&r) < 0) {
-			if (worker_stop || errno == EINTR)
-				continue;
-			log_error("accept failed: %s", strerror(errno));
+	while (!worker_stop) {
+		if ((rc = worker_wait(listen_fd, &waiting)) < 0) {
+			log_error("poll failed: %s", strerror(errno));
 			status = 1;
 			break;
 		}
-		/* A stop signal in the instant before this mask ends the
-		 * worker as if it had come during accept(). */
-		worker_mask(true);
-		worker_in_request = 1;
-		worker_serve(&ctx, &r);
-		FCGX_Finish_r(&r);
+		if (rc > 0 && (rc = FCGX_Accept_r(&r)) == 0) {
+			worker_serve(&ctx, &r);
+			FCGX_Finish_r(&r);
+		} else if (rc < 0 && rc != -EAGAIN && rc != -EWOULDBLOCK &&
+		    rc != -EINTR && rc != -ECONNABORTED) {
+			log_error("accept failed: %s", strerror(-rc));
+			status = 1;
+			break;
+		}
 		worker_housekeeping(&ctx, &last);
 	}
 	FCGX_Free(&r, 1);

@@ -31,8 +31,16 @@ typedef void (*api_handler)(struct mfa_ctx *ctx, const struct mfa_req *req,
 void api_mfa_token(struct mfa_ctx *ctx, const struct mfa_req *req,
     struct mfa_resp *resp);
 
+/* POST /oauth/token: Auth0's MFA grants (otp, oob, recovery code). */
+void api_oauth_token(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+
 /* POST /mfa/challenge: Auth0's challenge request. */
 void api_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+
+/* GET /.well-known/jwks.json: the result-token signing keys. */
+void api_jwks(struct mfa_ctx *ctx, const struct mfa_req *req,
     struct mfa_resp *resp);
 
 /* GET /.well-known/openid-configuration */

@@ -46,6 +46,15 @@ struct config {
 	size_t assertion_max_len;  /* client_assertion bytes (2048) */
 	int64_t assertion_lifetime; /* seconds from iat/now to exp (300) */
 	int64_t assertion_skew;    /* seconds of clock skew (10) */
+	unsigned otp_window_back;  /* TOTP steps before now accepted (1) */
+	unsigned otp_window_fwd;   /* TOTP steps after now accepted (1) */
+	unsigned fail_burst;       /* failed codes per user+authenticator (10) */
+	int64_t fail_refill;       /* seconds per refilled attempt (360) */
+	unsigned poll_burst;       /* OOB polls per challenge (12) */
+	int64_t poll_refill;       /* seconds per refilled poll (5) */
+	unsigned challenge_max_attempts; /* wrong binding codes per
+					    challenge before it locks (5) */
+	int64_t result_ttl;        /* result token lifetime, seconds (600) */
 };
 
 /* Fills "cfg" with the built-in defaults. */

@@ -111,6 +111,17 @@ struct challenge_rec {
 	unsigned char binding_hash[MFA_HASH_BYTES]; /* oob only */
 };
 
+/* A key that signs result tokens (Ed25519). */
+#define RECORD_KID_LEN 43 /* RFC 7638 thumbprint, base64url */
+struct signing_rec {
+	char kid[RECORD_KID_LEN + 1];
+	char public_b64[48];  /* base64url of the 32-byte public key */
+	char seed_sealed[RECORD_SEALED_MAX]; /* 32-byte seed; AD
+						"signing:<kid>" */
+	mfa_ms created_at;
+	mfa_ms retired_at;    /* 0 while current; set by rotation */
+};
+
 /* A token bucket for rate limits (see bucket.h). */
 struct bucket {
 	unsigned level;     /* whole tokens left */
@@ -147,6 +158,7 @@ char *record_authn_encode(const struct authn_rec *r);
 char *record_token_encode(const struct token_rec *r);
 char *record_challenge_encode(const struct challenge_rec *r);
 char *record_bucket_encode(const struct bucket *r);
+char *record_signing_encode(const struct signing_rec *r);
 
 /*
  * Decoders: parse "len" bytes at "buf" (borrowed, need not be
@@ -163,5 +175,7 @@ int record_challenge_decode(const void *buf, size_t len,
     struct challenge_rec *out) MFA_WUR;
 int record_bucket_decode(const void *buf, size_t len,
     struct bucket *out) MFA_WUR;
+int record_signing_decode(const void *buf, size_t len,
+    struct signing_rec *out) MFA_WUR;
 
 #endif

@@ -11,6 +11,8 @@
  *   oob          keyed hash of the oob_code -> challenge id
  *   buckets      "<kind>:<user_id>" -> struct bucket
  *   jti          client_id NUL jti -> "" (assertions already used)
+ *   recovery     user_id -> keyed hash of a recovery code (sorted dups)
+ *   signing      kid -> struct signing_rec (result-token keys)
  *   expiry       be64(purge time ms) || kind || key -> "" (sweep index)
  *
  * Every decision that reads and then writes is made inside one write
@@ -126,6 +128,31 @@ int store_bucket_put(struct store_txn *txn, const char *key,
  */
 int store_jti_use(struct store *st, const char *client_id, const char *jti,
     mfa_ms exp) MFA_WUR;
+
+/*
+ * store_recovery.c: a user's unused recovery codes, as keyed hashes.
+ * store_recovery_has: MFA_OK when "hash" is one of them, else
+ * MFA_ERR_NOTFOUND. store_recovery_count sets "*n". store_recovery_clear
+ * removes all of a user's codes (regeneration revokes the old set).
+ */
+int store_recovery_add(struct store_txn *txn, const char *user_id,
+    const unsigned char hash[MFA_HASH_BYTES]) MFA_WUR;
+int store_recovery_has(struct store_txn *txn, const char *user_id,
+    const unsigned char hash[MFA_HASH_BYTES]) MFA_WUR;
+int store_recovery_del(struct store_txn *txn, const char *user_id,
+    const unsigned char hash[MFA_HASH_BYTES]) MFA_WUR;
+int store_recovery_count(struct store_txn *txn, const char *user_id,
+    size_t *n) MFA_WUR;
+int store_recovery_clear(struct store_txn *txn, const char *user_id) MFA_WUR;
+
+/*
+ * store_signing.c: result-token signing keys by kid. store_signing_each
+ * calls "fn" per key in kid order; a non-zero return stops the walk.
+ */
+int store_signing_put(struct store_txn *txn, const struct signing_rec *r)
+    MFA_WUR;
+int store_signing_each(struct store_txn *txn,
+    int (*fn)(void *arg, const struct signing_rec *r), void *arg) MFA_WUR;
 
 /* store_challenge.c */
 int store_challenge_get(struct store_txn *txn, const char *id,

@@ -22,7 +22,10 @@ static const char *const env_names[] = {
 	"MFA_OTP_CHALLENGE_TTL", "MFA_BODY_LIMIT", "MFA_MAP_SIZE",
 	"MFA_LOG_LEVEL", "MFA_SMS_BURST", "MFA_SMS_REFILL", "MFA_EMAIL_BURST",
 	"MFA_EMAIL_REFILL", "MFA_RESPAWN_MAX_DELAY", "MFA_ASSERTION_MAX_LEN",
-	"MFA_ASSERTION_LIFETIME", "MFA_ASSERTION_SKEW",
+	"MFA_ASSERTION_LIFETIME", "MFA_ASSERTION_SKEW", "MFA_OTP_WINDOW_BACK",
+	"MFA_OTP_WINDOW_FWD", "MFA_FAIL_BURST", "MFA_FAIL_REFILL",
+	"MFA_POLL_BURST", "MFA_POLL_REFILL", "MFA_CHALLENGE_MAX_ATTEMPTS",
+	"MFA_RESULT_TTL",
 };
 
 static void
@@ -114,7 +117,15 @@ test_config_defaults(void)
 	    "respawn_max_delay = 30\n"
 	    "assertion_max_len = 2048\n"
 	    "assertion_lifetime = 300\n"
-	    "assertion_skew = 10\n");
+	    "assertion_skew = 10\n"
+	    "otp_window_back = 1\n"
+	    "otp_window_fwd = 1\n"
+	    "fail_burst = 10\n"
+	    "fail_refill = 360\n"
+	    "poll_burst = 12\n"
+	    "poll_refill = 5\n"
+	    "challenge_max_attempts = 5\n"
+	    "result_ttl = 600\n");
 	/* The struct fields themselves, as the other modules read them. */
 	T_EQ_STR(cfg.db, "./var");
 	T_EQ_STR(cfg.spool, "");

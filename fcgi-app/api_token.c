@@ -1,0 +1,532 @@
+/*
+ * api_token.c -- POST /oauth/token with Auth0's three MFA grants:
+ *
+ *   http://auth0.com/oauth/grant-type/mfa-otp            mfa_token, otp
+ *   http://auth0.com/oauth/grant-type/mfa-oob            mfa_token, oob_code,
+ *                                                        binding_code
+ *   http://auth0.com/oauth/grant-type/mfa-recovery-code  mfa_token,
+ *                                                        recovery_code
+ *
+ * load: one read transaction authenticates the client and checks the
+ * mfa_token. step + save: one write transaction per grant makes the whole
+ * decision -- the failed-code bucket, the check, the replay state (last
+ * TOTP step, challenge state, consumed recovery code) -- and commits it
+ * (fully synced) before the answer goes out, so a code accepted once never
+ * verifies again, on any worker, even after a crash.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "bucket.h"
+#include "challenge.h"
+#include "client_auth.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "recovery.h"
+#include "result.h"
+#include "selection.h"
+#include "token.h"
+#include "totp.h"
+
+#define GRANT_PREFIX "http://auth0.com/oauth/grant-type/"
+#define TOO_MANY "Too many failed codes. Wait for some minutes before retrying."
+
+struct grant {
+	struct mfa_ctx *ctx;
+	const struct mfa_req *req;
+	struct mfa_resp *resp;
+	struct client_rec client;
+	struct token_rec token;
+	unsigned char token_hash[MFA_HASH_BYTES];
+	struct store_txn *txn; /* the write transaction of the step */
+};
+
+/* Load phase: client authentication and the mfa_token. */
+static bool
+grant_load(struct grant *g)
+{
+	struct sel_decision d;
+	struct store_txn *txn;
+	enum sel_token ts;
+	const char *code;
+	char desc[128];
+	int rc, status, err;
+
+	if ((rc = store_txn_begin(g->ctx->store, false, &txn)) != MFA_OK) {
+		resp_internal(g->resp, rc);
+		return false;
+	}
+	if (client_auth_run(g->ctx, g->req, txn, &g->client, g->resp) !=
+	    CA_OK) {
+		store_txn_abort(txn);
+		return false;
+	}
+	ts = token_check(txn, g->ctx->keys, req_get(g->req, F_MFA_TOKEN),
+	    g->client.id, g->ctx->now, &g->token, g->token_hash, &err);
+	store_txn_abort(txn);
+	if (err != MFA_OK) {
+		resp_internal(g->resp, err);
+		return false;
+	}
+	if (ts == SEL_TOKEN_OK)
+		return true;
+	memset(&d, 0, sizeof(d));
+	d.outcome = ts == SEL_TOKEN_MISSING ? SEL_TOKEN_MISSING_ROW :
+	    ts == SEL_TOKEN_EXPIRED ? SEL_TOKEN_EXPIRED_ROW :
+	    ts == SEL_TOKEN_OTHER_CLIENT ? SEL_TOKEN_OTHER_CLIENT_ROW :
+	    SEL_TOKEN_MALFORMED_ROW;
+	selection_error(&d, &status, &code, desc, sizeof(desc));
+	resp_error(g->resp, status, code, "%s", desc);
+	return false;
+}
+
+/* A required parameter; answers 400 when it is absent. */
+static const char *
+grant_param(struct grant *g, enum req_field f)
+{
+	const char *v = req_get(g->req, f);
+
+	if (v == NULL)
+		resp_error(g->resp, 400, "invalid_request",
+		    "Missing required parameter: %s", req_field_spec(f)->name);
+	return v;
+}
+
+/*
+ * The failed-code bucket of "key" ("fail:<authenticator id>"), brought up
+ * to date. False when it is empty: then nothing may be checked.
+ */
+static int
+grant_bucket(struct grant *g, const char *key, struct bucket *b,
+    bool *empty)
+{
+	struct bucket_policy p = { g->ctx->cfg->fail_burst,
+		g->ctx->cfg->fail_refill * 1000 };
+	struct bucket probe;
+	int rc = store_bucket_get(g->txn, key, b);
+
+	if (rc == MFA_ERR_NOTFOUND)
+		bucket_init(b, &p, g->ctx->now);
+	else if (rc != MFA_OK)
+		return rc;
+	probe = *b;
+	*empty = !bucket_take(&probe, &p, g->ctx->now);
+	return MFA_OK;
+}
+
+/* Records one failed code in the bucket of "key". */
+static int
+grant_fail(struct grant *g, const char *key, struct bucket *b)
+{
+	struct bucket_policy p = { g->ctx->cfg->fail_burst,
+		g->ctx->cfg->fail_refill * 1000 };
+
+	if (!bucket_take(b, &p, g->ctx->now))
+		b->level = 0;
+	if (b->level == 0)
+		log_warn("lockout: user %s, %s: failed-code limit reached",
+		    g->token.user_id, key);
+	return store_bucket_put(g->txn, key, b);
+}
+
+/* Commits the step and answers "status"/"code"/"desc" on success of the
+ * commit; a failed commit answers 500/503 instead. */
+static void
+grant_commit_error(struct grant *g, int status, const char *code,
+    const char *desc)
+{
+	int rc = store_txn_commit(g->txn);
+
+	g->txn = NULL;
+	if (rc != MFA_OK)
+		resp_internal(g->resp, rc);
+	else
+		resp_error(g->resp, status, code, "%s", desc);
+}
+
+/* Issues the result tokens inside the step, then commits. */
+static void
+grant_success(struct grant *g, const char *method, const char *recovery)
+{
+	json_t *body = NULL;
+	int rc;
+
+	rc = result_issue(g->ctx, g->txn, g->client.id, g->token.user_id,
+	    method, req_get(g->req, F_SCOPE), &body);
+	if (rc == MFA_OK && recovery != NULL)
+		rc = json_object_set_new(body, "recovery_code",
+		    json_string(recovery)) == 0 ? MFA_OK : MFA_ERR_NOMEM;
+	if (rc == MFA_OK) {
+		rc = store_txn_commit(g->txn);
+	} else {
+		store_txn_abort(g->txn);
+	}
+	g->txn = NULL;
+	if (rc != MFA_OK) {
+		json_decref(body);
+		resp_internal(g->resp, rc);
+		return;
+	}
+	log_info("user %s verified by %s (client %s)", g->token.user_id, method,
+	    g->client.id);
+	resp_json(g->resp, 200, body);
+}
+
+/* The user's first active otp authenticator, or MFA_ERR_NOTFOUND. */
+static int
+grant_otp_authn(struct grant *g, struct authn_rec *out)
+{
+	struct authn_rec a[STORE_AUTHN_PER_USER];
+	size_t n, i;
+	int rc;
+
+	rc = store_authn_list(g->txn, g->token.user_id, a,
+	    STORE_AUTHN_PER_USER, &n);
+	for (i = 0; rc == MFA_OK && i < n; i++)
+		if (a[i].type == AUTHN_OTP && a[i].active) {
+			*out = a[i];
+			break;
+		}
+	if (rc == MFA_OK && i == n)
+		rc = MFA_ERR_NOTFOUND;
+	sodium_memzero(a, sizeof(a));
+	return rc;
+}
+
+/* Checks "otp" against "a"; sets a->last_step on TOTP_OK. */
+static enum totp_verdict
+grant_otp_check(struct grant *g, struct authn_rec *a, const char *otp)
+{
+	unsigned char seed[RECORD_SECRET_MAX];
+	struct totp_params p;
+	enum totp_verdict v;
+	char ad[16 + MFA_AUTHN_ID_MAX];
+	int64_t step;
+	size_t n;
+
+	snprintf(ad, sizeof(ad), "totp:%s", a->id);
+	if (keys_open(g->ctx->keys, ad, a->secret_sealed, seed, sizeof(seed),
+	    &n) != MFA_OK) {
+		log_error("authenticator %s: sealed secret does not open; "
+		    "refusing", a->id);
+		return TOTP_ERROR;
+	}
+	p.alg = (enum totp_alg)a->alg;
+	p.digits = a->digits;
+	p.period = a->period;
+	p.window_back = g->ctx->cfg->otp_window_back;
+	p.window_fwd = g->ctx->cfg->otp_window_fwd;
+	v = totp_verify(&p, seed, n, otp, g->ctx->now / 1000, a->last_step,
+	    &step);
+	sodium_memzero(seed, sizeof(seed));
+	if (v == TOTP_OK)
+		a->last_step = step;
+	return v;
+}
+
+/* mfa-otp: RFC 6238 with the last accepted step stored in the same txn. */
+static void
+grant_otp(struct grant *g)
+{
+	const char *otp = grant_param(g, F_OTP);
+	char key[8 + MFA_AUTHN_ID_MAX];
+	struct authn_rec a;
+	struct bucket b;
+	bool empty;
+	int rc;
+
+	if (otp == NULL)
+		return;
+	if ((rc = grant_otp_authn(g, &a)) == MFA_ERR_NOTFOUND) {
+		grant_commit_error(g, 403, "invalid_grant",
+		    "User is not enrolled with otp");
+		return;
+	}
+	snprintf(key, sizeof(key), "fail:%s", a.id);
+	if (rc != MFA_OK || (rc = grant_bucket(g, key, &b, &empty)) != MFA_OK)
+		goto fail;
+	if (empty) {
+		grant_commit_error(g, 429, "too_many_attempts", TOO_MANY);
+		return;
+	}
+	switch (grant_otp_check(g, &a, otp)) {
+	case TOTP_OK:
+		if ((rc = store_authn_put(g->txn, &a)) != MFA_OK)
+			goto fail;
+		grant_success(g, "otp", NULL);
+		return;
+	case TOTP_ERROR:
+		rc = MFA_ERR_CRYPTO;
+		goto fail;
+	default: /* malformed, mismatch and replay all count as failures */
+		if ((rc = grant_fail(g, key, &b)) != MFA_OK)
+			goto fail;
+		grant_commit_error(g, 403, "invalid_grant", "Invalid otp_code.");
+		return;
+	}
+fail:
+	resp_internal(g->resp, rc);
+}
+
+/* Finds the challenge of "oob_code" and checks it belongs to this token. */
+static int
+grant_oob_challenge(struct grant *g, const char *oob_code,
+    struct challenge_rec *c)
+{
+	unsigned char h[MFA_HASH_BYTES];
+	char id[MFA_CHALLENGE_ID_MAX + 1];
+	int rc;
+
+	challenge_oob_hash(g->ctx->keys, oob_code, h);
+	if ((rc = store_challenge_by_oob(g->txn, h, id)) != MFA_OK ||
+	    (rc = store_challenge_get(g->txn, id, c)) != MFA_OK)
+		return rc;
+	if (sodium_memcmp(c->token_hash, g->token_hash, MFA_HASH_BYTES) != 0 ||
+	    strcmp(c->client_id, g->client.id) != 0) /* public */
+		return MFA_ERR_NOTFOUND;
+	return MFA_OK;
+}
+
+/* Takes one poll from the challenge's bucket; false when polled too fast. */
+static int
+grant_oob_poll(struct grant *g, const struct challenge_rec *c, bool *ok)
+{
+	struct bucket_policy p = { g->ctx->cfg->poll_burst,
+		g->ctx->cfg->poll_refill * 1000 };
+	char key[8 + MFA_CHALLENGE_ID_MAX];
+	struct bucket b;
+	int rc;
+
+	snprintf(key, sizeof(key), "poll:%s", c->id);
+	rc = store_bucket_get(g->txn, key, &b);
+	if (rc == MFA_ERR_NOTFOUND)
+		bucket_init(&b, &p, g->ctx->now);
+	else if (rc != MFA_OK)
+		return rc;
+	*ok = bucket_take(&b, &p, g->ctx->now);
+	return store_bucket_put(g->txn, key, &b);
+}
+
+/* True when "code" is the binding code of "c" (constant-time compare). */
+static bool
+grant_binding_ok(struct grant *g, const struct challenge_rec *c,
+    const char *code)
+{
+	unsigned char h[MFA_HASH_BYTES];
+	char domain[32 + MFA_CHALLENGE_ID_MAX];
+	bool ok;
+
+	if (strlen(code) != IDS_BINDING_LEN ||
+	    strspn(code, "0123456789") != IDS_BINDING_LEN)
+		return false;
+	snprintf(domain, sizeof(domain), "binding_code:%s", c->id);
+	keys_hash(g->ctx->keys, domain, code, strlen(code), h);
+	ok = sodium_memcmp(h, c->binding_hash, MFA_HASH_BYTES) == 0;
+	sodium_memzero(h, sizeof(h));
+	return ok;
+}
+
+/* Answers for the lifecycle's terminal states. */
+static void
+grant_oob_terminal(struct grant *g, enum lc_verdict v)
+{
+	switch (v) {
+	case LC_EXPIRED:
+		grant_commit_error(g, 403, "expired_token",
+		    "oob_code is expired");
+		break;
+	case LC_ALREADY_VERIFIED:
+		grant_commit_error(g, 400, "invalid_grant",
+		    "oob_code has already been used");
+		break;
+	case LC_DENIED:
+		grant_commit_error(g, 400, "access_denied",
+		    "MFA Authorization rejected.");
+		break;
+	default:
+		grant_commit_error(g, 400, "invalid_grant", "The challenge is "
+		    "locked after too many failed codes; request a new one");
+		break;
+	}
+}
+
+/* Stores the challenge's new state; MFA_OK or a store error. */
+static int
+grant_oob_save(struct grant *g, struct challenge_rec *c,
+    const struct lc_result *r)
+{
+	if (c->state == r->state && c->attempts == r->attempts)
+		return MFA_OK;
+	c->state = r->state;
+	c->attempts = r->attempts;
+	c->updated_at = g->ctx->now;
+	return store_challenge_put(g->txn, c, false);
+}
+
+/* mfa-oob: the binding code of a challenge made for this mfa_token. */
+static void
+grant_oob(struct grant *g)
+{
+	const char *oob = grant_param(g, F_OOB_CODE), *bc;
+	char key[8 + MFA_AUTHN_ID_MAX];
+	struct challenge_rec c;
+	struct lc_result r;
+	struct bucket b;
+	bool ok, empty;
+	int rc;
+
+	if (oob == NULL)
+		return;
+	rc = grant_oob_challenge(g, oob, &c);
+	if (rc == MFA_ERR_NOTFOUND || (rc == MFA_OK && !c.has_oob)) {
+		grant_commit_error(g, 400, "invalid_request",
+		    "The oob_code doesn't match the mfa_token");
+		return;
+	}
+	if (rc != MFA_OK || (rc = grant_oob_poll(g, &c, &ok)) != MFA_OK)
+		goto fail;
+	if (!ok) {
+		grant_commit_error(g, 400, "slow_down",
+		    "Polling too fast: wait before retrying");
+		return;
+	}
+	r = lifecycle_step(c.state, c.expires_at, g->ctx->now, c.attempts,
+	    g->ctx->cfg->challenge_max_attempts, LC_POLL);
+	if (r.verdict != LC_PENDING) {
+		if ((rc = grant_oob_save(g, &c, &r)) != MFA_OK)
+			goto fail;
+		grant_oob_terminal(g, r.verdict);
+		return;
+	}
+	if ((bc = req_get(g->req, F_BINDING_CODE)) == NULL) {
+		/* every channel here binds with a prompt (no push yet) */
+		grant_commit_error(g, 400, "invalid_request",
+		    "Missing required parameter: binding_code");
+		return;
+	}
+	snprintf(key, sizeof(key), "fail:%s", c.factor_id);
+	if ((rc = grant_bucket(g, key, &b, &empty)) != MFA_OK)
+		goto fail;
+	if (empty) {
+		grant_commit_error(g, 429, "too_many_attempts", TOO_MANY);
+		return;
+	}
+	ok = grant_binding_ok(g, &c, bc);
+	r = lifecycle_step(c.state, c.expires_at, g->ctx->now, c.attempts,
+	    g->ctx->cfg->challenge_max_attempts, ok ? LC_CODE_OK : LC_CODE_BAD);
+	if ((rc = grant_oob_save(g, &c, &r)) != MFA_OK)
+		goto fail;
+	if (r.verdict == LC_VERIFIED) {
+		grant_success(g, "oob", NULL);
+		return;
+	}
+	if ((rc = grant_fail(g, key, &b)) != MFA_OK)
+		goto fail;
+	if (r.verdict == LC_LOCKED_NOW)
+		log_warn("challenge %s locked after %u failed codes", c.id,
+		    r.attempts);
+	grant_commit_error(g, 403, "invalid_grant", "Invalid binding_code.");
+	return;
+fail:
+	resp_internal(g->resp, rc);
+}
+
+/* mfa-recovery-code: consume the code, hand out a fresh one. */
+static void
+grant_recovery(struct grant *g)
+{
+	const char *in = grant_param(g, F_RECOVERY_CODE);
+	char code[RECOVERY_LEN + 1], fresh[RECOVERY_LEN + 1] = "";
+	char key[16 + MFA_USER_ID_MAX];
+	unsigned char h[MFA_HASH_BYTES];
+	struct bucket b;
+	bool empty;
+	int rc;
+
+	if (in == NULL)
+		return;
+	snprintf(key, sizeof(key), "fail:recovery:%s", g->token.user_id);
+	if ((rc = grant_bucket(g, key, &b, &empty)) != MFA_OK)
+		goto fail;
+	if (empty) {
+		grant_commit_error(g, 429, "too_many_attempts", TOO_MANY);
+		return;
+	}
+	if (!recovery_normalize(in, code)) {
+		rc = MFA_ERR_NOTFOUND;
+	} else {
+		recovery_hash(g->ctx->keys, g->token.user_id, code, h);
+		rc = store_recovery_has(g->txn, g->token.user_id, h);
+	}
+	if (rc == MFA_ERR_NOTFOUND) {
+		if ((rc = grant_fail(g, key, &b)) != MFA_OK)
+			goto fail;
+		grant_commit_error(g, 403, "invalid_grant",
+		    "Invalid recovery code.");
+		goto out;
+	}
+	if (rc != MFA_OK ||
+	    (rc = store_recovery_del(g->txn, g->token.user_id, h)) != MFA_OK)
+		goto fail;
+	recovery_make(fresh);
+	recovery_hash(g->ctx->keys, g->token.user_id, fresh, h);
+	if ((rc = store_recovery_add(g->txn, g->token.user_id, h)) != MFA_OK)
+		goto fail;
+	grant_success(g, "recovery-code", fresh);
+	goto out;
+fail:
+	resp_internal(g->resp, rc);
+out:
+	sodium_memzero(code, sizeof(code));
+	sodium_memzero(fresh, sizeof(fresh));
+}
+
+static const struct {
+	const char *name; /* after GRANT_PREFIX */
+	void (*step)(struct grant *g);
+} grants[] = {
+	{ "mfa-otp", grant_otp },
+	{ "mfa-oob", grant_oob },
+	{ "mfa-recovery-code", grant_recovery },
+};
+
+void
+api_oauth_token(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp)
+{
+	const char *gt = req_get(req, F_GRANT_TYPE);
+	struct grant g;
+	size_t i, plen = strlen(GRANT_PREFIX);
+	int rc;
+
+	if (gt == NULL) {
+		resp_error(resp, 400, "invalid_request",
+		    "Missing required parameter: grant_type");
+		return;
+	}
+	for (i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
+		if (strncmp(gt, GRANT_PREFIX, plen) == 0 &&
+		    strcmp(gt + plen, grants[i].name) == 0)
+			break;
+	if (i == sizeof(grants) / sizeof(grants[0])) {
+		resp_error(resp, 400, "unsupported_grant_type",
+		    "Unsupported grant type: %s", gt);
+		return;
+	}
+	memset(&g, 0, sizeof(g));
+	g.ctx = ctx;
+	g.req = req;
+	g.resp = resp;
+	if (!grant_load(&g))
+		goto out;
+	if ((rc = store_txn_begin(ctx->store, true, &g.txn)) != MFA_OK) {
+		resp_internal(resp, rc);
+		goto out;
+	}
+	grants[i].step(&g);
+	store_txn_abort(g.txn); /* NULL when the step committed */
+out:
+	sodium_memzero(&g, sizeof(g));
+}

@@ -1,0 +1,29 @@
+/*
+ * result.h -- the signed proof a site gets when MFA succeeds: an access
+ * token and, when "scope" contains "openid", an ID token, both JWTs signed
+ * with the service's current Ed25519 key (published at
+ * /.well-known/jwks.json): iss (the issuer), sub (the user), aud (the
+ * client), iat, exp, auth_time, amr ["mfa", method], acr, jti.
+ */
+#ifndef MFA_RESULT_H
+#define MFA_RESULT_H
+
+#include <jansson.h>
+
+#include "api.h"
+
+/*
+ * Builds the token response {"access_token", "token_type": "Bearer",
+ * "expires_in", "scope"?, "id_token"?} for "user_id" verified by "method"
+ * ("otp", "oob", "recovery-code") for "client_id", reading the signing
+ * key in "txn". "*out" (caller owns) is set only on MFA_OK. Returns MFA_OK,
+ * MFA_ERR_NOTFOUND (the store has no signing key) or another error.
+ */
+int result_issue(const struct mfa_ctx *ctx, struct store_txn *txn,
+    const char *client_id, const char *user_id, const char *method,
+    const char *scope, json_t **out) MFA_WUR;
+
+/* True when the space-separated "scope" contains the word "word". */
+bool result_scope_has(const char *scope, const char *word);
+
+#endif

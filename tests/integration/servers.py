@@ -1,0 +1,831 @@
+"""servers.py -- the integration-test harness.
+
+Starts the responder behind a real web server on a free loopback port and
+stops everything it started by PID:
+
+  lighttpd   mod_fastcgi spawns build/mfa.fcgi ("bin-path", "max-procs" 1)
+             with the listening socket on FD 0; the responder's supervisor
+             pre-forks MFA_WORKERS workers on it.
+  nginx      spawn-fcgi spawns build/mfa.fcgi on a unix socket (FD 0, same
+             supervisor), nginx passes requests to it with fastcgi_pass.
+
+Both configurations come from the templates in contrib/ (the demo uses the
+lighttpd one too). Every process started for a server is found again
+through the server's private directory: it appears in the process's
+command line (lighttpd, nginx) or environment (MFA_DB of the responder and
+its workers), so teardown can prove nothing is left.
+
+Also here: Store (a store directory driven with "mfactl --json"), the HTTP
+helpers shared by the tests, and a raw-socket request for what an HTTP
+library will not send.
+"""
+
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+FCGI_BIN = Path(os.environ.get("MFA_FCGI_BIN",
+                               REPO / "build" / "mfa.fcgi")).resolve()
+MFACTL = Path(os.environ.get("MFACTL_BIN",
+                             REPO / "build" / "mfactl")).resolve()
+LIGHTTPD_TEMPLATE = REPO / "contrib" / "lighttpd" / "mfa.conf.in"
+NGINX_TEMPLATE = REPO / "contrib" / "nginx" / "mfa.conf.in"
+
+KINDS = ["lighttpd", "nginx"]
+HOST = "127.0.0.1"
+START_TIMEOUT = 10.0   # seconds until a server answers
+STOP_TIMEOUT = 10.0    # seconds for a SIGTERM before SIGKILL
+HTTP_TIMEOUT = 10.0    # seconds per request
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# Every response carries these (contract: "every response").
+COMMON_HEADERS = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+}
+
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+TOKEN43 = re.compile(r"^[A-Za-z0-9_-]{43}$")
+CHALLENGE_ID = re.compile(r"^auth_challenge_[0-9A-Za-z]+$")
+
+
+class HarnessError(Exception):
+    """The harness itself could not start or stop something."""
+
+
+def clean_env(**extra):
+    """A minimal environment: PATH, plus "extra"; no MFA_* leaks in from
+    the caller's shell."""
+    env = {"PATH": os.environ.get("PATH", SYSTEM_PATH) + ":" + SYSTEM_PATH}
+    for k in ("LANG", "LC_ALL", "TZ"):
+        if k in os.environ:
+            env[k] = os.environ[k]
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+# ---------------------------------------------------------------- store
+
+class Store:
+    """A store directory, driven through "mfactl --db DIR --json"."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, path):
+        store = cls(path)
+        out = store.ctl("init")
+        assert out.get("created") is True, out
+        return store
+
+    def run(self, *args, json_out=True, env=None):
+        """Runs mfactl; returns the CompletedProcess (text)."""
+        argv = [str(MFACTL), "--db", str(self.path)]
+        if json_out:
+            argv.append("--json")
+        argv += [str(a) for a in args]
+        return subprocess.run(argv, capture_output=True, text=True,
+                              env=env or clean_env(), timeout=30,
+                              stdin=subprocess.DEVNULL)
+
+    def ctl(self, *args):
+        """Runs mfactl --json, requires exit 0 and exactly one JSON object
+        on stdout; returns it."""
+        p = self.run(*args)
+        if p.returncode != 0:
+            raise AssertionError("mfactl %s: exit %d, stderr %r" %
+                                 (" ".join(map(str, args)), p.returncode,
+                                  p.stderr))
+        try:
+            obj = json.loads(p.stdout)
+        except ValueError as e:
+            raise AssertionError("mfactl %s: stdout is not one JSON "
+                                 "object (%s): %r" %
+                                 (" ".join(map(str, args)), e, p.stdout))
+        assert isinstance(obj, dict), p.stdout
+        return obj
+
+    # -- provisioning shortcuts
+    def add_client(self, name, types="otp oob"):
+        return self.ctl("client", "add", name, "--challenge-types", types)
+
+    def enroll_otp(self, user, secret=None):
+        args = ["user", "enroll", user, "--type", "otp"]
+        if secret:
+            args += ["--secret", secret]
+        return self.ctl(*args)
+
+    def enroll_oob(self, user, channel, to):
+        return self.ctl("user", "enroll", user, "--type", "oob",
+                        "--channel", channel, "--to", to)
+
+    def issue_token(self, client_id, user_id, *extra):
+        return self.ctl("token", "issue", "--client", client_id,
+                        "--user", user_id, *extra)
+
+    def challenge_show(self, cid):
+        return self.ctl("challenge", "show", cid)
+
+    # -- spool
+    @property
+    def spool(self):
+        return self.path / "spool"
+
+    def spool_files(self):
+        """Names of the finished spool messages (not the '.' temp files)."""
+        if not self.spool.is_dir():
+            return set()
+        return {n for n in os.listdir(self.spool)
+                if n.endswith(".json") and not n.startswith(".")}
+
+    def read_spool(self, name):
+        with open(self.spool / name, encoding="utf-8") as f:
+            return json.load(f)
+
+    def wait_new_spool(self, before, count=1, timeout=5.0):
+        """Waits (bounded) until "count" spool files not in "before"
+        exist; returns their names. Delivery may be queued after the
+        reply, so a short wait is allowed, never assumed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            new = self.spool_files() - before
+            if len(new) >= count or time.monotonic() > deadline:
+                return new
+            time.sleep(0.02)
+
+    # -- read-only looks at the LMDB environment (lmdb-utils)
+    def lmdb_dump(self):
+        """mdb_dump -a -p of the environment (printable), as text."""
+        p = subprocess.run(["mdb_dump", "-a", "-p", str(self.path)],
+                           capture_output=True, text=True, timeout=30,
+                           errors="replace")
+        if p.returncode != 0:
+            raise HarnessError("mdb_dump: %s" % p.stderr)
+        return p.stdout
+
+    def challenge_ids(self):
+        """Every key of the environment that is a challenge ID."""
+        ids = set()
+        for line in self.lmdb_dump().splitlines():
+            if line.startswith(" ") and CHALLENGE_ID.match(line[1:]):
+                ids.add(line[1:])
+        return ids
+
+    def entry_counts(self):
+        """{database name: entries} of the environment (mdb_stat -a)."""
+        p = subprocess.run(["mdb_stat", "-a", str(self.path)],
+                           capture_output=True, text=True, timeout=30)
+        if p.returncode != 0:
+            raise HarnessError("mdb_stat: %s" % p.stderr)
+        counts, name = {}, "(main)"
+        for line in p.stdout.splitlines():
+            m = re.match(r"^Status of (.*)$", line.strip())
+            if m:
+                name = m.group(1)
+                continue
+            m = re.match(r"^Entries: (\d+)$", line.strip())
+            if m:
+                counts[name] = int(m.group(1))
+        return counts
+
+
+# ------------------------------------------------------------ processes
+
+def proc_stat(pid):
+    """(ppid, state) of "pid", or None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    rest = s[s.rindex(")") + 2:].split()
+    return int(rest[1]), rest[0]
+
+
+def pid_alive(pid):
+    st = proc_stat(pid)
+    return st is not None and st[1] not in ("Z", "X")
+
+
+def all_pids():
+    return [int(d) for d in os.listdir("/proc") if d.isdigit()]
+
+
+def children(pid):
+    """Live child PIDs of "pid"."""
+    out = []
+    for p in all_pids():
+        st = proc_stat(p)
+        if st and st[0] == pid and st[1] not in ("Z", "X"):
+            out.append(p)
+    return sorted(out)
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def procs_mentioning(text):
+    """{pid: cmdline} of live processes whose command line or environment
+    contains "text" (not this process)."""
+    needle = text.encode()
+    found = {}
+    for p in all_pids():
+        if p == os.getpid() or not pid_alive(p):
+            continue
+        cmd = _read("/proc/%d/cmdline" % p)
+        if needle in cmd or needle in _read("/proc/%d/environ" % p):
+            found[p] = cmd.replace(b"\0", b" ").decode(errors="replace")
+    return found
+
+
+def wait_gone(pids, timeout):
+    """Waits (bounded) until none of "pids" is alive; returns survivors."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [p for p in pids if pid_alive(p)]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.02)
+
+
+def terminate(pid, timeout=STOP_TIMEOUT, popen=None):
+    """SIGTERM, bounded wait, then SIGKILL. Returns True when SIGTERM was
+    enough."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    if popen is not None:
+        try:
+            popen.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+            return False
+    if not wait_gone([pid], timeout):
+        return True
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    wait_gone([pid], 5)
+    return False
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def port_open(port):
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def fill(template, values):
+    text = Path(template).read_text()
+    for k, v in values.items():
+        text = text.replace("@%s@" % k, str(v))
+    left = re.findall(r"@[A-Z_]+@", text)
+    if left:
+        raise HarnessError("unfilled placeholders %s in %s" % (left, template))
+    return text
+
+
+# -------------------------------------------------------------- servers
+
+class WebServer:
+    """One web server with the responder behind it. "root" is a private
+    directory: "root/store" is the store, "root/srv" the server's
+    sockets, configuration and logs."""
+
+    kind = None
+
+    def __init__(self, root, store, workers=3, env=None):
+        self.root = Path(root)
+        self.store = store
+        self.state = self.root / "srv"
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = "http://%s:%d" % (HOST, self.port)
+        self.workers_wanted = workers
+        self.mfa_env = {
+            "MFA_DB": str(store.path),
+            "MFA_WORKERS": str(workers),
+            "MFA_LOG_LEVEL": "debug",
+        }
+        self.mfa_env.update({k: str(v) for k, v in (env or {}).items()})
+        self.proc = None
+        self.stopped = False
+
+    # -- subclass hooks
+    def _launch(self):
+        raise NotImplementedError
+
+    def supervisor_pid(self):
+        raise NotImplementedError
+
+    def _stop_processes(self):
+        raise NotImplementedError
+
+    # -- common
+    def log_text(self, tail=4000):
+        """The logs of the server (the last "tail" characters of each;
+        None: all). Under lighttpd the responder's stderr is in
+        lighttpd-stdout.log; spawn-fcgi sends it to /dev/null."""
+        out = []
+        for f in sorted(self.state.glob("*.log")):
+            text = f.read_text(errors="replace")
+            out.append("==> %s <==\n%s" % (
+                f.name, text if tail is None else text[-tail:]))
+        return "\n".join(out)
+
+    def start(self):
+        for b in (FCGI_BIN, MFACTL):
+            if not os.access(b, os.X_OK):
+                raise HarnessError("%s is not built (make all)" % b)
+        self._launch()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not port_open(self.port):
+            if self.proc.poll() is not None:
+                raise HarnessError("%s exited with %s at start\n%s" % (
+                    self.kind, self.proc.returncode, self.log_text()))
+            if time.monotonic() > deadline:
+                raise HarnessError("%s: port %d not open after %gs\n%s" % (
+                    self.kind, self.port, START_TIMEOUT, self.log_text()))
+            time.sleep(0.02)
+        # The port is the web server's; wait until the responder answers
+        # too (any JSON reply to an unknown path).
+        last = None
+        probe = requests.Session()
+        probe.trust_env = False     # never through a proxy
+        while time.monotonic() < deadline:
+            try:
+                r = probe.get(self.url + "/", timeout=2)
+                if r.headers.get("Content-Type", "").startswith(
+                        "application/json"):
+                    return self
+                last = "%d %r" % (r.status_code, r.text[:200])
+            except requests.RequestException as e:
+                last = repr(e)
+            time.sleep(0.05)
+        raise HarnessError("%s: responder not answering after %gs (%s)\n%s"
+                           % (self.kind, START_TIMEOUT, last,
+                              self.log_text()))
+
+    def workers(self):
+        sup = self.supervisor_pid()
+        return children(sup) if sup else []
+
+    def wait_workers(self, n, exclude=(), timeout=15.0):
+        """Waits (bounded) until the supervisor has "n" live workers none
+        of which is in "exclude"; returns them (maybe fewer on timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            w = [p for p in self.workers() if p not in exclude]
+            if len(w) >= n or time.monotonic() > deadline:
+                return w
+            time.sleep(0.05)
+
+    def _known_pids(self):
+        """The web server, its children, the responder and its workers."""
+        pids = []
+        if self.proc is not None and self.proc.poll() is None:
+            pids.append(self.proc.pid)
+            pids += children(self.proc.pid)
+        try:
+            sup = self.supervisor_pid()
+        except Exception:
+            sup = None
+        if sup:
+            pids += [sup] + children(sup)
+        return sorted(set(pids))
+
+    def stop(self):
+        """Stops the server and its responder by PID; raises
+        AssertionError naming every process left behind (after killing
+        it)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        tracked = self._known_pids()
+        self._stop_processes()
+        marker = str(self.root)
+        left = procs_mentioning(marker)
+        for p in tracked:
+            if pid_alive(p) and p not in left:
+                left[p] = _read("/proc/%d/cmdline" % p).replace(
+                    b"\0", b" ").decode(errors="replace")
+        if left:
+            # Workers drain: give them the same bounded time.
+            wait_gone(list(left), STOP_TIMEOUT)
+            left = {p: c for p, c in left.items() if pid_alive(p)}
+        if left:
+            for p in left:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            raise AssertionError("%s left processes behind: %r\n%s" % (
+                self.kind, left, self.log_text()))
+
+
+class Lighttpd(WebServer):
+    kind = "lighttpd"
+
+    def _launch(self):
+        conf = self.state / "lighttpd.conf"
+        conf.write_text(fill(LIGHTTPD_TEMPLATE, {
+            "HOST": HOST,
+            "PORT": self.port,
+            "STATE": self.state,
+            "FCGI_BIN": FCGI_BIN,
+            "COPY_ENV": ", ".join('"%s"' % k for k in sorted(self.mfa_env)),
+        }))
+        self.out = open(self.state / "lighttpd-stdout.log", "wb")
+        self.proc = subprocess.Popen(
+            ["lighttpd", "-D", "-f", str(conf)], stdin=subprocess.DEVNULL,
+            stdout=self.out, stderr=subprocess.STDOUT,
+            env=clean_env(**self.mfa_env), cwd=str(self.state))
+
+    def supervisor_pid(self):
+        kids = children(self.proc.pid)
+        return kids[0] if kids else None
+
+    def fcgi_socket(self):
+        # lighttpd appends "-<proc number>" to the socket of a bin-path.
+        return self.state / "fcgi.sock-0"
+
+    def _stop_processes(self):
+        # lighttpd sends SIGTERM to the responder it spawned; the
+        # responder drains and reaps its workers.
+        terminate(self.proc.pid, popen=self.proc)
+        self.out.close()
+
+
+class Nginx(WebServer):
+    kind = "nginx"
+
+    def _launch(self):
+        sock = self.state / "fcgi.sock"
+        self.pidfile = self.state / "spawn.pid"
+        with open(self.state / "spawn-fcgi.log", "wb") as log:
+            p = subprocess.run(
+                ["spawn-fcgi", "-s", str(sock), "-M", "0600",
+                 "-P", str(self.pidfile), "--", str(FCGI_BIN)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                env=clean_env(**self.mfa_env), cwd=str(self.state),
+                timeout=30)
+        if p.returncode != 0:
+            raise HarnessError("spawn-fcgi failed (%d)\n%s" % (
+                p.returncode, self.log_text()))
+        self.fcgi_pid = int(self.pidfile.read_text().strip())
+        conf = self.state / "nginx.conf"
+        conf.write_text(fill(NGINX_TEMPLATE, {
+            "HOST": HOST,
+            "PORT": self.port,
+            "STATE": self.state,
+            "USER": "user root;" if os.geteuid() == 0 else "",
+        }))
+        self.out = open(self.state / "nginx-stdout.log", "wb")
+        self.proc = subprocess.Popen(
+            ["nginx", "-p", str(self.state), "-c", str(conf),
+             "-e", str(self.state / "nginx-error.log"),
+             "-g", "daemon off; pid %s;" % (self.state / "nginx.pid")],
+            stdin=subprocess.DEVNULL, stdout=self.out,
+            stderr=subprocess.STDOUT, env=clean_env(),
+            cwd=str(self.state))
+
+    def supervisor_pid(self):
+        pid = getattr(self, "fcgi_pid", None)
+        return pid if pid and pid_alive(pid) else None
+
+    def fcgi_socket(self):
+        return self.state / "fcgi.sock"
+
+    def _stop_processes(self):
+        if self.proc is not None:
+            terminate(self.proc.pid, popen=self.proc)
+            self.out.close()
+        if getattr(self, "fcgi_pid", None):
+            terminate(self.fcgi_pid)
+
+
+SERVERS = {"lighttpd": Lighttpd, "nginx": Nginx}
+
+
+def short_root(base):
+    """A private directory short enough for unix socket paths (108 bytes
+    including "/srv/fcgi.sock-0")."""
+    base = Path(base)
+    if len(str(base)) <= 70:
+        base.mkdir(parents=True, exist_ok=True)
+        return base, False
+    return Path(tempfile.mkdtemp(prefix="mfa-it-", dir="/tmp")), True
+
+
+def start_server(kind, base, workers=3, env=None):
+    """Makes a fresh store in "base"/store and starts "kind" in front of
+    it. Returns the started WebServer (stop() it)."""
+    root, temporary = short_root(base)
+    store = Store.create(root / "store")
+    srv = SERVERS[kind](root, store, workers=workers, env=env)
+    srv.temporary_root = temporary
+    try:
+        srv.start()
+    except BaseException:
+        try:
+            srv.stop()
+        finally:
+            pass
+        raise
+    return srv
+
+
+def stop_server(srv):
+    try:
+        srv.stop()
+    finally:
+        if getattr(srv, "temporary_root", False):
+            shutil.rmtree(srv.root, ignore_errors=True)
+
+
+# ----------------------------------------------------------------- HTTP
+
+def basic_header(client_id, secret):
+    """RFC 6749 2.3.1: both parts form-urlencoded, then base64."""
+    raw = "%s:%s" % (urllib.parse.quote(client_id, safe=""),
+                     urllib.parse.quote(secret, safe=""))
+    return "Basic " + base64.b64encode(raw.encode()).decode()
+
+
+class Http:
+    """requests against one server; never through a proxy."""
+
+    def __init__(self, url):
+        self.url = url
+        self.s = requests.Session()
+        self.s.trust_env = False
+
+    def request(self, method, path, **kw):
+        kw.setdefault("timeout", HTTP_TIMEOUT)
+        kw.setdefault("allow_redirects", False)
+        return self.s.request(method, self.url + path, **kw)
+
+    def post(self, path, form=None, json_body=None, basic=None,
+             headers=None, raw=None, content_type=None):
+        """POST "path" with a form ("form": dict or list of pairs), a JSON
+        body ("json_body": any JSON value) or "raw" bytes; "basic" is a
+        (client_id, secret) pair sent as client_secret_basic."""
+        h = dict(headers or {})
+        if basic is not None:
+            h["Authorization"] = basic_header(*basic)
+        data = None
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            h.setdefault("Content-Type",
+                         "application/x-www-form-urlencoded")
+        elif json_body is not None:
+            data = json.dumps(json_body).encode()
+            h.setdefault("Content-Type", "application/json")
+        elif raw is not None:
+            data = raw
+        if content_type is not None:
+            h["Content-Type"] = content_type
+        return self.request("POST", path, data=data, headers=h)
+
+
+def body_of(r):
+    try:
+        return r.json()
+    except ValueError:
+        raise AssertionError("%d: body is not JSON: %r" % (
+            r.status_code, r.text[:500]))
+
+
+def sent_basic(r):
+    """Whether the request behind response "r" carried Authorization:
+    Basic."""
+    a = r.request.headers.get("Authorization", "")
+    return a[:6].lower() == "basic "
+
+
+def check_headers(r, basic_used=None, realm="mfa"):
+    """The headers of every response; WWW-Authenticate exactly on a 401
+    answering a request that carried Authorization: Basic."""
+    if basic_used is None:
+        basic_used = sent_basic(r)
+    for k, v in COMMON_HEADERS.items():
+        assert r.headers.get(k) == v, "%s: %r (status %d, body %r)" % (
+            k, r.headers.get(k), r.status_code, r.text[:300])
+    if r.status_code == 401 and basic_used:
+        assert r.headers.get("WWW-Authenticate") == \
+            'Basic realm="%s", charset="UTF-8"' % realm, \
+            r.headers.get("WWW-Authenticate")
+    else:
+        assert "WWW-Authenticate" not in r.headers, \
+            (r.status_code, r.headers.get("WWW-Authenticate"))
+
+
+def assert_error(r, status, error, description, prefix=False, realm="mfa"):
+    """Exact status, body {"error", "error_description"} and headers."""
+    body = body_of(r)
+    assert (r.status_code, body.get("error")) == (status, error), \
+        (r.status_code, body)
+    if prefix:
+        assert body.get("error_description", "").startswith(description), \
+            body
+    else:
+        assert body.get("error_description") == description, body
+    assert set(body) == {"error", "error_description"}, body
+    check_headers(r, realm=realm)
+    return body
+
+
+def assert_ok(r):
+    body = body_of(r)
+    assert r.status_code == 200, (r.status_code, body)
+    check_headers(r)
+    return body
+
+
+# ---------------------------------------------------------- API flows
+
+AUTHS = ["post", "basic"]
+BODIES = ["form", "json"]
+
+
+def call(http, path, client, params, auth="post", body="form"):
+    """POST "params" to "path" authenticated as "client" (None: no
+    credentials) with "auth" (post | basic) in a "body" (form | json)."""
+    params = dict(params)
+    basic = None
+    if client is not None:
+        if auth == "post":
+            params["client_id"] = client.id
+            params["client_secret"] = client.secret
+        elif auth == "basic":
+            basic = client.basic
+        else:
+            raise ValueError(auth)
+    if body == "form":
+        return http.post(path, form=params, basic=basic)
+    if body == "json":
+        return http.post(path, json_body=params, basic=basic)
+    raise ValueError(body)
+
+
+def http_token(http, client, user_id, auth="post", body="form"):
+    """An mfa_token from POST /mfa/token."""
+    b = assert_ok(call(http, "/mfa/token", client, {"user_id": user_id},
+                       auth, body))
+    return b["mfa_token"]
+
+
+def challenge(http, client, token, auth="post", body="form", **params):
+    if token is not None:
+        params["mfa_token"] = token
+    return call(http, "/mfa/challenge", client, params, auth, body)
+
+
+def assert_healthy(http, client, user):
+    """A good request succeeds: a fresh token over HTTP, then an otp
+    challenge with it."""
+    token = http_token(http, client, user.id)
+    assert assert_ok(challenge(http, client, token,
+                               challenge_type="otp")) == \
+        {"challenge_type": "otp"}
+
+
+class Snapshot:
+    """What a request could have stored: spool files, challenge IDs and the
+    entry count of every LMDB database."""
+
+    def __init__(self, store):
+        self.store = store
+        self.spool = store.spool_files()
+        self.challenges = store.challenge_ids()
+        self.counts = store.entry_counts()
+
+    def assert_unchanged(self):
+        assert self.store.spool_files() == self.spool
+        assert self.store.challenge_ids() == self.challenges
+        assert self.store.entry_counts() == self.counts
+
+
+# ------------------------------------------------------------ raw HTTP
+
+def raw_exchange(port, data, shut_wr=True, timeout=HTTP_TIMEOUT):
+    """Sends "data" as is, half-closes when "shut_wr", reads until the
+    server closes. Returns (status, headers dict, body bytes), or
+    (None, {}, raw bytes) when no HTTP response came back."""
+    with socket.create_connection((HOST, port), timeout=timeout) as s:
+        s.sendall(data)
+        if shut_wr:
+            s.shutdown(socket.SHUT_WR)
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+    resp = b"".join(chunks)
+    m = re.match(rb"^HTTP/1\.[01] (\d{3})[^\r\n]*\r\n", resp)
+    if not m:
+        return None, {}, resp
+    head, _, body = resp.partition(b"\r\n\r\n")
+    headers = {}
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        headers[k.decode().strip().lower()] = v.decode().strip()
+    return int(m.group(1)), headers, body
+
+
+# ------------------------------------------------------ direct FastCGI
+
+def _fcgi_record(rtype, rid, content):
+    import struct
+    return struct.pack("!BBHHBx", 1, rtype, rid, len(content), 0) + content
+
+
+def _fcgi_nv(name, value):
+    import struct
+    out = b""
+    for n in (len(name), len(value)):
+        out += bytes([n]) if n < 128 else struct.pack("!I", n | 0x80000000)
+    return out + name + value
+
+
+def fcgi_request(sock_path, params, stdin=b"", timeout=HTTP_TIMEOUT):
+    """One FastCGI RESPONDER request straight to the responder's socket,
+    with the CGI "params" (str -> str) and the "stdin" bytes (then the end
+    of the stream, whatever CONTENT_LENGTH says). Returns (status, headers
+    dict with lower-case names, body bytes)."""
+    import struct
+    rid = 1
+    nv = b"".join(_fcgi_nv(k.encode(), v.encode()) for k, v in
+                  params.items())
+    msg = _fcgi_record(1, rid, struct.pack("!HB5x", 1, 0))
+    msg += _fcgi_record(4, rid, nv) + _fcgi_record(4, rid, b"")
+    if stdin:
+        msg += _fcgi_record(5, rid, stdin)
+    msg += _fcgi_record(5, rid, b"")
+    out = b""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(str(sock_path))
+        s.sendall(msg)
+        buf = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            buf += b
+            done = False
+            while len(buf) >= 8:
+                _, rtype, _, clen, plen = struct.unpack("!BBHHBx", buf[:8])
+                if len(buf) < 8 + clen + plen:
+                    break
+                content = buf[8:8 + clen]
+                buf = buf[8 + clen + plen:]
+                if rtype == 6:
+                    out += content
+                elif rtype == 3:
+                    done = True
+            if done:
+                break
+    head, _, body = out.partition(b"\r\n\r\n")
+    headers = {}
+    for line in head.split(b"\r\n"):
+        k, _, v = line.partition(b":")
+        headers[k.decode().strip().lower()] = v.decode().strip()
+    status = int(headers.get("status", "200").split()[0])
+    return status, headers, body
