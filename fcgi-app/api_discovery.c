@@ -30,15 +30,24 @@ api_discovery(struct mfa_ctx *ctx, const struct mfa_req *req,
 	json_t *doc;
 
 	(void)req;
-	doc = json_pack("{s:s, s:o, s:o, s:o, s:[s,s], s:o, s:o}",
+	doc = json_pack("{s:s, s:o, s:o, s:o, s:o, s:[s,s], s:[s,s,s], s:o, "
+	    "s:o, s:[s], s:[s], s:[s]}",
 	    "issuer", iss,
 	    "token_endpoint", discovery_url(iss, "/oauth/token"),
 	    "mfa_challenge_endpoint", discovery_url(iss, "/mfa/challenge"),
 	    "mfa_token_endpoint", discovery_url(iss, "/mfa/token"),
+	    "jwks_uri", discovery_url(iss, "/.well-known/jwks.json"),
 	    "challenge_types_supported", "otp", "oob",
+	    "grant_types_supported",
+	    "http://auth0.com/oauth/grant-type/mfa-otp",
+	    "http://auth0.com/oauth/grant-type/mfa-oob",
+	    "http://auth0.com/oauth/grant-type/mfa-recovery-code",
 	    "token_endpoint_auth_methods_supported",
 	    client_auth_methods_json(),
 	    "token_endpoint_auth_signing_alg_values_supported",
-	    client_auth_algs_json());
+	    client_auth_algs_json(),
+	    "id_token_signing_alg_values_supported", "EdDSA",
+	    "response_types_supported", "token",
+	    "subject_types_supported", "public");
 	resp_json(resp, 200, doc);
 }

@@ -7,7 +7,6 @@
 #include "signing.h"
 
 /* How long a retired key stays published, in seconds. */
-#define JWKS_KEEP_S 3600
 
 void
 api_jwks(struct mfa_ctx *ctx, const struct mfa_req *req,
@@ -22,7 +21,7 @@ api_jwks(struct mfa_ctx *ctx, const struct mfa_req *req,
 		resp_internal(resp, rc);
 		return;
 	}
-	rc = signing_jwks(txn, ctx->now, JWKS_KEEP_S, &doc);
+	rc = signing_jwks(txn, ctx->now, ctx->cfg->result_ttl, &doc);
 	store_txn_abort(txn);
 	if (rc != MFA_OK) {
 		resp_internal(resp, rc);

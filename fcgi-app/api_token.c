@@ -29,6 +29,7 @@
 #include "selection.h"
 #include "token.h"
 #include "totp.h"
+#include "verify.h"
 
 #define GRANT_PREFIX "http://auth0.com/oauth/grant-type/"
 #define TOO_MANY "Too many failed codes. Wait for some minutes before retrying."
@@ -94,43 +95,6 @@ grant_param(struct grant *g, enum req_field f)
 	return v;
 }
 
-/*
- * The failed-code bucket of "key" ("fail:<authenticator id>"), brought up
- * to date. False when it is empty: then nothing may be checked.
- */
-static int
-grant_bucket(struct grant *g, const char *key, struct bucket *b,
-    bool *empty)
-{
-	struct bucket_policy p = { g->ctx->cfg->fail_burst,
-		g->ctx->cfg->fail_refill * 1000 };
-	struct bucket probe;
-	int rc = store_bucket_get(g->txn, key, b);
-
-	if (rc == MFA_ERR_NOTFOUND)
-		bucket_init(b, &p, g->ctx->now);
-	else if (rc != MFA_OK)
-		return rc;
-	probe = *b;
-	*empty = !bucket_take(&probe, &p, g->ctx->now);
-	return MFA_OK;
-}
-
-/* Records one failed code in the bucket of "key". */
-static int
-grant_fail(struct grant *g, const char *key, struct bucket *b)
-{
-	struct bucket_policy p = { g->ctx->cfg->fail_burst,
-		g->ctx->cfg->fail_refill * 1000 };
-
-	if (!bucket_take(b, &p, g->ctx->now))
-		b->level = 0;
-	if (b->level == 0)
-		log_warn("lockout: user %s, %s: failed-code limit reached",
-		    g->token.user_id, key);
-	return store_bucket_put(g->txn, key, b);
-}
-
 /* Commits the step and answers "status"/"code"/"desc" on success of the
  * commit; a failed commit answers 500/503 instead. */
 static void
@@ -154,7 +118,8 @@ grant_success(struct grant *g, const char *method, const char *recovery)
 	int rc;
 
 	rc = result_issue(g->ctx, g->txn, g->client.id, g->token.user_id,
-	    method, req_get(g->req, F_SCOPE), &body);
+	    method, req_get(g->req, F_SCOPE), req_get(g->req, F_AUDIENCE),
+	    &body);
 	if (rc == MFA_OK && recovery != NULL)
 		rc = json_object_set_new(body, "recovery_code",
 		    json_string(recovery)) == 0 ? MFA_OK : MFA_ERR_NOMEM;
@@ -195,45 +160,14 @@ grant_otp_authn(struct grant *g, struct authn_rec *out)
 	return rc;
 }
 
-/* Checks "otp" against "a"; sets a->last_step on TOTP_OK. */
-static enum totp_verdict
-grant_otp_check(struct grant *g, struct authn_rec *a, const char *otp)
-{
-	unsigned char seed[RECORD_SECRET_MAX];
-	struct totp_params p;
-	enum totp_verdict v;
-	char ad[16 + MFA_AUTHN_ID_MAX];
-	int64_t step;
-	size_t n;
-
-	snprintf(ad, sizeof(ad), "totp:%s", a->id);
-	if (keys_open(g->ctx->keys, ad, a->secret_sealed, seed, sizeof(seed),
-	    &n) != MFA_OK) {
-		log_error("authenticator %s: sealed secret does not open; "
-		    "refusing", a->id);
-		return TOTP_ERROR;
-	}
-	p.alg = (enum totp_alg)a->alg;
-	p.digits = a->digits;
-	p.period = a->period;
-	p.window_back = g->ctx->cfg->otp_window_back;
-	p.window_fwd = g->ctx->cfg->otp_window_fwd;
-	v = totp_verify(&p, seed, n, otp, g->ctx->now / 1000, a->last_step,
-	    &step);
-	sodium_memzero(seed, sizeof(seed));
-	if (v == TOTP_OK)
-		a->last_step = step;
-	return v;
-}
-
 /* mfa-otp: RFC 6238 with the last accepted step stored in the same txn. */
 static void
 grant_otp(struct grant *g)
 {
 	const char *otp = grant_param(g, F_OTP);
 	char key[8 + MFA_AUTHN_ID_MAX];
+	struct verify_bucket vb;
 	struct authn_rec a;
-	struct bucket b;
 	bool empty;
 	int rc;
 
@@ -245,13 +179,14 @@ grant_otp(struct grant *g)
 		return;
 	}
 	snprintf(key, sizeof(key), "fail:%s", a.id);
-	if (rc != MFA_OK || (rc = grant_bucket(g, key, &b, &empty)) != MFA_OK)
+	if (rc != MFA_OK || (rc = verify_bucket_load(g->ctx, g->txn, key, &vb,
+	    &empty)) != MFA_OK)
 		goto fail;
 	if (empty) {
 		grant_commit_error(g, 429, "too_many_attempts", TOO_MANY);
 		return;
 	}
-	switch (grant_otp_check(g, &a, otp)) {
+	switch (verify_totp(g->ctx, &a, otp)) {
 	case TOTP_OK:
 		if ((rc = store_authn_put(g->txn, &a)) != MFA_OK)
 			goto fail;
@@ -261,7 +196,8 @@ grant_otp(struct grant *g)
 		rc = MFA_ERR_CRYPTO;
 		goto fail;
 	default: /* malformed, mismatch and replay all count as failures */
-		if ((rc = grant_fail(g, key, &b)) != MFA_OK)
+		if ((rc = verify_bucket_fail(g->ctx, g->txn, g->token.user_id,
+		    &vb)) != MFA_OK)
 			goto fail;
 		grant_commit_error(g, 403, "invalid_grant", "Invalid otp_code.");
 		return;
@@ -309,25 +245,6 @@ grant_oob_poll(struct grant *g, const struct challenge_rec *c, bool *ok)
 	return store_bucket_put(g->txn, key, &b);
 }
 
-/* True when "code" is the binding code of "c" (constant-time compare). */
-static bool
-grant_binding_ok(struct grant *g, const struct challenge_rec *c,
-    const char *code)
-{
-	unsigned char h[MFA_HASH_BYTES];
-	char domain[32 + MFA_CHALLENGE_ID_MAX];
-	bool ok;
-
-	if (strlen(code) != IDS_BINDING_LEN ||
-	    strspn(code, "0123456789") != IDS_BINDING_LEN)
-		return false;
-	snprintf(domain, sizeof(domain), "binding_code:%s", c->id);
-	keys_hash(g->ctx->keys, domain, code, strlen(code), h);
-	ok = sodium_memcmp(h, c->binding_hash, MFA_HASH_BYTES) == 0;
-	sodium_memzero(h, sizeof(h));
-	return ok;
-}
-
 /* Answers for the lifecycle's terminal states. */
 static void
 grant_oob_terminal(struct grant *g, enum lc_verdict v)
@@ -371,9 +288,9 @@ grant_oob(struct grant *g)
 {
 	const char *oob = grant_param(g, F_OOB_CODE), *bc;
 	char key[8 + MFA_AUTHN_ID_MAX];
+	struct verify_bucket vb;
 	struct challenge_rec c;
 	struct lc_result r;
-	struct bucket b;
 	bool ok, empty;
 	int rc;
 
@@ -407,13 +324,14 @@ grant_oob(struct grant *g)
 		return;
 	}
 	snprintf(key, sizeof(key), "fail:%s", c.factor_id);
-	if ((rc = grant_bucket(g, key, &b, &empty)) != MFA_OK)
+	if ((rc = verify_bucket_load(g->ctx, g->txn, key, &vb, &empty)) !=
+	    MFA_OK)
 		goto fail;
 	if (empty) {
 		grant_commit_error(g, 429, "too_many_attempts", TOO_MANY);
 		return;
 	}
-	ok = grant_binding_ok(g, &c, bc);
+	ok = verify_binding(g->ctx, &c, bc);
 	r = lifecycle_step(c.state, c.expires_at, g->ctx->now, c.attempts,
 	    g->ctx->cfg->challenge_max_attempts, ok ? LC_CODE_OK : LC_CODE_BAD);
 	if ((rc = grant_oob_save(g, &c, &r)) != MFA_OK)
@@ -422,7 +340,8 @@ grant_oob(struct grant *g)
 		grant_success(g, "oob", NULL);
 		return;
 	}
-	if ((rc = grant_fail(g, key, &b)) != MFA_OK)
+	if ((rc = verify_bucket_fail(g->ctx, g->txn, g->token.user_id, &vb)) !=
+	    MFA_OK)
 		goto fail;
 	if (r.verdict == LC_LOCKED_NOW)
 		log_warn("challenge %s locked after %u failed codes", c.id,
@@ -441,14 +360,15 @@ grant_recovery(struct grant *g)
 	char code[RECOVERY_LEN + 1], fresh[RECOVERY_LEN + 1] = "";
 	char key[16 + MFA_USER_ID_MAX];
 	unsigned char h[MFA_HASH_BYTES];
-	struct bucket b;
+	struct verify_bucket vb;
 	bool empty;
 	int rc;
 
 	if (in == NULL)
 		return;
 	snprintf(key, sizeof(key), "fail:recovery:%s", g->token.user_id);
-	if ((rc = grant_bucket(g, key, &b, &empty)) != MFA_OK)
+	if ((rc = verify_bucket_load(g->ctx, g->txn, key, &vb, &empty)) !=
+	    MFA_OK)
 		goto fail;
 	if (empty) {
 		grant_commit_error(g, 429, "too_many_attempts", TOO_MANY);
@@ -461,7 +381,8 @@ grant_recovery(struct grant *g)
 		rc = store_recovery_has(g->txn, g->token.user_id, h);
 	}
 	if (rc == MFA_ERR_NOTFOUND) {
-		if ((rc = grant_fail(g, key, &b)) != MFA_OK)
+		if ((rc = verify_bucket_fail(g->ctx, g->txn, g->token.user_id,
+		    &vb)) != MFA_OK)
 			goto fail;
 		grant_commit_error(g, 403, "invalid_grant",
 		    "Invalid recovery code.");

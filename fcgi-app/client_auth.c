@@ -24,7 +24,7 @@ struct provider {
  * unknown client costs the same work against a random secret (OIDC §16.12:
  * no client enumeration by timing).
  */
-static enum client_auth_verdict
+enum client_auth_verdict
 client_auth_secret(const struct mfa_ctx *ctx, struct store_txn *txn,
     const char *id, const char *secret, struct client_rec *client,
     struct ca_detail *d)

@@ -48,6 +48,7 @@ static const struct req_field_spec req_fields[F__COUNT] = {
 	[F_TYPE] = { "type", 32, false },
 	[F_TOTP_ISSUER] = { "totp_issuer", 128, false },
 	[F_TOTP_USER] = { "totp_user", 128, false },
+	[F_AUDIENCE] = { "audience", 256, false },
 };
 
 static const struct {

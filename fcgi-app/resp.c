@@ -47,6 +47,20 @@ resp_error(struct mfa_resp *r, int status, const char *code,
 }
 
 void
+resp_message(struct mfa_resp *r, int status, const char *code,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	resp_json(r, status, json_pack("{s:s, s:s}", "code", code, "message",
+	    msg));
+}
+
+void
 resp_internal(struct mfa_resp *r, int err)
 {
 	if (err == MFA_ERR_BUSY || err == MFA_ERR_FULL)

@@ -28,19 +28,30 @@ result_scope_has(const char *scope, const char *word)
 	return false;
 }
 
+bool
+result_is_mfa_audience(const char *issuer, const char *audience)
+{
+	size_t n = strlen(issuer);
+
+	while (n > 0 && issuer[n - 1] == '/')
+		n--;
+	return audience != NULL && strncmp(audience, issuer, n) == 0 &&
+	    strcmp(audience + n, "/mfa/") == 0; /* public */
+}
+
 /* One signed token with a fresh jti; "*out" is a new JSON string. */
 static int
 result_token(const struct mfa_ctx *ctx, const struct signing_key *k,
     const char *client_id, const char *user_id, const char *method,
-    const char *scope, json_t **out)
+    const char *scope, const char *extra_aud, json_t **out)
 {
 	char jti[MFA_HANDLE_LEN + 1], *jwt = NULL;
 	json_t *claims;
 	int rc;
 
 	ids_handle(jti);
-	claims = signing_claims(ctx->cfg->issuer, user_id, client_id, NULL,
-	    ctx->now, ctx->cfg->result_ttl, method, scope, jti);
+	claims = signing_claims(ctx->cfg->issuer, user_id, client_id,
+	    extra_aud, ctx->now, ctx->cfg->result_ttl, method, scope, jti);
 	if (claims == NULL)
 		return MFA_ERR_NOMEM;
 	rc = signing_jwt(k, claims, &jwt);
@@ -55,7 +66,7 @@ result_token(const struct mfa_ctx *ctx, const struct signing_key *k,
 int
 result_issue(const struct mfa_ctx *ctx, struct store_txn *txn,
     const char *client_id, const char *user_id, const char *method,
-    const char *scope, json_t **out)
+    const char *scope, const char *audience, json_t **out)
 {
 	struct signing_key k;
 	json_t *body = NULL, *at = NULL, *idt = NULL;
@@ -66,10 +77,12 @@ result_issue(const struct mfa_ctx *ctx, struct store_txn *txn,
 		    "rotate\"", mfa_strerror(rc));
 		return rc;
 	}
-	rc = result_token(ctx, &k, client_id, user_id, method, scope, &at);
+	rc = result_token(ctx, &k, client_id, user_id, method, scope,
+	    result_is_mfa_audience(ctx->cfg->issuer, audience) ? audience :
+	    NULL, &at);
 	if (rc == MFA_OK && result_scope_has(scope, "openid"))
 		rc = result_token(ctx, &k, client_id, user_id, method, NULL,
-		    &idt);
+		    NULL, &idt);
 	signing_key_wipe(&k);
 	if (rc == MFA_OK && (body = json_pack("{s:o, s:s, s:I}",
 	    "access_token", at, "token_type", "Bearer", "expires_in",

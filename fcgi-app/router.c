@@ -1,6 +1,7 @@
 /*
  * router.c -- method + path -> handler. Unknown paths are 404, known paths
- * with another method 405 with an Allow header.
+ * with another method 405 with an Allow header. A '*' in a route's path
+ * matches one non-empty path segment (the handler reads it from the path).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,10 +18,29 @@ static const struct route routes[] = {
 	{ "/mfa/token", HTTP_POST, api_mfa_token },
 	{ "/mfa/challenge", HTTP_POST, api_challenge },
 	{ "/oauth/token", HTTP_POST, api_oauth_token },
+	{ "/auth/challenges/*/verify", HTTP_POST, api_workos_verify },
 	{ "/.well-known/openid-configuration", HTTP_GET, api_discovery },
 	{ "/.well-known/jwks.json", HTTP_GET, api_jwks },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* True when "path" matches "pattern" ('*' = one non-empty segment). */
+static bool
+router_match(const char *pattern, const char *path)
+{
+	size_t n;
+
+	for (; *pattern != '\0'; pattern++) {
+		if (*pattern == '*') {
+			if ((n = strcspn(path, "/")) == 0)
+				return false;
+			path += n;
+		} else if (*pattern != *path++) {
+			return false;
+		}
+	}
+	return *path == '\0';
+}
 
 void
 router_dispatch(struct mfa_ctx *ctx, const struct mfa_req *req,
@@ -30,7 +50,7 @@ router_dispatch(struct mfa_ctx *ctx, const struct mfa_req *req,
 	bool path_known = false;
 
 	for (i = 0; i < NROUTES; i++) {
-		if (strcmp(routes[i].path, req->path) != 0)
+		if (!router_match(routes[i].path, req->path))
 			continue;
 		if (routes[i].method == req->method) {
 			routes[i].handler(ctx, req, resp);

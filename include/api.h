@@ -35,6 +35,10 @@ void api_mfa_token(struct mfa_ctx *ctx, const struct mfa_req *req,
 void api_oauth_token(struct mfa_ctx *ctx, const struct mfa_req *req,
     struct mfa_resp *resp);
 
+/* POST /auth/challenges/{id}/verify: WorkOS-compatible verification. */
+void api_workos_verify(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+
 /* POST /mfa/challenge: Auth0's challenge request. */
 void api_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
     struct mfa_resp *resp);

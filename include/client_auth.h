@@ -36,6 +36,15 @@ struct ca_detail {
 			    "Client assertion rejected: <why>" */
 };
 
+/*
+ * Checks "secret" against the sealed secret of client "id" (a secret
+ * client), constant-time and with the same work for an unknown client.
+ * On CA_OK "*client" holds the record; CA_ERROR sets d->err.
+ */
+enum client_auth_verdict client_auth_secret(const struct mfa_ctx *ctx,
+    struct store_txn *txn, const char *id, const char *secret,
+    struct client_rec *client, struct ca_detail *d) MFA_WUR;
+
 /* client_assertion.c: the JWT provider. */
 bool client_assertion_present(const struct mfa_req *req);
 /* Wire-level checks of the assertion parameters: false when "resp" holds

@@ -42,6 +42,7 @@ enum req_field {
 	F_TYPE, /* WorkOS enroll */
 	F_TOTP_ISSUER,
 	F_TOTP_USER,
+	F_AUDIENCE, /* /oauth/token: ask for the <issuer>/mfa/ audience */
 	F__COUNT
 };
 

@@ -37,6 +37,13 @@ void resp_json(struct mfa_resp *r, int status, json_t *body);
 void resp_error(struct mfa_resp *r, int status, const char *code,
     const char *fmt, ...) MFA_PRINTF(4, 5);
 
+/*
+ * Sets a WorkOS-style error: {"code": code, "message": msg} (the WorkOS
+ * compatible endpoints answer in that shape).
+ */
+void resp_message(struct mfa_resp *r, int status, const char *code,
+    const char *fmt, ...) MFA_PRINTF(4, 5);
+
 /* Maps a store/crypto enum mfa_err to a clean 500/503 JSON error. */
 void resp_internal(struct mfa_resp *r, int err);
 

@@ -21,7 +21,13 @@
  */
 int result_issue(const struct mfa_ctx *ctx, struct store_txn *txn,
     const char *client_id, const char *user_id, const char *method,
-    const char *scope, json_t **out) MFA_WUR;
+    const char *scope, const char *audience, json_t **out) MFA_WUR;
+
+/*
+ * The MFA API audience "<issuer without trailing slash>/mfa/" into
+ * "out"; true when "audience" (may be NULL) names it.
+ */
+bool result_is_mfa_audience(const char *issuer, const char *audience);
 
 /* True when the space-separated "scope" contains the word "word". */
 bool result_scope_has(const char *scope, const char *word);
