@@ -432,6 +432,18 @@ jwt_kid_names(const struct jwt *t, const struct jwk_key *k)
 	    memcmp(k->thumbprint, t->kid, n) == 0; /* public */
 }
 
+/* True when at least one key was registered with an explicit kid. */
+static bool
+jwt_keys_have_kid(struct jwk_key *const *keys, size_t nkeys)
+{
+	size_t i;
+
+	for (i = 0; i < nkeys; i++)
+		if (keys[i]->kid[0] != '\0')
+			return true;
+	return false;
+}
+
 /*
  * Verifies "t" against the client's registered keys.
  */
@@ -457,8 +469,12 @@ jwt_verify(const struct jwt *t, struct jwk_key *const *keys, size_t nkeys,
 		for (i = 0; i < nkeys; i++)
 			if (jwt_kid_names(t, keys[i]))
 				break;
-		if (i == nkeys)
+		if (i == nkeys && jwt_keys_have_kid(keys, nkeys))
 			return JWT_KID_UNKNOWN;
+	}
+	/* A kid that names no key of a client that registered none (an
+	 * HMAC secret, a bare PEM key) is only a hint: try the keys. */
+	if (t->kid != NULL && i < nkeys) {
 		v = jwt_signature_verify(keys[i], t->alg,
 		    (const unsigned char *)t->input, t->inputlen, t->sig,
 		    t->siglen);

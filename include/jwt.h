@@ -156,8 +156,10 @@ const char *jwt_unverified_sub(const struct jwt *t);
  * Verifies the signature of "t" against the client's registered keys
  * ("nkeys" of them at "keys", 0..JWK_SET_MAX). The header "kid", when
  * present, selects the one key whose kid or RFC 7638 thumbprint equals
- * it (JWT_KID_UNKNOWN if none); absent, every key pinned to the header
- * alg is tried. The header alg must be the key's pinned alg (EdDSA and
+ * it; when none does, that is JWT_KID_UNKNOWN if the client registered
+ * keys with kids, and otherwise the kid is only a hint (an HMAC secret or
+ * a bare PEM key has no kid of its own). Absent (or a hint), every key
+ * pinned to the header alg is tried. The header alg must be the key's pinned alg (EdDSA and
  * Ed25519 are one): an HMAC alg against public keys or the reverse is
  * JWT_ALG_FAMILY, another alg JWT_ALG_MISMATCH. HS256 needs a secret of
  * at least JWK_HMAC_MIN bytes (JWT_HMAC_KEY_SHORT). "which", if not NULL,

@@ -14,6 +14,7 @@ WWW-Authenticate when no Basic header was sent).
 """
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -32,8 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import \
     decode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from servers import (TOKEN43, Http, Store, assert_error, assert_ok,
-                     basic_header, body_of)
+from servers import TOKEN43, Http, Store, assert_error, assert_ok
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # The harness does not set MFA_ISSUER: the configured default applies.
@@ -234,11 +234,11 @@ def keys():
 def self_signed_cert(key):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mfa-test")])
     now = time.time()
-    import datetime
     t0 = datetime.datetime.fromtimestamp(now - 3600, datetime.timezone.utc)
     t1 = datetime.datetime.fromtimestamp(now + 86400, datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
             .not_valid_before(t0).not_valid_after(t1)
             .sign(key, hashes.SHA256()))
     return cert.public_bytes(ser.Encoding.PEM)
@@ -535,7 +535,11 @@ def test_rotation_add_key_then_rm_key(store, go, tmp_path):
         for path in ENDPOINTS:
             assert_success(go(s, s.sign(), path), path)
 
-    # A third key does not fit; the last key cannot go.
+    # The same key twice is refused; a third key does not fit; the last
+    # key cannot go.
+    p = store.run("client", "add-key", cid, "--key",
+                  str(tmp_path / "new.pem"))
+    assert p.returncode == 1 and "already registered" in p.stderr, p
     third = gen_key("ed25519")
     (tmp_path / "third.pem").write_bytes(spki_pem(third.public_key()))
     p = store.run("client", "add-key", cid, "--key",
@@ -558,9 +562,24 @@ def test_rotation_add_key_then_rm_key(store, go, tmp_path):
     out = store.ctl("client", "rm-key", cid, tp_new)
     assert [k["thumbprint"] for k in out["keys"]] == \
         [thumbprint(public_jwk(old.public_key()))], out
-    assert_rejected(go(s_new, s_new.sign()), R_KID)
+    # No key has a kid any more: "new" is only a hint, the remaining key
+    # is tried and refuses the signature.
+    assert_rejected(go(s_new, s_new.sign()), R_SIG)
     assert_success(go(s_old, hand_jws({"alg": "EdDSA"}, s_old.claims(),
                                       old, "EdDSA")), "/mfa/token")
+
+
+def test_client_secret_jwt_rotate_secret(store, go, tmp_path):
+    c = store.ctl("client", "add", "sj-rotating", "--auth",
+                  "client_secret_jwt")
+    s_old = Signer(c["client_id"], "HS256", c["client_secret"].encode())
+    assert_success(go(s_old, s_old.sign()), "/mfa/token")
+    out = store.ctl("client", "rotate-secret", c["client_id"])
+    assert out["client_secret"] != c["client_secret"], out
+    s_new = Signer(c["client_id"], "HS256", out["client_secret"].encode())
+    assert_rejected(go(s_old, s_old.sign()), R_SIG)
+    for path in ENDPOINTS:
+        assert_success(go(s_new, s_new.sign(), path), path)
 
 
 # ---------------------------------------------------- algorithm attacks
@@ -817,6 +836,30 @@ def test_rejected_assertion_does_not_spend_its_jti(reg, go):
     assert_rejected(go(s, s.sign(jti=jti)), R_REPLAY)
 
 
+def test_jti_table_is_swept(reg, go, store):
+    """The jti is kept (LMDB "jti" table) until exp plus the skew, and
+    refused as a replay until then; the sweep then removes it, and the
+    assertion is refused as expired."""
+    s = reg["EdDSA"]
+    now = int(time.time())
+    exp = now - 7                 # valid for 3 more seconds (skew 10 s)
+    jti = "sweep-" + new_jti()
+    tok = s.sign(iat=now - 60, exp=exp, jti=jti)
+    assert_success(go(s, tok), "/mfa/token")
+    marker = " %s\\00%s" % (s.client_id, jti)
+
+    def stored():
+        return [ln for ln in store.lmdb_dump().splitlines()
+                if ln.endswith(marker)]
+    assert stored(), "jti not in the store"
+    assert_rejected(go(s, tok), R_REPLAY)
+    time.sleep(max(0.0, exp + SKEW + 1.5 - time.time()))
+    out = store.ctl("sweep")
+    assert isinstance(out.get("deleted"), int), out
+    assert stored() == []
+    assert_rejected(go(s, tok), "assertion has expired")
+
+
 def test_same_jti_concurrently(server, reg, user):
     """One assertion sent by 8 threads at once to a server with 3
     workers: the LMDB jti table lets exactly one through."""
@@ -973,6 +1016,9 @@ def test_assertion_type_wrong_or_missing(reg, go):
                  "Missing required parameter: client_assertion_type")
     assert_error(go(s, None), 400, "invalid_request",
                  "Missing required parameter: client_assertion")
+    assert_error(go(s, s.sign() + "\n"), 400, "invalid_request",
+                 "parameter 'client_assertion' contains a control "
+                 "character")
     # An empty value is an absent one (RFC 6749 section 3.1).
     assert_error(go(s, ""), 400, "invalid_request",
                  "Missing required parameter: client_assertion")

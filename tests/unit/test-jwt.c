@@ -214,7 +214,9 @@ static const struct tok_case {
 	TC(KID_DOTDOT, KS_JWKS, JWT_KID_UNKNOWN),
 	TC(KID_QUOTE, KS_JWKS, JWT_KID_UNKNOWN),
 	TC(KID_LONG, KS_JWKS, JWT_KID_UNKNOWN),
-	TC(KID_K1, KS_RSA, JWT_KID_UNKNOWN),
+	/* a client that registered no kid: the kid is only a hint */
+	TC(KID_K1, KS_RSA, JWT_OK),
+	TC(KID_K1_BY_RSA2, KS_RSA, JWT_SIG),
 	TC(KID_NUL, KS_JWKS, JWT_HEADER_JSON), /* jansson refuses \u0000 */
 	TC(KID_INT, KS_JWKS, JWT_KID_TYPE),
 	/* F12: keys in the header are never used */
