@@ -47,7 +47,7 @@ CTL_OBJS := $(call objs,$(BUILD),$(CTL_SRCS))
 UNIT_OBJS := $(call objs,$(BUILD),$(UNIT_SRCS))
 
 .PHONY: all run check deps unit sanitize valgrind integration lint \
-	install clean bench fuzz testclock
+	install clean bench fuzz testclock bench-crypto
 
 all: $(BUILD)/mfa.fcgi $(BUILD)/mfactl
 
@@ -92,6 +92,15 @@ sanitize:
 		build/asan/mfactl
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1 build/asan/test-unit
+
+# Per-request crypto cost (not part of make check): one assertion check per
+# algorithm, TOTP verification. Optimised build, fixtures from PyJWT.
+$(BUILD)/bench-crypto: $(BUILD)/obj/tests/bench/bench_crypto.o $(CORE_OBJS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+$(BUILD)/obj/tests/bench/bench_crypto.o: $(BUILD)/gen/jwt-vectors.h
+$(BUILD)/obj/tests/bench/bench_crypto.o: CFLAGS_ALL += -I$(BUILD)/gen
+bench-crypto: $(BUILD)/bench-crypto
+	$(BUILD)/bench-crypto
 
 # A responder whose clock the integration tests move (MFA_TEST_CLOCK_FILE);
 # never installed.
