@@ -127,6 +127,43 @@ mfactl_open(struct mfactl *m)
 }
 
 int
+mfactl_list(struct mfactl *m, const char *name,
+    int (*walk)(struct store_txn *txn, json_t *list))
+{
+	struct store_txn *txn;
+	json_t *list = json_array();
+	int rc;
+
+	if (list == NULL || mfactl_open(m) != 0) {
+		json_decref(list);
+		return 1;
+	}
+	if ((rc = store_txn_begin(m->store, false, &txn)) != MFA_OK) {
+		json_decref(list);
+		return mfactl_fail("store: %s", mfa_strerror(rc));
+	}
+	rc = walk(txn, list);
+	store_txn_abort(txn);
+	if (rc != MFA_OK) {
+		json_decref(list);
+		return mfactl_fail("cannot list %s: %s", name,
+		    mfa_strerror(rc));
+	}
+	m->result = json_pack("{s:o}", name, list);
+	return 0;
+}
+
+json_t *
+mfactl_time(mfa_ms t)
+{
+	char buf[CLOCK_ISO_LEN];
+
+	if (t == 0 || clock_iso8601(t, buf, sizeof(buf)) != MFA_OK)
+		return json_null();
+	return json_string(buf);
+}
+
+int
 mfactl_commit(struct store_txn *txn, const char *what)
 {
 	int rc = store_txn_commit(txn);

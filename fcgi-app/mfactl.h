@@ -38,6 +38,16 @@ int mfactl_open(struct mfactl *m);
  */
 const char *mfactl_opt(int argc, char **argv, int *i, const char *name);
 
+/*
+ * Runs "walk" in one read transaction to fill a new array, then sets
+ * m->result to {"<name>": array}. Returns 0 or 1 (reported).
+ */
+int mfactl_list(struct mfactl *m, const char *name,
+    int (*walk)(struct store_txn *txn, json_t *list));
+
+/* "t" as ISO 8601 text, or JSON null for 0 (new reference). */
+json_t *mfactl_time(mfa_ms t);
+
 /* Commits "txn" or reports the failure; returns 0 or 1. */
 int mfactl_commit(struct store_txn *txn, const char *what);
 

@@ -60,19 +60,17 @@ static json_t *
 mfactl_client_json(const struct client_rec *c)
 {
 	json_t *types = json_array(), *o;
-	char when[CLOCK_ISO_LEN] = "";
 
 	if (types == NULL)
 		return NULL;
-	if (clock_iso8601(c->created_at, when, sizeof(when)) != MFA_OK)
-		when[0] = '\0';
 	if (c->types & CT_OTP)
 		json_array_append_new(types, json_string("otp"));
 	if (c->types & CT_OOB)
 		json_array_append_new(types, json_string("oob"));
-	o = json_pack("{s:s, s:s, s:o, s:s, s:s}", "client_id", c->id,
+	o = json_pack("{s:s, s:s, s:o, s:s, s:o}", "client_id", c->id,
 	    "name", c->name, "challenge_types", types, "auth_method",
-	    record_auth_method_name(c->auth), "created_at", when);
+	    record_auth_method_name(c->auth), "created_at",
+	    mfactl_time(c->created_at));
 	if (o != NULL && c->auth != CLIENT_AUTH_SECRET)
 		json_object_set_new(o, "alg",
 		    json_string(jwk_alg_name((enum jwk_alg)c->alg)));
@@ -310,29 +308,9 @@ mfactl_client_list_one(void *arg, const struct client_rec *r)
 }
 
 static int
-mfactl_client_list(struct mfactl *m)
+mfactl_client_walk(struct store_txn *txn, json_t *list)
 {
-	struct store_txn *txn;
-	json_t *list = json_array();
-	int rc;
-
-	if (list == NULL || mfactl_open(m) != 0) {
-		json_decref(list);
-		return 1;
-	}
-	if ((rc = store_txn_begin(m->store, false, &txn)) != MFA_OK) {
-		json_decref(list);
-		return mfactl_fail("store: %s", mfa_strerror(rc));
-	}
-	rc = store_client_each(txn, mfactl_client_list_one, list);
-	store_txn_abort(txn);
-	if (rc != MFA_OK) {
-		json_decref(list);
-		return mfactl_fail("cannot list clients: %s",
-		    mfa_strerror(rc));
-	}
-	m->result = json_pack("{s:o}", "clients", list);
-	return 0;
+	return store_client_each(txn, mfactl_client_list_one, list);
 }
 
 /* Removes the key whose kid or thumbprint is "which". */
@@ -437,7 +415,8 @@ mfactl_client(struct mfactl *m, int argc, char **argv)
 	if (strcmp(argv[0], "add") == 0)
 		return mfactl_client_add(m, argc - 1, argv + 1);
 	if (strcmp(argv[0], "list") == 0)
-		return argc == 1 ? mfactl_client_list(m) :
+		return argc == 1 ? mfactl_list(m, "clients",
+		    mfactl_client_walk) :
 		    mfactl_usage("client list takes no arguments");
 	if (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "rm") == 0 ||
 	    strcmp(argv[0], "rotate-secret") == 0) { /* public */

@@ -49,40 +49,18 @@ mfactl_keys_rotate(struct mfactl *m)
 static int
 mfactl_keys_list_one(void *arg, const struct signing_rec *r)
 {
-	json_t *retired = r->retired_at != 0 ?
-	    json_integer((json_int_t)(r->retired_at / 1000)) : json_null();
-
-	return json_array_append_new(arg, json_pack("{s:s, s:I, s:o, s:b}",
-	    "kid", r->kid, "created_at", (json_int_t)(r->created_at / 1000),
-	    "retired_at", retired, "current", r->retired_at == 0)) == 0 ?
+	return json_array_append_new(arg, json_pack("{s:s, s:o, s:o, s:b}",
+	    "kid", r->kid, "created_at", mfactl_time(r->created_at),
+	    "retired_at", mfactl_time(r->retired_at), "current",
+	    r->retired_at == 0)) == 0 ?
 	    0 : MFA_ERR_NOMEM;
 }
 
 /* keys list: every key, current or retired, in kid order. */
 static int
-mfactl_keys_list(struct mfactl *m)
+mfactl_keys_walk(struct store_txn *txn, json_t *list)
 {
-	struct store_txn *txn;
-	json_t *list = json_array();
-	int rc;
-
-	if (list == NULL || mfactl_open(m) != 0) {
-		json_decref(list);
-		return 1;
-	}
-	if ((rc = store_txn_begin(m->store, false, &txn)) != MFA_OK) {
-		json_decref(list);
-		return mfactl_fail("store: %s", mfa_strerror(rc));
-	}
-	rc = store_signing_each(txn, mfactl_keys_list_one, list);
-	store_txn_abort(txn);
-	if (rc != MFA_OK) {
-		json_decref(list);
-		return mfactl_fail("cannot list signing keys: %s",
-		    mfa_strerror(rc));
-	}
-	m->result = json_pack("{s:o}", "keys", list);
-	return 0;
+	return store_signing_each(txn, mfactl_keys_list_one, list);
 }
 
 /*
@@ -99,6 +77,6 @@ mfactl_keys(struct mfactl *m, int argc, char **argv)
 	if (strcmp(argv[0], "rotate") == 0)
 		return mfactl_keys_rotate(m);
 	if (strcmp(argv[0], "list") == 0)
-		return mfactl_keys_list(m);
+		return mfactl_list(m, "keys", mfactl_keys_walk);
 	return mfactl_usage("keys: unknown subcommand \"%s\"", argv[0]);
 }

@@ -1,7 +1,8 @@
 /*
  * mask.h -- how authenticator destinations are shown to users and admins:
- * a phone number keeps its last four digits ("XXXXXXXX0100"), an e-mail
- * address its first character and its domain ("j***@example.com").
+ * a phone number keeps its last four digits, every other character
+ * replaced by the letter X (as Auth0 lists them); an e-mail address keeps
+ * its first character and its domain ("j***@example.com").
  */
 #ifndef MFA_MASK_H
 #define MFA_MASK_H
