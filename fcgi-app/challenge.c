@@ -6,6 +6,7 @@
 
 #include "challenge.h"
 #include "clock.h"
+#include "store.h"
 
 void
 challenge_init(struct challenge_rec *c, unsigned type, const char *client_id,
@@ -24,7 +25,7 @@ challenge_init(struct challenge_rec *c, unsigned type, const char *client_id,
 	c->created_at = c->updated_at = now;
 	if (type == CT_OOB) {
 		c->expires_at = now + ttl_s * 1000;
-		c->purge_at = c->expires_at;
+		c->purge_at = c->expires_at + STORE_PURGE_GRACE_MS;
 	} else {
 		c->purge_at = now + purge_s * 1000;
 	}

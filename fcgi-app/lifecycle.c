@@ -36,6 +36,9 @@ lifecycle_step(enum challenge_state state, mfa_ms expires_at, mfa_ms now,
 	}
 	if (expires_at != 0 && now >= expires_at)
 		return lifecycle_result(LC_EXPIRED, CHALLENGE_EXPIRED, attempts);
+	/* Fail closed on a record already at its limit (never stored so). */
+	if (attempts >= max_attempts)
+		return lifecycle_result(LC_LOCKED, CHALLENGE_LOCKED, attempts);
 	switch (ev) {
 	case LC_CODE_OK:
 		return lifecycle_result(LC_VERIFIED, CHALLENGE_VERIFIED,

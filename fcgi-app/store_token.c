@@ -29,8 +29,8 @@ store_token_put(struct store_txn *txn,
 	    record_token_encode(r), true);
 	if (rc != MFA_OK)
 		return rc;
-	return store_expiry_add(txn, r->expires_at, STORE_KIND_TOKEN, hash,
-	    MFA_HASH_BYTES);
+	return store_expiry_add(txn, r->expires_at + STORE_PURGE_GRACE_MS,
+	    STORE_KIND_TOKEN, hash, MFA_HASH_BYTES);
 }
 
 int

@@ -44,6 +44,12 @@ enum store_kind {
 	STORE_KIND_JTI = 'J',
 };
 
+/*
+ * Expired tokens and challenges are kept this long before the sweep may
+ * delete them, so a late request is told "expired" rather than "unknown".
+ */
+#define STORE_PURGE_GRACE_MS (3600 * 1000)
+
 struct store;
 struct store_txn;
 

@@ -220,15 +220,29 @@ def test_sweep(store):
     assert set(out) == {"deleted"} and out["deleted"] == 0
 
 
-def test_sweep_deletes_expired(store):
-    import time
+def test_sweep_deletes_expired(store, tmp_path):
+    """An expired token is kept for the purge grace (an hour: late requests
+    hear "expired", not "unknown"), then swept. Time is moved with the
+    test-clock mfactl (make testclock), never slept."""
+    tc = MFACTL.parent / "testclock" / "mfactl"
+    clock = tmp_path / "clock"
+    env = dict(clean_env(), MFA_TEST_CLOCK_FILE=str(clock))
+
+    def sweep(ahead_s):
+        clock.write_text(str(ahead_s * 1000))
+        p = subprocess.run([str(tc), "--db", str(store.path), "--json",
+                            "sweep"], env=env, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
     c = store.add_client("web")
-    t0 = time.monotonic()
     store.issue_token(c["client_id"], "u1", "--ttl", "1")
     store.issue_token(c["client_id"], "u1")
-    time.sleep(max(0.0, 2.1 - (time.monotonic() - t0)))
-    assert store.ctl("sweep") == {"deleted": 1}
-    assert store.ctl("sweep") == {"deleted": 0}
+    assert sweep(5) == {"deleted": 0}          # expired, within the grace
+    assert sweep(1 + 3600 + 5) == {"deleted": 1}
+    assert sweep(1 + 3600 + 5) == {"deleted": 0}
+    assert sweep(600 + 3600 + 5) == {"deleted": 1}
 
 
 def test_text_output(store):

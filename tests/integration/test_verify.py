@@ -21,6 +21,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import threading
 import time
@@ -542,6 +543,7 @@ def test_lockout_after_ten_failures_and_refill(svc):
     tok = svc.token(u)
     t = svc.clock.align(margin=10)
     wrong = wrong_code(u.secret, t)
+    t0 = svc.clock.now()  # just before the first failure
     for _ in range(10):
         assert_error(svc.otp(tok, wrong), 403, "invalid_grant",
                      "Invalid otp_code.")
@@ -555,21 +557,24 @@ def test_lockout_after_ten_failures_and_refill(svc):
     check_result(svc, svc.otp(svc.token(bystander),
                               oathtool(bystander.secret, t)),
                  svc.app, bystander, "otp")
-    # 350 s after the first failure is not yet the 360 s refill
-    svc.clock.advance(350)
-    t = svc.clock.align()
+
+    # (codes near a step boundary still verify: the window is +-1 step)
+    def at(offset):
+        svc.clock.advance(t0 + offset - svc.clock.now())
+        return svc.clock.now()
+
+    # 355 s after the first failure is not yet the 360 s refill
+    t = at(355)
     assert_error(svc.otp(tok, oathtool(u.secret, t)), 429,
                  "too_many_attempts", TOO_MANY)
-    # 360 s after the first failure: exactly one attempt is back
-    svc.clock.advance(10)
-    t = svc.clock.align()
+    # 360 s after it (2 s of slack): exactly one attempt is back
+    t = at(362)
     assert_error(svc.otp(tok, wrong_code(u.secret, t)), 403, "invalid_grant",
                  "Invalid otp_code.")
     assert_error(svc.otp(tok, oathtool(u.secret, t)), 429,
                  "too_many_attempts", TOO_MANY)
     # another 360 s: one back, and the right code works
-    svc.clock.advance(360)
-    t = svc.clock.align()
+    t = at(722)
     check_result(svc, svc.otp(svc.token(u), oathtool(u.secret, t)),
                  svc.app, u, "otp")
     if svc.kind == "lighttpd":
@@ -578,6 +583,30 @@ def test_lockout_after_ten_failures_and_refill(svc):
         lines = [ln for ln in log.splitlines() if u.id in ln]
         assert any("lockout" in ln for ln in lines), lines
         assert not any(wrong in ln or right in ln for ln in lines), lines
+
+
+def test_failure_count_survives_worker_restarts(svc):
+    u = svc.user("restart")
+    tok = svc.token(u)
+    t = svc.clock.align(margin=15)
+    wrong = wrong_code(u.secret, t)
+    for _ in range(5):
+        assert_error(svc.otp(tok, wrong), 403, "invalid_grant",
+                     "Invalid otp_code.")
+    # every worker dies (SIGKILL, as in a crash) and is respawned
+    old = svc.srv.wait_workers(3)
+    assert len(old) == 3, old
+    for pid in old:
+        os.kill(pid, signal.SIGKILL)
+    assert servers.wait_gone(old, 5) == []
+    new = svc.srv.wait_workers(3, exclude=old)
+    assert len(new) == 3 and not set(new) & set(old), (old, new)
+    # the counter is in the store: five failures left, not ten
+    for _ in range(5):
+        assert_error(svc.otp(tok, wrong, http=Http(svc.srv.url)), 403,
+                     "invalid_grant", "Invalid otp_code.")
+    assert_error(svc.otp(tok, oathtool(u.secret, t)), 429,
+                 "too_many_attempts", TOO_MANY)
 
 
 def test_recovery_code_lockout(svc):
@@ -717,6 +746,28 @@ def test_oob_locked_after_five_wrong_codes(svc):
     # a new challenge works (5 of the 10 failures of the factor left)
     oob2, code2, _ = svc.oob_challenge(tok)
     check_result(svc, svc.oob(tok, oob2, code2), svc.app, u, "oob")
+
+
+def test_oob_failures_count_per_factor(svc):
+    """Wrong binding codes also drain the factor's failed-code bucket:
+    two locked challenges make ten failures, and the third challenge is
+    refused with 429 before its code is checked."""
+    u = svc.user("oobfail", otp=True, sms=True)
+    tok = svc.token(u)
+    for _ in range(2):
+        oob, code, cid = svc.oob_challenge(tok)
+        wrong = "%06d" % ((int(code) + 1) % 1000000)
+        for _ in range(5):
+            assert_error(svc.oob(tok, oob, wrong), 403, "invalid_grant",
+                         "Invalid binding_code.")
+        assert svc.state(cid) == ("locked", 5)
+    oob, code, cid = svc.oob_challenge(tok)
+    assert_error(svc.oob(tok, oob, code), 429, "too_many_attempts", TOO_MANY)
+    assert svc.state(cid) == ("pending", 0)
+    # the user's otp authenticator has a bucket of its own
+    t = svc.clock.align()
+    check_result(svc, svc.otp(tok, oathtool(u.secret, t)), svc.app, u,
+                 "otp")
 
 
 def test_oob_expiry(svc):
@@ -927,9 +978,12 @@ def test_key_rotation(svc):
         jwt.decode(tok, key, algorithms=["EdDSA"], audience=svc.app.id,
                    issuer=ISSUER, options={"verify_iat": False,
                                            "verify_exp": False})
-    # ... for as long as they live: still published when they expire
-    svc.clock.advance(601)
-    assert old_kid in [k["kid"] for k in svc.jwks()["keys"]]
+    # ... for as long as they live: still published 5 s before they expire
+    exp = jwt.decode(old_body["access_token"],
+                     options={"verify_signature": False})["exp"]
+    svc.clock.advance(exp - 5 - svc.clock.now())
+    kids = [k["kid"] for k in svc.jwks()["keys"]]
+    assert kids[0] == out["kid"] and old_kid in kids, kids
 
 
 # ------------------------------------------------------ configured limits

@@ -116,8 +116,10 @@ static const struct row limits[] = {
 	    5 },
 	{ "4 of 5, ok", PEN, EXP, T0, 4, 5, OK, LC_VERIFIED, VER, 4 },
 	{ "4 of 5, poll", PEN, EXP, T0, 4, 5, POLL, LC_PENDING, PEN, 4 },
-	/* beyond the limit while still pending (never stored): locks */
-	{ "7 of 5, bad", PEN, EXP, T0, 7, 5, BAD, LC_LOCKED_NOW, LCK, 8 },
+	/* at or beyond the limit while still pending (never stored so):
+	 * fails closed as locked, for a right code too, no count overflow */
+	{ "7 of 5, bad", PEN, EXP, T0, 7, 5, BAD, LC_LOCKED, LCK, 7 },
+	{ "5 of 5, ok", PEN, EXP, T0, 5, 5, OK, LC_LOCKED, LCK, 5 },
 	/* max_attempts 1: the first wrong code locks */
 	{ "0 of 1, bad: locks", PEN, EXP, T0, 0, 1, BAD, LC_LOCKED_NOW, LCK,
 	    1 },

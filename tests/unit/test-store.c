@@ -712,10 +712,12 @@ oob_there(struct store *st, unsigned seed)
 }
 
 static void
-put_tokens(struct store *st, unsigned from, unsigned to, mfa_ms expires)
+/* Tokens whose purge time (expiry plus the grace) is "purge". */
+put_tokens(struct store *st, unsigned from, unsigned to, mfa_ms purge)
 {
 	unsigned char h[MFA_HASH_BYTES];
-	struct token_rec r = make_token("c", "u", expires);
+	struct token_rec r = make_token("c", "u",
+	    purge - STORE_PURGE_GRACE_MS);
 	struct store_txn *t = begin(st, true);
 	unsigned i;
 
@@ -1100,11 +1102,12 @@ test_challenge(struct store *st, const struct keys *keys)
 	free(s);
 	json_decref(j);
 
-	/* OOB: expires ttl later, purged then; the secrets as hashes */
+	/* OOB: expires ttl later, purged a grace period after; the secrets
+	 * as hashes */
 	challenge_init(&c, CT_OOB, "client-1", "user-1", "sms|dev_S", th, now,
 	    600, 3600);
 	T_EQ_INT(c.expires_at, now + 600000);
-	T_EQ_INT(c.purge_at, now + 600000);
+	T_EQ_INT(c.purge_at, now + 600000 + STORE_PURGE_GRACE_MS);
 	T_EQ_INT(c.has_oob, false);
 	memset(oob, 'Z', sizeof(oob));
 	memset(bind, 'Z', sizeof(bind));
