@@ -4,6 +4,7 @@
 #   make run        install missing Debian packages, build, start the demo
 #   make check      install missing packages, run every test
 #   make unit       unit tests only      make sanitize  unit tests, ASan+UBSan
+#   make clang      the same build and unit tests with clang
 #   make valgrind   unit tests under valgrind memcheck
 #   make integration   integration tests (real lighttpd, nginx + spawn-fcgi)
 #   make lint       mandoc -Tlint on the man pages, secret-compare check
@@ -47,7 +48,7 @@ CTL_OBJS := $(call objs,$(BUILD),$(CTL_SRCS))
 UNIT_OBJS := $(call objs,$(BUILD),$(UNIT_SRCS))
 
 .PHONY: all run check deps unit sanitize valgrind integration lint \
-	install clean bench fuzz testclock bench-crypto
+	install clean bench fuzz testclock bench-crypto clang
 
 all: $(BUILD)/mfa.fcgi $(BUILD)/mfactl
 
@@ -108,6 +109,12 @@ testclock:
 	$(MAKE) BUILD=build/testclock CFLAGS="-DMFA_TEST_CLOCK" \
 		build/testclock/mfa.fcgi build/testclock/mfactl
 
+# The same sources must build warning-free with clang too.
+clang:
+	$(MAKE) CC=clang BUILD=build/clang build/clang/mfa.fcgi \
+		build/clang/mfactl build/clang/test-unit
+	build/clang/test-unit >/dev/null
+
 valgrind: $(BUILD)/test-unit
 	valgrind --quiet --error-exitcode=3 --leak-check=full \
 		--show-leak-kinds=definite,indirect,possible \
@@ -124,6 +131,7 @@ lint:
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) clang
 	$(MAKE) sanitize
 	$(MAKE) valgrind
 	$(MAKE) lint
