@@ -53,15 +53,16 @@ ids_is_handle(const char *s)
 }
 
 /* ULID: 10 chars of time (48 bits), 16 chars of randomness (80 bits). */
-void
-ids_challenge(mfa_ms now, char out[IDS_CHALLENGE_LEN + 1])
+/* "prefix" + a ULID: 10 Crockford chars of time, 16 of randomness. */
+static void
+ids_ulid(const char *prefix, mfa_ms now, char *out)
 {
 	unsigned char rnd[10];
 	uint64_t t = (uint64_t)now & 0xFFFFFFFFFFFFULL;
-	size_t p = strlen(IDS_CHALLENGE_PREFIX), i;
+	size_t p = strlen(prefix), i;
 	unsigned acc = 0, bits = 0, j = 0;
 
-	memcpy(out, IDS_CHALLENGE_PREFIX, p);
+	memcpy(out, prefix, p);
 	for (i = 0; i < 10; i++)
 		out[p + i] = crockford[(t >> (45 - 5 * i)) & 31];
 	randombytes_buf(rnd, sizeof(rnd));
@@ -74,6 +75,18 @@ ids_challenge(mfa_ms now, char out[IDS_CHALLENGE_LEN + 1])
 		}
 	}
 	out[p + 26] = '\0';
+}
+
+void
+ids_challenge(mfa_ms now, char out[IDS_CHALLENGE_LEN + 1])
+{
+	ids_ulid(IDS_CHALLENGE_PREFIX, now, out);
+}
+
+void
+ids_factor(mfa_ms now, char out[IDS_FACTOR_LEN + 1])
+{
+	ids_ulid(IDS_FACTOR_PREFIX, now, out);
 }
 
 /* The prefix and 26 Crockford characters, the first at most '7'. */

@@ -71,7 +71,8 @@ mfactl_client_json(const struct client_rec *c)
 	    "name", c->name, "challenge_types", types, "auth_method",
 	    record_auth_method_name(c->auth), "created_at",
 	    mfactl_time(c->created_at));
-	if (o != NULL && c->auth != CLIENT_AUTH_SECRET)
+	if (o != NULL && c->auth != CLIENT_AUTH_SECRET &&
+	    c->auth != CLIENT_AUTH_NONE)
 		json_object_set_new(o, "alg",
 		    json_string(jwk_alg_name((enum jwk_alg)c->alg)));
 	if (o != NULL && c->auth == CLIENT_AUTH_PRIVATE_KEY_JWT)
@@ -218,6 +219,7 @@ mfactl_client_method(const struct client_opts *o, struct client_rec *c)
 		{ "client_secret_post", CLIENT_AUTH_SECRET },
 		{ "client_secret_jwt", CLIENT_AUTH_SECRET_JWT },
 		{ "private_key_jwt", CLIENT_AUTH_PRIVATE_KEY_JWT },
+		{ "none", CLIENT_AUTH_NONE },
 	};
 	const char *a = o->auth != NULL ? o->auth : methods[0].name;
 	size_t i;
@@ -227,8 +229,9 @@ mfactl_client_method(const struct client_opts *o, struct client_rec *c)
 			c->auth = methods[i].method;
 	if (c->auth == CLIENT_AUTH_INVALID)
 		return mfactl_usage("--auth: client_secret_basic, "
-		    "client_secret_post, client_secret_jwt or private_key_jwt");
-	if (c->auth == CLIENT_AUTH_SECRET) {
+		    "client_secret_post, client_secret_jwt, private_key_jwt "
+		    "or none");
+	if (c->auth == CLIENT_AUTH_SECRET || c->auth == CLIENT_AUTH_NONE) {
 		if (o->alg != NULL || o->key != NULL || o->kid != NULL)
 			return mfactl_usage("--alg, --key and --kid go with "
 			    "--auth private_key_jwt");
@@ -280,7 +283,8 @@ mfactl_client_add(struct mfactl *m, int argc, char **argv)
 	if (c.auth == CLIENT_AUTH_PRIVATE_KEY_JWT) {
 		if ((rc = mfactl_client_add_keys(&c, o.key, o.kid)) != 0)
 			return rc;
-	} else if ((rc = mfactl_client_new_secret(m, &c, secret)) != MFA_OK) {
+	} else if (c.auth != CLIENT_AUTH_NONE &&
+	    (rc = mfactl_client_new_secret(m, &c, secret)) != MFA_OK) {
 		return mfactl_fail("cannot seal the secret: %s",
 		    mfa_strerror(rc));
 	}

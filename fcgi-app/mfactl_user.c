@@ -1,26 +1,27 @@
 /*
  * mfactl_user.c -- "mfactl user enroll|list|rm".
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "b32.h"
+#include "enroll.h"
 #include "ids.h"
 #include "mask.h"
 #include "mfactl.h"
+#include "qr.h"
 #include "record.h"
 #include "recovery.h"
 #include "totp.h"
 
-/* Seeds: RFC 4226 R6 "at least 128 bits"; generated seeds are 160 bits. */
-#define SEED_MIN 16
-#define SEED_GEN 20
-
 struct enroll_opts {
-	const char *type, *secret, *channel, *to, *issuer;
+	const char *type, *secret, *channel, *to, *issuer, *qr;
 	enum totp_alg alg;
 	unsigned digits, period;
 };
@@ -51,16 +52,31 @@ mfactl_user_name(const struct authn_rec *a, char *out, size_t outlen)
 		snprintf(out, outlen, "%s", record_authn_type_name(a->type));
 }
 
+/* "active", "unconfirmed" (until expires_at) or "expired". */
+static const char *
+mfactl_user_state(const struct authn_rec *a, mfa_ms now)
+{
+	return a->active ? "active" : enroll_is_live(a, now) ? "unconfirmed" :
+	    "expired";
+}
+
 static json_t *
-mfactl_user_authn_json(const struct authn_rec *a)
+mfactl_user_authn_json(const struct authn_rec *a, mfa_ms now)
 {
 	char name[MFA_DEST_MAX + 1];
 	json_t *o;
 
 	mfactl_user_name(a, name, sizeof(name));
-	o = json_pack("{s:s, s:s, s:b, s:s}", "id", a->id,
+	o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:o}", "id", a->id,
 	    "authenticator_type", record_authn_type_name(a->type), "active",
-	    a->active, "name", name);
+	    a->active, "state", mfactl_user_state(a, now), "name", name,
+	    "created_at", mfactl_time(a->created_at));
+	if (o != NULL && a->expires_at != 0)
+		json_object_set_new(o, "expires_at",
+		    mfactl_time(a->expires_at));
+	if (o != NULL && a->client_id[0] != '\0')
+		json_object_set_new(o, "workos_client_id",
+		    json_string(a->client_id));
 	if (o != NULL && a->channel != CHANNEL_NONE)
 		json_object_set_new(o, "oob_channel",
 		    json_string(record_channel_name(a->channel)));
@@ -98,6 +114,8 @@ mfactl_enroll_parse(int argc, char **argv, struct enroll_opts *o)
 			o->to = v;
 		else if ((v = mfactl_opt(argc, argv, &i, "--issuer")) != NULL)
 			o->issuer = v;
+		else if ((v = mfactl_opt(argc, argv, &i, "--qr")) != NULL)
+			o->qr = v;
 		else if ((v = mfactl_opt(argc, argv, &i, "--algorithm")) !=
 		    NULL) {
 			if (totp_alg_parse(v, &o->alg) != MFA_OK)
@@ -124,37 +142,26 @@ mfactl_enroll_parse(int argc, char **argv, struct enroll_opts *o)
 	return 0;
 }
 
-/* Fills an otp authenticator; "seed" gets the secret as base32. */
+/* Fills an otp authenticator; "b32" gets the secret as base32. */
 static int
 mfactl_enroll_otp(struct mfactl *m, const struct enroll_opts *o,
-    struct authn_rec *a, char *b32, size_t b32len)
+    struct authn_rec *a, char b32[ENROLL_B32_MAX])
 {
-	unsigned char seed[64];
-	char ad[16 + MFA_AUTHN_ID_MAX];
-	size_t n = SEED_GEN;
+	unsigned char seed[ENROLL_SEED_MAX];
+	size_t n = 0;
 	int rc;
 
-	if (o->secret != NULL) {
-		if (b32_decode(o->secret, seed, sizeof(seed), &n) != MFA_OK ||
-		    n < SEED_MIN) {
-			sodium_memzero(seed, sizeof(seed));
-			return mfactl_usage("--secret: base32 of 16 to 64 "
-			    "bytes (at least 128 bits, RFC 4226 R6)");
-		}
-	} else {
-		randombytes_buf(seed, n);
+	if (o->secret != NULL && (b32_decode(o->secret, seed, sizeof(seed),
+	    &n) != MFA_OK || n < ENROLL_SEED_MIN)) {
+		sodium_memzero(seed, sizeof(seed));
+		return mfactl_usage("--secret: base32 of 16 to 64 bytes (at "
+		    "least 128 bits, RFC 4226 R6)");
 	}
-	a->type = AUTHN_OTP;
+	rc = enroll_otp(a, m->keys, o->secret != NULL ? seed : NULL, n, b32);
+	sodium_memzero(seed, sizeof(seed));
 	a->alg = o->alg;
 	a->digits = o->digits;
 	a->period = o->period;
-	ids_authenticator("totp", a->id);
-	snprintf(ad, sizeof(ad), "totp:%s", a->id);
-	rc = keys_seal(m->keys, ad, seed, n, a->secret_sealed,
-	    sizeof(a->secret_sealed));
-	if (rc == MFA_OK)
-		rc = b32_encode(seed, n, b32, b32len);
-	sodium_memzero(seed, sizeof(seed));
 	return rc == MFA_OK ? 0 : mfactl_fail("cannot seal the secret: %s",
 	    mfa_strerror(rc));
 }
@@ -162,19 +169,17 @@ mfactl_enroll_otp(struct mfactl *m, const struct enroll_opts *o,
 static int
 mfactl_enroll_oob(const struct enroll_opts *o, struct authn_rec *a)
 {
-	if (o->channel == NULL || record_channel_parse(o->channel,
-	    &a->channel) != MFA_OK)
+	enum oob_channel ch;
+
+	if (o->channel == NULL || record_channel_parse(o->channel, &ch) !=
+	    MFA_OK)
 		return mfactl_usage("--channel: sms, voice or email");
 	if (o->to == NULL)
 		return mfactl_usage("--to: the phone number or e-mail address");
-	if (a->channel == CHANNEL_EMAIL ? !mask_is_email(o->to) :
-	    !mask_is_e164(o->to))
-		return mfactl_usage(a->channel == CHANNEL_EMAIL ?
+	if (enroll_oob(a, ch, o->to) != MFA_OK)
+		return mfactl_usage(ch == CHANNEL_EMAIL ?
 		    "--to: not an e-mail address" :
 		    "--to: not an E.164 phone number (+ and 8 to 15 digits)");
-	a->type = AUTHN_OOB;
-	snprintf(a->to, sizeof(a->to), "%s", o->to);
-	ids_authenticator(record_channel_name(a->channel), a->id);
 	return 0;
 }
 
@@ -182,20 +187,12 @@ mfactl_enroll_oob(const struct enroll_opts *o, struct authn_rec *a)
 static int
 mfactl_enroll_store(struct mfactl *m, const struct authn_rec *a)
 {
-	struct authn_rec have[STORE_AUTHN_PER_USER];
 	struct store_txn *txn;
-	size_t n;
 	int rc;
 
 	if ((rc = store_txn_begin(m->store, true, &txn)) != MFA_OK)
 		return mfactl_fail("store: %s", mfa_strerror(rc));
-	rc = store_authn_list(txn, a->user_id, have, STORE_AUTHN_PER_USER, &n);
-	sodium_memzero(have, sizeof(have));
-	if (rc == MFA_OK && n >= STORE_AUTHN_PER_USER)
-		rc = MFA_ERR_LIMIT;
-	if (rc == MFA_OK)
-		rc = store_authn_put(txn, a);
-	if (rc != MFA_OK) {
+	if ((rc = enroll_save(txn, a, m->now)) != MFA_OK) {
 		store_txn_abort(txn);
 		return mfactl_fail("cannot enroll %s: %s", a->user_id,
 		    rc == MFA_ERR_LIMIT ? "too many authenticators" :
@@ -204,12 +201,39 @@ mfactl_enroll_store(struct mfactl *m, const struct authn_rec *a)
 	return mfactl_commit(txn, "cannot enroll");
 }
 
+/* Writes the QR code of "uri" as a PNG file "path" (mode 0600). */
+static int
+mfactl_enroll_qr(const char *path, const char *uri)
+{
+	unsigned char *png;
+	size_t len;
+	FILE *f;
+	int rc, fd;
+
+	if ((rc = qr_png(uri, &png, &len)) != MFA_OK)
+		return mfactl_fail("cannot render the QR code: %s",
+		    mfa_strerror(rc));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (f == NULL) {
+		if (fd >= 0)
+			close(fd);
+		free(png);
+		return mfactl_fail("%s: %s", path, strerror(errno));
+	}
+	rc = fwrite(png, 1, len, f) == len ? 0 : -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	free(png);
+	return rc == 0 ? 0 : mfactl_fail("%s: %s", path, strerror(errno));
+}
+
 static int
 mfactl_user_enroll(struct mfactl *m, int argc, char **argv)
 {
 	struct enroll_opts o;
 	struct authn_rec a;
-	char b32[128] = "", uri[1024];
+	char b32[ENROLL_B32_MAX] = "", uri[1024];
 	int rc;
 
 	memset(&a, 0, sizeof(a));
@@ -220,14 +244,12 @@ mfactl_user_enroll(struct mfactl *m, int argc, char **argv)
 		return rc;
 	if (strcmp(o.type, "otp") != 0 && strcmp(o.type, "oob") != 0)
 		return mfactl_usage("--type: otp or oob");
+	if (o.qr != NULL && strcmp(o.type, "otp") != 0)
+		return mfactl_usage("--qr goes with --type otp");
 	if (mfactl_open(m) != 0)
 		return 1;
-	snprintf(a.user_id, sizeof(a.user_id), "%s", argv[0]);
-	a.active = true;
-	a.last_step = -1;
-	a.created_at = m->now;
-	rc = strcmp(o.type, "otp") == 0 ?
-	    mfactl_enroll_otp(m, &o, &a, b32, sizeof(b32)) :
+	enroll_begin(&a, argv[0], m->now, 0);
+	rc = strcmp(o.type, "otp") == 0 ? mfactl_enroll_otp(m, &o, &a, b32) :
 	    mfactl_enroll_oob(&o, &a);
 	if (rc != 0 || (rc = mfactl_enroll_store(m, &a)) != 0)
 		goto out;
@@ -242,6 +264,9 @@ mfactl_user_enroll(struct mfactl *m, int argc, char **argv)
 	    a.alg, a.digits, a.period) == MFA_OK) {
 		json_object_set_new(m->result, "secret", json_string(b32));
 		json_object_set_new(m->result, "otpauth_uri", json_string(uri));
+		if (o.qr != NULL && (rc = mfactl_enroll_qr(o.qr, uri)) == 0)
+			json_object_set_new(m->result, "qr_file",
+			    json_string(o.qr));
 	} else {
 		rc = mfactl_fail("the otpauth URI does not fit");
 	}
@@ -252,6 +277,7 @@ out:
 }
 
 struct user_walk {
+	mfa_ms now;
 	struct store_txn *txn;
 	json_t *users;
 	int err;
@@ -273,7 +299,8 @@ mfactl_user_list_one(void *arg, const char *user_id)
 		return w->err;
 	}
 	for (i = 0; i < n; i++)
-		json_array_append_new(list, mfactl_user_authn_json(&a[i]));
+		json_array_append_new(list, mfactl_user_authn_json(&a[i],
+		    w->now));
 	sodium_memzero(a, sizeof(a));
 	return json_array_append_new(w->users, json_pack("{s:s, s:o}",
 	    "user_id", user_id, "authenticators", list));
@@ -282,7 +309,7 @@ mfactl_user_list_one(void *arg, const char *user_id)
 static int
 mfactl_user_list(struct mfactl *m)
 {
-	struct user_walk w = { NULL, json_array(), MFA_OK };
+	struct user_walk w = { m->now, NULL, json_array(), MFA_OK };
 	int rc;
 
 	if (w.users == NULL || mfactl_open(m) != 0) {
@@ -300,6 +327,70 @@ mfactl_user_list(struct mfactl *m)
 		return mfactl_fail("cannot list users: %s", mfa_strerror(rc));
 	}
 	m->result = json_pack("{s:o}", "users", w.users);
+	return 0;
+}
+
+/* One user's factors with their state, and the recovery codes left. */
+static int
+mfactl_user_show(struct mfactl *m, const char *user_id)
+{
+	struct user_walk w = { m->now, NULL, json_array(), MFA_OK };
+	size_t codes = 0;
+	int rc;
+
+	if (w.users == NULL || mfactl_open(m) != 0) {
+		json_decref(w.users);
+		return 1;
+	}
+	if ((rc = store_txn_begin(m->store, false, &w.txn)) != MFA_OK) {
+		json_decref(w.users);
+		return mfactl_fail("store: %s", mfa_strerror(rc));
+	}
+	rc = mfactl_user_list_one(&w, user_id);
+	if (rc == MFA_OK)
+		rc = store_recovery_count(w.txn, user_id, &codes);
+	store_txn_abort(w.txn);
+	if (rc == MFA_OK && json_array_size(json_object_get(json_array_get(
+	    w.users, 0), "authenticators")) == 0 && codes == 0)
+		rc = MFA_ERR_NOTFOUND;
+	if (rc != MFA_OK) {
+		json_decref(w.users);
+		return mfactl_fail("user %s: %s", user_id, mfa_strerror(rc));
+	}
+	m->result = json_incref(json_array_get(w.users, 0));
+	json_decref(w.users);
+	json_object_set_new(m->result, "recovery_codes_left",
+	    json_integer((json_int_t)codes));
+	return 0;
+}
+
+/* Removes one authenticator of the user. */
+static int
+mfactl_user_rm_factor(struct mfactl *m, const char *user_id, const char *id)
+{
+	struct store_txn *txn;
+	struct authn_rec a;
+	int rc;
+
+	if (mfactl_open(m) != 0)
+		return 1;
+	if ((rc = store_txn_begin(m->store, true, &txn)) != MFA_OK)
+		return mfactl_fail("store: %s", mfa_strerror(rc));
+	rc = store_authn_get(txn, id, &a);
+	if (rc == MFA_OK && strcmp(a.user_id, user_id) != 0)
+		rc = MFA_ERR_NOTFOUND;
+	sodium_memzero(&a, sizeof(a));
+	if (rc == MFA_OK)
+		rc = store_authn_del(txn, id);
+	if (rc != MFA_OK) {
+		store_txn_abort(txn);
+		return mfactl_fail("user %s: authenticator %s: %s", user_id,
+		    id, mfa_strerror(rc));
+	}
+	if (mfactl_commit(txn, "cannot remove the authenticator") != 0)
+		return 1;
+	m->result = json_pack("{s:s, s:s, s:b}", "user_id", user_id,
+	    "authenticator_id", id, "removed", 1);
 	return 0;
 }
 
@@ -383,7 +474,8 @@ int
 mfactl_user(struct mfactl *m, int argc, char **argv)
 {
 	if (argc < 1)
-		return mfactl_usage("user: expected enroll, list or rm");
+		return mfactl_usage("user: expected enroll, list, show, rm, "
+		    "rm-factor or recovery-codes");
 	if (strcmp(argv[0], "enroll") == 0)
 		return mfactl_user_enroll(m, argc - 1, argv + 1);
 	if (strcmp(argv[0], "list") == 0)
@@ -392,6 +484,12 @@ mfactl_user(struct mfactl *m, int argc, char **argv)
 	if (strcmp(argv[0], "rm") == 0)
 		return argc == 2 ? mfactl_user_rm(m, argv[1]) :
 		    mfactl_usage("user rm USER");
+	if (strcmp(argv[0], "show") == 0)
+		return argc == 2 ? mfactl_user_show(m, argv[1]) :
+		    mfactl_usage("user show USER");
+	if (strcmp(argv[0], "rm-factor") == 0) /* public */
+		return argc == 3 ? mfactl_user_rm_factor(m, argv[1], argv[2]) :
+		    mfactl_usage("user rm-factor USER AUTHENTICATOR_ID");
 	if (strcmp(argv[0], "recovery-codes") == 0) /* public */
 		return argc == 2 ? mfactl_user_recovery(m, argv[1]) :
 		    mfactl_usage("user recovery-codes USER");

@@ -58,6 +58,8 @@ static const struct field authn_fields[] = {
 	STR(struct authn_rec, secret_sealed), UINT(struct authn_rec, alg),
 	UINT(struct authn_rec, digits), UINT(struct authn_rec, period),
 	I64(struct authn_rec, last_step), I64(struct authn_rec, created_at),
+	I64(struct authn_rec, expires_at), STR(struct authn_rec, client_id),
+	STR(struct authn_rec, label_issuer), STR(struct authn_rec, label_user),
 	END
 };
 
@@ -276,7 +278,7 @@ record_client_decode(const void *buf, size_t len, struct client_rec *out)
 	int rc = record_decode(client_fields, buf, len, out, sizeof(*out));
 
 	if (rc == MFA_OK && (out->auth < CLIENT_AUTH_SECRET ||
-	    out->auth > CLIENT_AUTH_PRIVATE_KEY_JWT ||
+	    out->auth > CLIENT_AUTH_NONE ||
 	    (out->types & ~(unsigned)CT_ALL) != 0 || out->id[0] == '\0')) {
 		memset(out, 0, sizeof(*out));
 		rc = MFA_ERR_CORRUPT;
@@ -350,6 +352,8 @@ record_auth_method_name(enum client_auth_method m)
 		return "client_secret_jwt";
 	case CLIENT_AUTH_PRIVATE_KEY_JWT:
 		return "private_key_jwt";
+	case CLIENT_AUTH_NONE:
+		return "none";
 	default:
 		return "invalid";
 	}

@@ -20,6 +20,8 @@
 
 #define IDS_CHALLENGE_PREFIX "auth_challenge_"
 #define IDS_CHALLENGE_LEN (15 + 26)
+#define IDS_FACTOR_PREFIX "auth_factor_"
+#define IDS_FACTOR_LEN (12 + 26)
 #define IDS_CLIENT_LEN 32
 #define IDS_BINDING_LEN 6
 
@@ -31,6 +33,9 @@ bool ids_is_handle(const char *s);
 
 /* A fresh challenge id for time "now" into "out" (IDS_CHALLENGE_LEN+1). */
 void ids_challenge(mfa_ms now, char out[IDS_CHALLENGE_LEN + 1]);
+
+/* A fresh WorkOS-style factor id "auth_factor_<ULID>" for "now". */
+void ids_factor(mfa_ms now, char out[IDS_FACTOR_LEN + 1]);
 
 /* True when "s" has the exact shape of a challenge id. */
 bool ids_is_challenge(const char *s);

@@ -51,6 +51,8 @@ enum client_auth_method {
 	CLIENT_AUTH_SECRET,     /* client_secret_basic or client_secret_post */
 	CLIENT_AUTH_SECRET_JWT, /* HS256 assertion keyed with the secret */
 	CLIENT_AUTH_PRIVATE_KEY_JWT, /* assertion signed with a private key */
+	CLIENT_AUTH_NONE, /* a public client: no credential; only the MFA
+			     API's Bearer endpoints accept it (api_mfa.h) */
 };
 
 #define RECORD_KEYS_MAX 2     /* registered public keys (rotation) */
@@ -83,6 +85,13 @@ struct authn_rec {
 	unsigned period; /* seconds; otp only */
 	int64_t last_step; /* last accepted TOTP step, -1 for none */
 	mfa_ms created_at;
+	mfa_ms expires_at; /* an inactive (unconfirmed) one is void from
+			      then on; 0: never */
+	char client_id[MFA_CLIENT_ID_MAX + 1]; /* the client that enrolled it
+						  through the WorkOS factor
+						  API; "" otherwise */
+	char label_issuer[64]; /* WorkOS totp_issuer; "" otherwise */
+	char label_user[MFA_USER_ID_MAX + 1]; /* WorkOS totp_user */
 };
 
 struct token_rec {

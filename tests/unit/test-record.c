@@ -142,6 +142,7 @@ samples_init(void)
 	s_authn.period = 60;
 	s_authn.last_step = 54700000;
 	s_authn.created_at = -1; /* negative times survive too */
+	s_authn.expires_at = 1644939413274LL;
 
 	memset(&s_token, 0, sizeof(s_token));
 	strcpy(s_token.client_id, "client-1");
@@ -249,6 +250,7 @@ test_record_roundtrip(void)
 	T_EQ_INT(a.period, 60);
 	T_EQ_INT(a.last_step, 54700000);
 	T_EQ_INT(a.created_at, -1);
+	T_EQ_INT(a.expires_at, 1644939413274LL);
 	free(j);
 
 	j = record_token_encode(&s_token);
@@ -522,7 +524,8 @@ static const struct mut_row {
 	    MFA_OK },
 	{ "client: auth 3 (private_key_jwt)", K_CLIENT, "auth", "3", 0,
 	    MFA_OK },
-	{ "client: auth 4", K_CLIENT, "auth", "4", 0, MFA_ERR_CORRUPT },
+	{ "client: auth 4 (none)", K_CLIENT, "auth", "4", 0, MFA_OK },
+	{ "client: auth 5", K_CLIENT, "auth", "5", 0, MFA_ERR_CORRUPT },
 	{ "client: alg -1", K_CLIENT, "alg", "-1", 0, MFA_ERR_CORRUPT },
 	{ "client: alg \"EdDSA\"", K_CLIENT, "alg", "\"EdDSA\"", 0,
 	    MFA_ERR_CORRUPT },
@@ -654,7 +657,8 @@ static const char *const client_names[] = { "id", "name", "types", "auth",
 	NULL };
 static const char *const authn_names[] = { "id", "user_id", "type",
 	"channel", "active", "to", "secret_sealed", "alg", "digits", "period",
-	"last_step", "created_at", NULL };
+	"last_step", "created_at", "expires_at", "client_id", "label_issuer",
+	"label_user", NULL };
 static const char *const token_names[] = { "client_id", "user_id", "scope",
 	"created_at", "expires_at", NULL };
 static const char *const challenge_names[] = { "id", "factor_id",
@@ -817,7 +821,8 @@ test_record_names(void)
 	    "client_secret_jwt");
 	T_EQ_STR(record_auth_method_name(CLIENT_AUTH_PRIVATE_KEY_JWT),
 	    "private_key_jwt");
-	T_EQ_STR(record_auth_method_name((enum client_auth_method)4),
+	T_EQ_STR(record_auth_method_name(CLIENT_AUTH_NONE), "none");
+	T_EQ_STR(record_auth_method_name((enum client_auth_method)5),
 	    "invalid");
 
 	T_EQ_STR(record_channel_name(CHANNEL_NONE), "");
