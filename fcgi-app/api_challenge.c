@@ -14,9 +14,9 @@
 
 #include <sodium.h>
 
-#include "bucket.h"
 #include "challenge.h"
 #include "client_auth.h"
+#include "deliver.h"
 #include "log.h"
 #include "selection.h"
 #include "spool.h"
@@ -73,25 +73,6 @@ fail:
 	return false;
 }
 
-/* The send-rate policy for a channel, and the bucket's key. */
-static struct bucket_policy
-challenge_policy(const struct config *cfg, enum oob_channel ch,
-    const char *user_id, char *key, size_t keylen)
-{
-	struct bucket_policy p;
-
-	if (ch == CHANNEL_EMAIL) {
-		p.burst = cfg->email_burst;
-		p.refill_ms = cfg->email_refill * 1000;
-		snprintf(key, keylen, "email:%s", user_id);
-	} else {
-		p.burst = cfg->sms_burst;
-		p.refill_ms = cfg->sms_refill * 1000;
-		snprintf(key, keylen, "pstn:%s", user_id);
-	}
-	return p;
-}
-
 /*
  * Save phase in one write transaction: the send bucket (oob) and the
  * challenge. Returns MFA_OK, MFA_ERR_LIMIT (bucket empty: nothing
@@ -101,47 +82,19 @@ static int
 challenge_save(struct mfa_ctx *ctx, const struct challenge_rec *c,
     const struct authn_rec *a)
 {
-	struct bucket_policy p;
 	struct store_txn *txn;
-	struct bucket b;
-	char key[16 + MFA_USER_ID_MAX];
 	int rc;
 
 	if ((rc = store_txn_begin(ctx->store, true, &txn)) != MFA_OK)
 		return rc;
-	if (c->type == CT_OOB) {
-		p = challenge_policy(ctx->cfg, a->channel, a->user_id, key,
-		    sizeof(key));
-		rc = store_bucket_get(txn, key, &b);
-		if (rc == MFA_ERR_NOTFOUND)
-			bucket_init(&b, &p, ctx->now);
-		else if (rc != MFA_OK)
-			goto fail;
-		if (!bucket_take(&b, &p, ctx->now)) {
-			rc = MFA_ERR_LIMIT;
-			goto fail;
-		}
-		if ((rc = store_bucket_put(txn, key, &b)) != MFA_OK)
-			goto fail;
-	}
+	if (c->type == CT_OOB && (rc = deliver_take(ctx, txn, a)) != MFA_OK)
+		goto fail;
 	if ((rc = store_challenge_put(txn, c, true)) != MFA_OK)
 		goto fail;
 	return store_txn_commit(txn);
 fail:
 	store_txn_abort(txn);
 	return rc;
-}
-
-/* The answer for an authenticator whose send bucket is empty. */
-static void
-challenge_limited(struct mfa_resp *resp, const struct authn_rec *a)
-{
-	if (a->channel == CHANNEL_EMAIL)
-		resp_error(resp, 429, "too_many_requests", "Too many emails "
-		    "sent by the user. Wait for some minutes before retrying.");
-	else
-		resp_error(resp, 429, "too_many_requests", "Too many SMS sent "
-		    "by the user. Wait for some minutes before retrying.");
 }
 
 /* Creates the challenge the machine chose and answers. */
@@ -162,7 +115,7 @@ challenge_issue(struct mfa_ctx *ctx, const struct challenge_load *l,
 	if (type == CT_OOB) {
 		challenge_make_oob(&c, ctx->keys, oob_code, binding);
 		m = (struct spool_msg){ record_channel_name(a->channel), a->to,
-			binding, a->user_id, c.id, ctx->now };
+			binding, a->user_id, c.id, ctx->now, NULL };
 		rc = spool_prepare(ctx->spool_dir, &m, &sf);
 		sodium_memzero(binding, sizeof(binding));
 		if (rc != MFA_OK) {
@@ -178,7 +131,7 @@ challenge_issue(struct mfa_ctx *ctx, const struct challenge_load *l,
 		if (rc == MFA_ERR_LIMIT) {
 			log_warn("user %s: %s send limit reached", a->user_id,
 			    record_channel_name(a->channel));
-			challenge_limited(resp, a);
+			deliver_limited(resp, a);
 		} else {
 			resp_internal(resp, rc);
 		}

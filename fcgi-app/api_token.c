@@ -22,6 +22,7 @@
 #include "bucket.h"
 #include "challenge.h"
 #include "client_auth.h"
+#include "enroll.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "recovery.h"
@@ -139,25 +140,50 @@ grant_success(struct grant *g, const char *method, const char *recovery)
 	resp_json(g->resp, 200, body);
 }
 
-/* The user's first active otp authenticator, or MFA_ERR_NOTFOUND. */
+/*
+ * The user's live otp authenticators, active ones first, then the
+ * unconfirmed ones that the first code confirms (enroll.h). "*n" is 0
+ * when there is none.
+ */
 static int
-grant_otp_authn(struct grant *g, struct authn_rec *out)
+grant_otp_authns(struct grant *g, struct authn_rec *out, size_t *n)
 {
 	struct authn_rec a[STORE_AUTHN_PER_USER];
-	size_t n, i;
+	size_t have, i, pass;
 	int rc;
 
+	*n = 0;
 	rc = store_authn_list(g->txn, g->token.user_id, a,
-	    STORE_AUTHN_PER_USER, &n);
-	for (i = 0; rc == MFA_OK && i < n; i++)
-		if (a[i].type == AUTHN_OTP && a[i].active) {
-			*out = a[i];
-			break;
-		}
-	if (rc == MFA_OK && i == n)
-		rc = MFA_ERR_NOTFOUND;
+	    STORE_AUTHN_PER_USER, &have);
+	enroll_keep_live(a, &have, g->ctx->now);
+	for (pass = 0; rc == MFA_OK && pass < 2; pass++)
+		for (i = 0; i < have; i++)
+			if (a[i].type == AUTHN_OTP && a[i].active == (pass == 0))
+				out[(*n)++] = a[i];
 	sodium_memzero(a, sizeof(a));
 	return rc;
+}
+
+/* Tries "otp" on each candidate; the verdict of the best one, with the
+ * matching authenticator (updated) in "*hit". */
+static enum totp_verdict
+grant_otp_try(struct grant *g, struct authn_rec *cand, size_t n,
+    const char *otp, struct authn_rec **hit)
+{
+	enum totp_verdict v = TOTP_MISMATCH, w;
+	size_t i;
+
+	*hit = NULL;
+	for (i = 0; i < n; i++) {
+		w = verify_totp(g->ctx, &cand[i], otp);
+		if (w == TOTP_OK) {
+			*hit = &cand[i];
+			return w;
+		}
+		if (w == TOTP_ERROR || i == 0)
+			v = w;
+	}
+	return v;
 }
 
 /* mfa-otp: RFC 6238 with the last accepted step stored in the same txn. */
@@ -166,32 +192,39 @@ grant_otp(struct grant *g)
 {
 	const char *otp = grant_param(g, F_OTP);
 	char key[8 + MFA_AUTHN_ID_MAX];
+	struct authn_rec cand[STORE_AUTHN_PER_USER], *hit;
 	struct verify_bucket vb;
-	struct authn_rec a;
+	size_t n;
 	bool empty;
 	int rc;
 
 	if (otp == NULL)
 		return;
-	if ((rc = grant_otp_authn(g, &a)) == MFA_ERR_NOTFOUND) {
+	if ((rc = grant_otp_authns(g, cand, &n)) != MFA_OK)
+		goto fail;
+	if (n == 0) {
 		grant_commit_error(g, 403, "invalid_grant",
 		    "User is not enrolled with otp");
 		return;
 	}
-	snprintf(key, sizeof(key), "fail:%s", a.id);
-	if (rc != MFA_OK || (rc = verify_bucket_load(g->ctx, g->txn, key, &vb,
-	    &empty)) != MFA_OK)
+	/* the bucket of the first (preferably active) authenticator */
+	snprintf(key, sizeof(key), "fail:%s", cand[0].id);
+	if ((rc = verify_bucket_load(g->ctx, g->txn, key, &vb, &empty)) !=
+	    MFA_OK)
 		goto fail;
 	if (empty) {
 		grant_commit_error(g, 429, "too_many_attempts", TOO_MANY);
-		return;
+		goto out;
 	}
-	switch (verify_totp(g->ctx, &a, otp)) {
+	switch (grant_otp_try(g, cand, n, otp, &hit)) {
 	case TOTP_OK:
-		if ((rc = store_authn_put(g->txn, &a)) != MFA_OK)
+		if (enroll_confirm(hit))
+			log_info("user %s confirmed %s", hit->user_id,
+			    hit->id);
+		if ((rc = store_authn_put(g->txn, hit)) != MFA_OK)
 			goto fail;
 		grant_success(g, "otp", NULL);
-		return;
+		goto out;
 	case TOTP_ERROR:
 		rc = MFA_ERR_CRYPTO;
 		goto fail;
@@ -200,10 +233,12 @@ grant_otp(struct grant *g)
 		    &vb)) != MFA_OK)
 			goto fail;
 		grant_commit_error(g, 403, "invalid_grant", "Invalid otp_code.");
-		return;
+		goto out;
 	}
 fail:
 	resp_internal(g->resp, rc);
+out:
+	sodium_memzero(cand, sizeof(cand));
 }
 
 /* Finds the challenge of "oob_code" and checks it belongs to this token. */
@@ -215,14 +250,35 @@ grant_oob_challenge(struct grant *g, const char *oob_code,
 	char id[MFA_CHALLENGE_ID_MAX + 1];
 	int rc;
 
+	static const unsigned char unbound[MFA_HASH_BYTES];
+	bool by_user;
+
 	challenge_oob_hash(g->ctx->keys, oob_code, h);
 	if ((rc = store_challenge_by_oob(g->txn, h, id)) != MFA_OK ||
 	    (rc = store_challenge_get(g->txn, id, c)) != MFA_OK)
 		return rc;
-	if (sodium_memcmp(c->token_hash, g->token_hash, MFA_HASH_BYTES) != 0 ||
+	/* an enrollment made with an access token binds its challenge to
+	 * the user and client instead of an mfa_token (api_associate.c) */
+	by_user = sodium_memcmp(c->token_hash, unbound, MFA_HASH_BYTES) == 0;
+	if ((by_user ? strcmp(c->user_id, g->token.user_id) != 0 : /* public */
+	    sodium_memcmp(c->token_hash, g->token_hash, MFA_HASH_BYTES) != 0) ||
 	    strcmp(c->client_id, g->client.id) != 0) /* public */
 		return MFA_ERR_NOTFOUND;
 	return MFA_OK;
+}
+
+/* The live authenticator of challenge "c"; MFA_ERR_NOTFOUND once it was
+ * removed or its enrollment expired unconfirmed. */
+static int
+grant_oob_authn(struct grant *g, const struct challenge_rec *c,
+    struct authn_rec *a)
+{
+	int rc = store_authn_get(g->txn, c->factor_id, a);
+
+	if (rc == MFA_OK && (strcmp(a->user_id, c->user_id) != 0 || /* public */
+	    !enroll_is_live(a, g->ctx->now)))
+		rc = MFA_ERR_NOTFOUND;
+	return rc;
 }
 
 /* Takes one poll from the challenge's bucket; false when polled too fast. */
@@ -290,6 +346,7 @@ grant_oob(struct grant *g)
 	char key[8 + MFA_AUTHN_ID_MAX];
 	struct verify_bucket vb;
 	struct challenge_rec c;
+	struct authn_rec a;
 	struct lc_result r;
 	bool ok, empty;
 	int rc;
@@ -317,6 +374,13 @@ grant_oob(struct grant *g)
 		grant_oob_terminal(g, r.verdict);
 		return;
 	}
+	if ((rc = grant_oob_authn(g, &c, &a)) == MFA_ERR_NOTFOUND) {
+		grant_commit_error(g, 400, "invalid_grant",
+		    "The authenticator of this challenge no longer exists");
+		return;
+	}
+	if (rc != MFA_OK)
+		goto fail;
 	if ((bc = req_get(g->req, F_BINDING_CODE)) == NULL) {
 		/* every channel here binds with a prompt (no push yet) */
 		grant_commit_error(g, 400, "invalid_request",
@@ -337,6 +401,9 @@ grant_oob(struct grant *g)
 	if ((rc = grant_oob_save(g, &c, &r)) != MFA_OK)
 		goto fail;
 	if (r.verdict == LC_VERIFIED) {
+		if (enroll_confirm(&a) && (rc = store_authn_put(g->txn, &a)) !=
+		    MFA_OK)
+			goto fail;
 		grant_success(g, "oob", NULL);
 		return;
 	}

@@ -20,10 +20,10 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "verify.h"
+#include "workos.h"
 
 #define WORKOS_PREFIX "/auth/challenges/"
 #define WORKOS_SUFFIX "/verify"
-#define WORKOS_SECRET_MAX 256
 
 /* The challenge id in the path; false when it is not one. */
 static bool
@@ -39,8 +39,7 @@ workos_path_id(const char *path, char id[MFA_CHALLENGE_ID_MAX + 1])
 	return ids_is_challenge(id);
 }
 
-/* 401 with an RFC 6750 challenge. */
-static void
+void
 workos_unauthorized(const struct mfa_ctx *ctx, struct mfa_resp *resp,
     bool invalid)
 {
@@ -52,6 +51,23 @@ workos_unauthorized(const struct mfa_ctx *ctx, struct mfa_resp *resp,
 	    "Bearer realm=\"%s\"", ctx->cfg->realm);
 }
 
+bool
+workos_bearer(const struct mfa_ctx *ctx, const struct mfa_req *req,
+    char secret[WORKOS_SECRET_MAX + 1], struct mfa_resp *resp)
+{
+	switch (bearer_parse(req->authorization, secret,
+	    WORKOS_SECRET_MAX + 1)) {
+	case BEARER_OK:
+		return true;
+	case BEARER_ABSENT:
+		workos_unauthorized(ctx, resp, false);
+		return false;
+	default:
+		workos_unauthorized(ctx, resp, true);
+		return false;
+	}
+}
+
 /* Checks "code" against challenge "c"; the verdict for the lifecycle. */
 static int
 workos_check(struct mfa_ctx *ctx, struct store_txn *txn,
@@ -61,12 +77,14 @@ workos_check(struct mfa_ctx *ctx, struct store_txn *txn,
 	enum totp_verdict v;
 	int rc;
 
-	if (c->type == CT_OOB) {
-		*ev = verify_binding(ctx, c, code) ? LC_CODE_OK : LC_CODE_BAD;
-		return MFA_OK;
-	}
+	/* a deleted factor's challenges verify no more */
 	if ((rc = store_authn_get(txn, c->factor_id, &a)) != MFA_OK)
 		return rc;
+	if (c->type == CT_OOB) {
+		*ev = verify_binding(ctx, c, code) ? LC_CODE_OK : LC_CODE_BAD;
+		sodium_memzero(&a, sizeof(a));
+		return MFA_OK;
+	}
 	v = verify_totp(ctx, &a, code);
 	if (v == TOTP_ERROR)
 		rc = MFA_ERR_CRYPTO;
@@ -141,7 +159,13 @@ workos_step(struct mfa_ctx *ctx, struct store_txn *txn, const char *id,
 		workos_terminal(resp, id, LC_LOCKED);
 		return MFA_OK;
 	}
-	if ((rc = workos_check(ctx, txn, &c, code, &ev)) != MFA_OK)
+	if ((rc = workos_check(ctx, txn, &c, code, &ev)) ==
+	    MFA_ERR_NOTFOUND) {
+		resp_message(resp, 404, "entity_not_found",
+		    "Authentication factor not found: '%s'", c.factor_id);
+		return MFA_OK;
+	}
+	if (rc != MFA_OK)
 		return rc;
 	r = lifecycle_step(c.state, c.expires_at, ctx->now, c.attempts,
 	    ctx->cfg->challenge_max_attempts, ev);
@@ -178,16 +202,8 @@ api_workos_verify(struct mfa_ctx *ctx, const struct mfa_req *req,
 		    "Authentication challenge not found");
 		return;
 	}
-	switch (bearer_parse(req->authorization, secret, sizeof(secret))) {
-	case BEARER_OK:
-		break;
-	case BEARER_ABSENT:
-		workos_unauthorized(ctx, resp, false);
+	if (!workos_bearer(ctx, req, secret, resp))
 		return;
-	default:
-		workos_unauthorized(ctx, resp, true);
-		return;
-	}
 	if (code == NULL) {
 		resp_message(resp, 422, "invalid_request_parameters",
 		    "code is required");

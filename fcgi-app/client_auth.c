@@ -66,6 +66,59 @@ client_auth_secret(const struct mfa_ctx *ctx, struct store_txn *txn,
 	return v;
 }
 
+/* The walk of client_auth_by_secret. */
+struct ca_scan {
+	const struct mfa_ctx *ctx;
+	struct store_txn *txn;
+	const char *secret;
+	struct client_rec *client;
+	struct ca_detail *d;
+	enum client_auth_verdict v;
+};
+
+static int
+client_auth_scan_one(void *arg, const struct client_rec *r)
+{
+	struct ca_scan *s = arg;
+	struct client_rec c;
+
+	if (r->auth != CLIENT_AUTH_SECRET)
+		return 0;
+	switch (client_auth_secret(s->ctx, s->txn, r->id, s->secret, &c,
+	    s->d)) {
+	case CA_OK:
+		*s->client = c; /* one secret per client: no second match */
+		s->v = CA_OK;
+		break;
+	case CA_ERROR:
+		s->v = CA_ERROR;
+		sodium_memzero(&c, sizeof(c));
+		return 1;
+	default:
+		break;
+	}
+	sodium_memzero(&c, sizeof(c));
+	return 0;
+}
+
+enum client_auth_verdict
+client_auth_by_secret(const struct mfa_ctx *ctx, struct store_txn *txn,
+    const char *secret, struct client_rec *client, struct ca_detail *d)
+{
+	struct ca_scan s = { ctx, txn, secret, client, d, CA_INVALID };
+	int rc;
+
+	memset(client, 0, sizeof(*client));
+	rc = store_client_each(txn, client_auth_scan_one, &s);
+	if (rc < 0) {
+		d->err = rc;
+		s.v = CA_ERROR;
+	}
+	if (s.v != CA_OK)
+		memset(client, 0, sizeof(*client));
+	return s.v;
+}
+
 static bool
 client_auth_basic_present(const struct mfa_req *req)
 {

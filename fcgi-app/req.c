@@ -49,6 +49,7 @@ static const struct req_field_spec req_fields[F__COUNT] = {
 	[F_TOTP_ISSUER] = { "totp_issuer", 128, false },
 	[F_TOTP_USER] = { "totp_user", 128, false },
 	[F_AUDIENCE] = { "audience", 256, false },
+	[F_SMS_TEMPLATE] = { "sms_template", 320, false },
 };
 
 static const struct {

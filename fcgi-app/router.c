@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "form.h"
 
 struct route {
 	const char *path;
@@ -21,6 +22,13 @@ static const struct route routes[] = {
 	{ "/auth/challenges/*/verify", HTTP_POST, api_workos_verify },
 	{ "/.well-known/openid-configuration", HTTP_GET, api_discovery },
 	{ "/.well-known/jwks.json", HTTP_GET, api_jwks },
+	{ "/mfa/associate", HTTP_POST, api_associate },
+	{ "/mfa/authenticators", HTTP_GET, api_authenticators_list },
+	{ "/mfa/authenticators/*", HTTP_DELETE, api_authenticators_delete },
+	{ "/auth/factors/enroll", HTTP_POST, api_factor_enroll },
+	{ "/auth/factors/*", HTTP_GET, api_factor_get },
+	{ "/auth/factors/*", HTTP_DELETE, api_factor_delete },
+	{ "/auth/factors/*/challenge", HTTP_POST, api_factor_challenge },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -40,6 +48,26 @@ router_match(const char *pattern, const char *path)
 		}
 	}
 	return *path == '\0';
+}
+
+bool
+router_path_id(const char *path, const char *prefix, const char *suffix,
+    char *out, size_t outlen)
+{
+	size_t p = strlen(prefix), s = strlen(suffix), n = strlen(path), m, i;
+
+	if (n <= p + s || strncmp(path, prefix, p) != 0 ||
+	    strcmp(path + n - s, suffix) != 0) /* public */
+		return false;
+	n -= p + s;
+	if (memchr(path + p, '/', n) != NULL || memchr(path + p, '+', n) !=
+	    NULL || form_unescape(path + p, n, out, outlen, &m) != MFA_OK)
+		return false;
+	for (i = 0; i < m; i++)
+		if ((unsigned char)out[i] <= 0x20 || out[i] == 0x7f ||
+		    out[i] == '/')
+			return false;
+	return m > 0;
 }
 
 void

@@ -67,6 +67,11 @@ spool_prepare(const char *dir, const struct spool_msg *m,
 	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "channel",
 	    m->channel, "to", m->to, "code", m->code, "user_id", m->user_id,
 	    "challenge_id", m->challenge_id, "created_at", when);
+	if (obj != NULL && m->text != NULL &&
+	    json_object_set_new(obj, "text", json_string(m->text)) != 0) {
+		json_decref(obj);
+		obj = NULL;
+	}
 	if (obj == NULL || (text = json_dumps(obj, JSON_COMPACT)) == NULL) {
 		rc = MFA_ERR_NOMEM;
 		goto out;

@@ -51,6 +51,36 @@ void api_jwks(struct mfa_ctx *ctx, const struct mfa_req *req,
 void api_discovery(struct mfa_ctx *ctx, const struct mfa_req *req,
     struct mfa_resp *resp);
 
+/* POST /mfa/associate: Auth0's enrollment (Bearer token). */
+void api_associate(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+
+/* GET /mfa/authenticators, DELETE /mfa/authenticators/{id}. */
+void api_authenticators_list(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+void api_authenticators_delete(struct mfa_ctx *ctx,
+    const struct mfa_req *req, struct mfa_resp *resp);
+
+/* WorkOS's factor API: POST /auth/factors/enroll, GET and DELETE
+ * /auth/factors/{id}, POST /auth/factors/{id}/challenge. */
+void api_factor_enroll(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+void api_factor_get(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+void api_factor_delete(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+void api_factor_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct mfa_resp *resp);
+
+/*
+ * The percent-decoded path segment of "path" between "prefix" and
+ * "suffix" into "out" ("outlen" bytes). False when the path has another
+ * shape, the segment is empty, badly encoded, longer than outlen - 1, or
+ * holds '/', '+', a space or a control character after decoding.
+ */
+bool router_path_id(const char *path, const char *prefix, const char *suffix,
+    char *out, size_t outlen);
+
 /*
  * Routes "req" to its handler; answers 404 (unknown path) and 405 (with
  * Allow) itself.

@@ -46,6 +46,15 @@ enum client_auth_verdict client_auth_secret(const struct mfa_ctx *ctx,
     struct client_rec *client, struct ca_detail *d) MFA_WUR;
 
 /* client_assertion.c: the JWT provider. */
+/*
+ * The client_secret_basic/post client whose secret is "secret", for API
+ * keys that carry no client id (the WorkOS factor API). Every such client
+ * is checked, with no early exit. CA_OK, CA_INVALID or CA_ERROR ("d->err").
+ */
+enum client_auth_verdict client_auth_by_secret(const struct mfa_ctx *ctx,
+    struct store_txn *txn, const char *secret, struct client_rec *client,
+    struct ca_detail *d) MFA_WUR;
+
 bool client_assertion_present(const struct mfa_req *req);
 /* Wire-level checks of the assertion parameters: false when "resp" holds
  * a 400 answer (wrong client_assertion_type, one of the pair missing). */

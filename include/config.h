@@ -29,10 +29,13 @@ struct config {
 	char spool[PATH_MAX];  /* OOB spool dir; "" means <db>/spool */
 	char issuer[256];      /* issuer URL, default http://127.0.0.1:8080/ */
 	char realm[64];        /* realm in WWW-Authenticate, default "mfa" */
+	char totp_issuer[64];  /* issuer label in otpauth:// URIs ("MFA") */
 	char listen[PATH_MAX]; /* "" (FD 0), unix:PATH or HOST:PORT */
 	int workers;           /* pre-forked workers; 0 = automatic */
 	int64_t token_ttl;     /* mfa_token lifetime, seconds (600) */
 	int64_t oob_ttl;       /* OOB challenge lifetime, seconds (300) */
+	int64_t enroll_ttl;    /* an unconfirmed enrollment, seconds (600) */
+	int64_t sms_factor_ttl; /* WorkOS sms challenge, seconds (600) */
 	int64_t otp_challenge_ttl; /* how long an otp challenge record is
 				      kept, seconds (600) */
 	size_t body_limit;     /* largest request body, bytes (65536) */

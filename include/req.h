@@ -43,6 +43,7 @@ enum req_field {
 	F_TOTP_ISSUER,
 	F_TOTP_USER,
 	F_AUDIENCE, /* /oauth/token: ask for the <issuer>/mfa/ audience */
+	F_SMS_TEMPLATE, /* WorkOS factor challenge: text with {{code}} */
 	F__COUNT
 };
 

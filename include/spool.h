@@ -23,6 +23,8 @@ struct spool_msg {
 	const char *user_id;
 	const char *challenge_id;
 	mfa_ms created_at;
+	const char *text;         /* the message to send, or NULL for the
+				     deliverer's own wording */
 };
 
 struct spool_file {

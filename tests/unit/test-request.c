@@ -101,6 +101,7 @@ test_request_spec(void)
 		{ F_TOTP_ISSUER, "totp_issuer", 128, false },
 		{ F_TOTP_USER, "totp_user", 128, false },
 		{ F_AUDIENCE, "audience", 256, false },
+		{ F_SMS_TEMPLATE, "sms_template", 320, false },
 	};
 	const struct req_field_spec *s;
 	size_t i;

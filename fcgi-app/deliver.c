@@ -1,0 +1,115 @@
+/*
+ * deliver.c -- out-of-band codes on their way (deliver.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "bucket.h"
+#include "challenge.h"
+#include "deliver.h"
+
+#define DELIVER_MARK "{{code}}"
+
+/* Renders "tmpl" with "code" into "out"; false when it does not fit or
+ * lacks the mark. */
+static bool
+deliver_render(const char *tmpl, const char *code, char *out, size_t outlen)
+{
+	const char *mark = strstr(tmpl, DELIVER_MARK);
+	int n;
+
+	if (mark == NULL)
+		return false;
+	n = snprintf(out, outlen, "%.*s%s%s", (int)(mark - tmpl), tmpl, code,
+	    mark + strlen(DELIVER_MARK));
+	return n >= 0 && (size_t)n < outlen;
+}
+
+int
+deliver_prepare(const struct mfa_ctx *ctx, struct challenge_rec *c,
+    const struct authn_rec *a, const char *tmpl, struct deliver *d)
+{
+	char binding[IDS_BINDING_LEN + 1], text[DELIVER_TEXT_MAX + 1];
+	struct spool_msg m;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	challenge_make_oob(c, ctx->keys, d->oob_code, binding);
+	m = (struct spool_msg){ record_channel_name(a->channel), a->to,
+		binding, a->user_id, c->id, ctx->now, NULL };
+	if (tmpl != NULL) {
+		if (!deliver_render(tmpl, binding, text, sizeof(text))) {
+			rc = MFA_ERR_INVALID;
+			goto out;
+		}
+		m.text = text;
+	}
+	if ((rc = spool_prepare(ctx->spool_dir, &m, &d->sf)) == MFA_OK)
+		d->prepared = true;
+out:
+	sodium_memzero(binding, sizeof(binding));
+	sodium_memzero(text, sizeof(text));
+	if (rc != MFA_OK)
+		sodium_memzero(d->oob_code, sizeof(d->oob_code));
+	return rc;
+}
+
+int
+deliver_take(const struct mfa_ctx *ctx, struct store_txn *txn,
+    const struct authn_rec *a)
+{
+	const struct config *cfg = ctx->cfg;
+	struct bucket_policy p;
+	struct bucket b;
+	char key[16 + MFA_USER_ID_MAX];
+	int rc;
+
+	if (a->channel == CHANNEL_EMAIL) {
+		p = (struct bucket_policy){ cfg->email_burst,
+			cfg->email_refill * 1000 };
+		snprintf(key, sizeof(key), "email:%s", a->user_id);
+	} else {
+		p = (struct bucket_policy){ cfg->sms_burst,
+			cfg->sms_refill * 1000 };
+		snprintf(key, sizeof(key), "pstn:%s", a->user_id);
+	}
+	rc = store_bucket_get(txn, key, &b);
+	if (rc == MFA_ERR_NOTFOUND)
+		bucket_init(&b, &p, ctx->now);
+	else if (rc != MFA_OK)
+		return rc;
+	if (!bucket_take(&b, &p, ctx->now))
+		return MFA_ERR_LIMIT;
+	return store_bucket_put(txn, key, &b);
+}
+
+int
+deliver_publish(struct deliver *d)
+{
+	int rc = spool_publish(&d->sf);
+
+	d->prepared = false;
+	return rc;
+}
+
+void
+deliver_discard(struct deliver *d)
+{
+	if (d->prepared)
+		spool_discard(&d->sf);
+	d->prepared = false;
+	sodium_memzero(d->oob_code, sizeof(d->oob_code));
+}
+
+void
+deliver_limited(struct mfa_resp *resp, const struct authn_rec *a)
+{
+	if (a->channel == CHANNEL_EMAIL)
+		resp_error(resp, 429, "too_many_requests", "Too many emails "
+		    "sent by the user. Wait for some minutes before retrying.");
+	else
+		resp_error(resp, 429, "too_many_requests", "Too many SMS sent "
+		    "by the user. Wait for some minutes before retrying.");
+}
