@@ -154,6 +154,10 @@ assoc_parse(struct assoc *s)
 		return false;
 	enroll_begin(&s->a, s->who.user_id, s->ctx->now,
 	    s->ctx->cfg->enroll_ttl);
+	/* an mfa_token's enrollment is confirmed by that token only */
+	if (s->who.kind == PRINCIPAL_MFA_TOKEN)
+		memcpy(s->a.enroll_token, s->who.token_hash,
+		    sizeof(s->a.enroll_token));
 	if (strcmp(t, "oob") == 0)
 		return assoc_oob(s);
 	if (strcmp(t, "otp") != 0) {
@@ -203,7 +207,7 @@ assoc_write(struct assoc *s, struct store_txn *txn, bool first)
 static bool
 assoc_step(struct assoc *s)
 {
-	struct store_txn *txn;
+	struct store_txn *txn = NULL;
 	bool active;
 	int rc;
 

@@ -63,8 +63,7 @@ authenticators_json(const struct mfa_ctx *ctx, struct store_txn *txn,
 	int rc = list == NULL ? MFA_ERR_NOMEM : MFA_OK;
 
 	if (rc == MFA_OK)
-		rc = store_authn_list(txn, user_id, a, STORE_AUTHN_PER_USER,
-		    &n);
+		rc = enroll_list(txn, user_id, a, &n);
 	if (rc == MFA_OK)
 		rc = store_recovery_count(txn, user_id, &codes);
 	enroll_keep_live(a, &n, ctx->now);
@@ -134,7 +133,7 @@ authenticators_remove(const struct mfa_ctx *ctx, struct store_txn *txn,
 	}
 	rc = store_authn_get(txn, id, &a);
 	if (rc == MFA_OK && (strcmp(a.user_id, user_id) != 0 || /* public */
-	    !enroll_is_live(&a, ctx->now)))
+	    a.client_id[0] != '\0' || !enroll_is_live(&a, ctx->now)))
 		rc = MFA_ERR_NOTFOUND;
 	sodium_memzero(&a, sizeof(a));
 	return rc == MFA_OK ? store_authn_del(txn, id) : rc;

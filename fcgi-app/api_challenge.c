@@ -17,6 +17,7 @@
 #include "challenge.h"
 #include "client_auth.h"
 #include "deliver.h"
+#include "enroll.h"
 #include "log.h"
 #include "selection.h"
 #include "spool.h"
@@ -54,8 +55,8 @@ challenge_load(struct mfa_ctx *ctx, const struct mfa_req *req,
 		goto fail;
 	}
 	if (l->token_state == SEL_TOKEN_OK) {
-		rc = store_authn_list(txn, l->token.user_id, l->authns,
-		    STORE_AUTHN_PER_USER, &l->nauthns);
+		rc = enroll_list(txn, l->token.user_id, l->authns,
+		    &l->nauthns);
 		if (rc != MFA_OK) {
 			resp_internal(resp, rc);
 			goto fail;

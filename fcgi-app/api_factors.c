@@ -37,20 +37,34 @@
 #define FACTOR_PREFIX "/auth/factors/"
 #define FACTOR_URI_MAX 1024
 
-/* Authenticates the API key (the secret of a client_secret client).
- * False with "resp" set. */
+/*
+ * Authenticates the API key (the secret of a client_secret client) in a
+ * read transaction of its own, before any write lock is taken. Copies
+ * the client id to "client_id"; false with "resp" set.
+ */
 static bool
 factor_client(const struct mfa_ctx *ctx, const struct mfa_req *req,
-    struct store_txn *txn, struct client_rec *client, struct mfa_resp *resp)
+    char client_id[MFA_CLIENT_ID_MAX + 1], struct mfa_resp *resp)
 {
 	char secret[WORKOS_SECRET_MAX + 1];
 	struct ca_detail d = { MFA_OK, NULL };
 	enum client_auth_verdict v;
+	struct client_rec client;
+	struct store_txn *txn;
+	int rc;
 
 	if (!workos_bearer(ctx, req, secret, resp))
 		return false;
-	v = client_auth_by_secret(ctx, txn, secret, client, &d);
+	if ((rc = store_txn_begin(ctx->store, false, &txn)) != MFA_OK) {
+		sodium_memzero(secret, sizeof(secret));
+		resp_internal(resp, rc);
+		return false;
+	}
+	v = client_auth_by_secret(ctx, txn, secret, &client, &d);
+	store_txn_abort(txn);
 	sodium_memzero(secret, sizeof(secret));
+	memcpy(client_id, client.id, MFA_CLIENT_ID_MAX + 1);
+	sodium_memzero(&client, sizeof(client));
 	if (v == CA_OK)
 		return true;
 	if (v == CA_ERROR)
@@ -58,6 +72,34 @@ factor_client(const struct mfa_ctx *ctx, const struct mfa_req *req,
 	else
 		workos_unauthorized(ctx, resp, true);
 	return false;
+}
+
+/*
+ * WorkOS users live in their own namespace, "wos:<client_id>:<user_id>",
+ * so a WorkOS client can never add a factor to an Auth0-surface user (nor
+ * to another client's users). Writes the stored form into "out"; false
+ * when it does not fit.
+ */
+static bool
+factor_user_store(const char *client_id, const char *user, char *out,
+    size_t outlen)
+{
+	int n = snprintf(out, outlen, "wos:%s:%s", client_id, user);
+
+	return n > 0 && (size_t)n < outlen;
+}
+
+/* The user_id a WorkOS caller sees: its own, or null for a standalone
+ * factor (stored as its own user). */
+static json_t *
+factor_user_json(const struct authn_rec *a)
+{
+	const char *u = a->user_id;
+	size_t n = 4 + strlen(a->client_id) + 1;
+
+	if (strlen(u) < n || strcmp(u + n, a->id) == 0) /* public */
+		return json_null();
+	return json_string(u + n);
 }
 
 /* An ISO 8601 time as a JSON string. */
@@ -84,8 +126,7 @@ factor_json(const struct authn_rec *a, const char *secret, const char *uri)
 	    "totp" : "sms");
 	if (o == NULL)
 		return NULL;
-	json_object_set_new(o, "user_id", strcmp(a->user_id, a->id) == 0 ?
-	    json_null() : json_string(a->user_id)); /* public */
+	json_object_set_new(o, "user_id", factor_user_json(a));
 	if (a->type == AUTHN_OOB) {
 		sub = json_pack("{s:s}", "phone_number", a->to);
 		json_object_set_new(o, "sms", sub);
@@ -98,6 +139,7 @@ factor_json(const struct authn_rec *a, const char *secret, const char *uri)
 		json_object_set_new(sub, "secret", json_string(secret));
 		json_object_set_new(sub, "qr_code", json_string(qr));
 		json_object_set_new(sub, "uri", json_string(uri));
+		sodium_memzero(qr, strlen(qr)); /* it encodes the secret */
 		free(qr);
 	} else if (secret != NULL) {
 		json_decref(sub);
@@ -122,7 +164,8 @@ factor_missing(struct mfa_resp *resp, const char *what)
 /* The new factor of the request into "a"; false with "resp" set. */
 static bool
 factor_parse(struct mfa_ctx *ctx, const struct mfa_req *req,
-    struct authn_rec *a, char b32[ENROLL_B32_MAX], struct mfa_resp *resp)
+    const char *client_id, struct authn_rec *a, char b32[ENROLL_B32_MAX],
+    struct mfa_resp *resp)
 {
 	const char *type = req_get(req, F_TYPE), *user = req_get(req,
 	    F_USER_ID), *v, *w;
@@ -163,8 +206,13 @@ factor_parse(struct mfa_ctx *ctx, const struct mfa_req *req,
 		return false;
 	}
 	/* the factor is its own user unless one was named */
-	snprintf(a->user_id, sizeof(a->user_id), "%s", user != NULL ? user :
-	    a->id);
+	snprintf(a->client_id, sizeof(a->client_id), "%s", client_id);
+	if (!factor_user_store(client_id, user != NULL ? user : a->id,
+	    a->user_id, sizeof(a->user_id))) {
+		resp_message(resp, 422, "invalid_request_parameters",
+		    "user_id is too long");
+		return false;
+	}
 	return true;
 }
 
@@ -173,27 +221,23 @@ api_factor_enroll(struct mfa_ctx *ctx, const struct mfa_req *req,
     struct mfa_resp *resp)
 {
 	char b32[ENROLL_B32_MAX] = "", uri[FACTOR_URI_MAX] = "";
-	struct client_rec client;
-	struct store_txn *txn;
+	char client_id[MFA_CLIENT_ID_MAX + 1];
+	struct store_txn *txn = NULL;
 	struct authn_rec a;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if ((rc = store_txn_begin(ctx->store, true, &txn)) != MFA_OK) {
-		resp_internal(resp, rc);
-		return;
-	}
-	if (!factor_client(ctx, req, txn, &client, resp) ||
-	    !factor_parse(ctx, req, &a, b32, resp))
+	if (!factor_client(ctx, req, client_id, resp) ||
+	    !factor_parse(ctx, req, client_id, &a, b32, resp))
 		goto out;
-	snprintf(a.client_id, sizeof(a.client_id), "%s", client.id);
 	if (a.type == AUTHN_OTP && totp_uri(uri, sizeof(uri), a.label_issuer,
 	    a.label_user, b32, a.alg, a.digits, a.period) != MFA_OK) {
 		resp_message(resp, 422, "invalid_request_parameters",
 		    "totp_issuer and totp_user do not fit an otpauth URI");
 		goto out;
 	}
-	rc = enroll_save(txn, &a, ctx->now);
+	if ((rc = store_txn_begin(ctx->store, true, &txn)) == MFA_OK)
+		rc = enroll_save(txn, &a, ctx->now);
 	if (rc == MFA_OK) {
 		rc = store_txn_commit(txn);
 		txn = NULL;
@@ -213,31 +257,40 @@ out:
 	sodium_memzero(b32, sizeof(b32));
 	sodium_memzero(uri, sizeof(uri));
 	sodium_memzero(&a, sizeof(a));
-	sodium_memzero(&client, sizeof(client));
 }
 
 /*
- * The API key and the factor named by the path (between FACTOR_PREFIX
- * and "suffix"). False with "resp" set: 401 for a bad key, 404 for an
- * unknown factor or one of another client.
+ * The API key (factor_client: before any transaction of the caller, so a
+ * 404 never answers a bad key), then a "write" or read transaction in
+ * "*txn" and in it the factor named by the path (between FACTOR_PREFIX
+ * and "suffix"). False with "resp" set and no transaction: 401 for a bad
+ * key, 404 for an unknown factor or one of another client.
  */
 static bool
 factor_load(const struct mfa_ctx *ctx, const struct mfa_req *req,
-    struct store_txn *txn, const char *suffix, struct authn_rec *a,
-    struct mfa_resp *resp)
+    bool write, const char *suffix, struct store_txn **txn,
+    struct authn_rec *a, struct mfa_resp *resp)
 {
-	char id[MFA_AUTHN_ID_MAX + 1];
-	struct client_rec client;
+	char id[MFA_AUTHN_ID_MAX + 1], client_id[MFA_CLIENT_ID_MAX + 1];
 	int rc = MFA_ERR_NOTFOUND;
 
-	/* the key first, so a 404 never answers a bad key */
-	if (!factor_client(ctx, req, txn, &client, resp))
+	*txn = NULL;
+	if (!factor_client(ctx, req, client_id, resp))
 		return false;
+	if ((rc = store_txn_begin(ctx->store, write, txn)) != MFA_OK) {
+		*txn = NULL;
+		resp_internal(resp, rc);
+		return false;
+	}
+	rc = MFA_ERR_NOTFOUND;
 	if (router_path_id(req->path, FACTOR_PREFIX, suffix, id, sizeof(id)))
-		rc = store_authn_get(txn, id, a);
-	if (rc == MFA_OK && strcmp(a->client_id, client.id) != 0) /* public */
+		rc = store_authn_get(*txn, id, a);
+	if (rc == MFA_OK && strcmp(a->client_id, client_id) != 0) /* public */
 		rc = MFA_ERR_NOTFOUND; /* another client's, or not WorkOS's */
-	sodium_memzero(&client, sizeof(client));
+	if (rc != MFA_OK) {
+		store_txn_abort(*txn);
+		*txn = NULL;
+	}
 	if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND) {
 		resp_internal(resp, rc);
 		return false;
@@ -256,13 +309,8 @@ api_factor_get(struct mfa_ctx *ctx, const struct mfa_req *req,
 {
 	struct store_txn *txn;
 	struct authn_rec a;
-	int rc;
 
-	if ((rc = store_txn_begin(ctx->store, false, &txn)) != MFA_OK) {
-		resp_internal(resp, rc);
-		return;
-	}
-	if (factor_load(ctx, req, txn, "", &a, resp))
+	if (factor_load(ctx, req, false, "", &txn, &a, resp))
 		resp_json(resp, 200, factor_json(&a, NULL, NULL));
 	store_txn_abort(txn);
 	sodium_memzero(&a, sizeof(a));
@@ -276,11 +324,7 @@ api_factor_delete(struct mfa_ctx *ctx, const struct mfa_req *req,
 	struct authn_rec a;
 	int rc;
 
-	if ((rc = store_txn_begin(ctx->store, true, &txn)) != MFA_OK) {
-		resp_internal(resp, rc);
-		return;
-	}
-	if (!factor_load(ctx, req, txn, "", &a, resp))
+	if (!factor_load(ctx, req, true, "", &txn, &a, resp))
 		goto out;
 	if ((rc = store_authn_del(txn, a.id)) == MFA_OK)
 		rc = store_txn_commit(txn);
@@ -329,11 +373,7 @@ api_factor_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
 	int rc;
 
 	memset(&d, 0, sizeof(d));
-	if ((rc = store_txn_begin(ctx->store, true, &txn)) != MFA_OK) {
-		resp_internal(resp, rc);
-		return;
-	}
-	if (!factor_load(ctx, req, txn, "/challenge", &a, resp))
+	if (!factor_load(ctx, req, true, "/challenge", &txn, &a, resp))
 		goto out;
 	challenge_init(&c, a.type == AUTHN_OOB ? CT_OOB : CT_OTP, a.client_id,
 	    a.user_id, a.id, none, ctx->now, ctx->cfg->sms_factor_ttl,

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "client_auth.h"
+#include "enroll.h"
 #include "selection.h"
 #include "token.h"
 
@@ -84,8 +85,7 @@ api_mfa_token(struct mfa_ctx *ctx, const struct mfa_req *req,
 		    "Missing required parameter: user_id");
 		goto out;
 	}
-	if ((rc = store_authn_list(txn, user, authns, STORE_AUTHN_PER_USER,
-	    &n)) != MFA_OK) {
+	if ((rc = enroll_list(txn, user, authns, &n)) != MFA_OK) {
 		resp_internal(resp, rc);
 		goto out;
 	}

@@ -141,9 +141,24 @@ grant_success(struct grant *g, const char *method, const char *recovery)
 }
 
 /*
+ * True when this grant may confirm the unconfirmed "a": one enrolled with
+ * an mfa_token only through that same token (so a second person who
+ * knows the password cannot confirm a factor they planted after the user
+ * enrolled her own).
+ */
+static bool
+grant_may_confirm(const struct grant *g, const struct authn_rec *a)
+{
+	static const unsigned char none[MFA_HASH_BYTES];
+
+	return sodium_memcmp(a->enroll_token, none, MFA_HASH_BYTES) == 0 ||
+	    sodium_memcmp(a->enroll_token, g->token_hash, MFA_HASH_BYTES) == 0;
+}
+
+/*
  * The user's live otp authenticators, active ones first, then the
- * unconfirmed ones that the first code confirms (enroll.h). "*n" is 0
- * when there is none.
+ * unconfirmed ones that the first code confirms (enroll.h) and this grant
+ * may confirm. "*n" is 0 when there is none.
  */
 static int
 grant_otp_authns(struct grant *g, struct authn_rec *out, size_t *n)
@@ -153,12 +168,13 @@ grant_otp_authns(struct grant *g, struct authn_rec *out, size_t *n)
 	int rc;
 
 	*n = 0;
-	rc = store_authn_list(g->txn, g->token.user_id, a,
-	    STORE_AUTHN_PER_USER, &have);
+	rc = enroll_list(g->txn, g->token.user_id, a, &have);
 	enroll_keep_live(a, &have, g->ctx->now);
 	for (pass = 0; rc == MFA_OK && pass < 2; pass++)
 		for (i = 0; i < have; i++)
-			if (a[i].type == AUTHN_OTP && a[i].active == (pass == 0))
+			if (a[i].type == AUTHN_OTP && a[i].active ==
+			    (pass == 0) && (a[i].active ||
+			    grant_may_confirm(g, &a[i])))
 				out[(*n)++] = a[i];
 	sodium_memzero(a, sizeof(a));
 	return rc;
@@ -276,7 +292,7 @@ grant_oob_authn(struct grant *g, const struct challenge_rec *c,
 	int rc = store_authn_get(g->txn, c->factor_id, a);
 
 	if (rc == MFA_OK && (strcmp(a->user_id, c->user_id) != 0 || /* public */
-	    !enroll_is_live(a, g->ctx->now)))
+	    a->client_id[0] != '\0' || !enroll_is_live(a, g->ctx->now)))
 		rc = MFA_ERR_NOTFOUND;
 	return rc;
 }

@@ -70,6 +70,30 @@ enroll_oob(struct authn_rec *a, enum oob_channel channel, const char *to)
 	return MFA_OK;
 }
 
+int
+enroll_list(struct store_txn *txn, const char *user_id,
+    struct authn_rec out[STORE_AUTHN_PER_USER], size_t *n)
+{
+	size_t i, j = 0;
+	int rc;
+
+	rc = store_authn_list(txn, user_id, out, STORE_AUTHN_PER_USER, n);
+	for (i = 0; rc == MFA_OK && i < *n; i++) {
+		if (out[i].client_id[0] != '\0')
+			continue;
+		if (j != i)
+			out[j] = out[i];
+		j++;
+	}
+	if (rc != MFA_OK)
+		j = 0;
+	if (j < STORE_AUTHN_PER_USER)
+		sodium_memzero(&out[j], (STORE_AUTHN_PER_USER - j) *
+		    sizeof(out[0]));
+	*n = j;
+	return rc;
+}
+
 bool
 enroll_is_live(const struct authn_rec *a, mfa_ms now)
 {
@@ -122,7 +146,7 @@ enroll_has_active(struct store_txn *txn, const char *user_id, bool *yes)
 	int rc;
 
 	*yes = false;
-	rc = store_authn_list(txn, user_id, have, STORE_AUTHN_PER_USER, &n);
+	rc = enroll_list(txn, user_id, have, &n);
 	for (i = 0; rc == MFA_OK && i < n; i++)
 		if (have[i].active)
 			*yes = true;

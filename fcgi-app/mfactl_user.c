@@ -218,12 +218,14 @@ mfactl_enroll_qr(const char *path, const char *uri)
 	if (f == NULL) {
 		if (fd >= 0)
 			close(fd);
+		sodium_memzero(png, len);
 		free(png);
 		return mfactl_fail("%s: %s", path, strerror(errno));
 	}
 	rc = fwrite(png, 1, len, f) == len ? 0 : -1;
 	if (fclose(f) != 0)
 		rc = -1;
+	sodium_memzero(png, len);
 	free(png);
 	return rc == 0 ? 0 : mfactl_fail("%s: %s", path, strerror(errno));
 }

@@ -35,9 +35,15 @@ qr_write(png_structp png, png_bytep data, png_size_t n)
 		cap = b->cap == 0 ? 1024 : b->cap;
 		while (cap < b->len + n)
 			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL) {
+		/* the image encodes a secret: no realloc leaving copies */
+		if ((np = malloc(cap)) == NULL) {
 			b->failed = 1;
 			return;
+		}
+		if (b->p != NULL) {
+			memcpy(np, b->p, b->len);
+			sodium_memzero(b->p, b->cap);
+			free(b->p);
 		}
 		b->p = np;
 		b->cap = cap;
@@ -123,8 +129,11 @@ qr_png(const char *text, unsigned char **png, size_t *len)
 	if ((q = QRcode_encodeString8bit(text, 0, QR_ECLEVEL_M)) == NULL)
 		return errno == ENOMEM ? MFA_ERR_NOMEM : MFA_ERR_TOOBIG;
 	rc = qr_encode_png(q, &b);
+	sodium_memzero(q->data, (size_t)q->width * (size_t)q->width);
 	QRcode_free(q);
 	if (rc != MFA_OK) {
+		if (b.p != NULL)
+			sodium_memzero(b.p, b.cap);
 		free(b.p);
 		return rc;
 	}
@@ -148,6 +157,7 @@ qr_data_uri(const char *text)
 		sodium_bin2base64(uri + plen, blen, png, len,
 		    sodium_base64_VARIANT_ORIGINAL);
 	}
+	sodium_memzero(png, len);
 	free(png);
 	return uri;
 }

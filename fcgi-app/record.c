@@ -60,6 +60,7 @@ static const struct field authn_fields[] = {
 	I64(struct authn_rec, last_step), I64(struct authn_rec, created_at),
 	I64(struct authn_rec, expires_at), STR(struct authn_rec, client_id),
 	STR(struct authn_rec, label_issuer), STR(struct authn_rec, label_user),
+	HASH(struct authn_rec, enroll_token),
 	END
 };
 

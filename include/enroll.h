@@ -53,6 +53,14 @@ int enroll_otp(struct authn_rec *a, const struct keys *keys,
 int enroll_oob(struct authn_rec *a, enum oob_channel channel,
     const char *to) MFA_WUR;
 
+/*
+ * The user's authenticators of the Auth0 surface (store_authn_list
+ * without the WorkOS factors, which belong to the client that enrolled
+ * them and are reachable only through /auth/factors).
+ */
+int enroll_list(struct store_txn *txn, const char *user_id,
+    struct authn_rec out[STORE_AUTHN_PER_USER], size_t *n) MFA_WUR;
+
 /* True while "a" counts: active, or unconfirmed and not yet expired. */
 bool enroll_is_live(const struct authn_rec *a, mfa_ms now);
 

@@ -14,14 +14,15 @@
 
 /*
  * Renders "text" into a newly allocated PNG ("*png", "*len"; the caller
- * frees it with free). Returns MFA_OK, MFA_ERR_TOOBIG (text over
+ * wipes it with sodium_memzero and frees it with free: the image carries
+ * the secret of the URI). Returns MFA_OK, MFA_ERR_TOOBIG (text over
  * QR_TEXT_MAX or over a QR code's capacity) or MFA_ERR_NOMEM.
  */
 int qr_png(const char *text, unsigned char **png, size_t *len) MFA_WUR;
 
 /*
  * The same image as a data URI "data:image/png;base64,..." (newly
- * allocated; caller frees), or NULL on any failure.
+ * allocated; caller wipes and frees), or NULL on any failure.
  */
 char *qr_data_uri(const char *text);
 

@@ -92,6 +92,10 @@ struct authn_rec {
 						  API; "" otherwise */
 	char label_issuer[64]; /* WorkOS totp_issuer; "" otherwise */
 	char label_user[MFA_USER_ID_MAX + 1]; /* WorkOS totp_user */
+	unsigned char enroll_token[MFA_HASH_BYTES]; /* the mfa_token that
+						       enrolled it (only that
+						       token confirms it); 0s
+						       otherwise */
 };
 
 struct token_rec {

@@ -32,6 +32,7 @@ import servers
 MFA_AUD = ISSUER.rstrip("/") + "/mfa/"
 ALL_SCOPES = "enroll read:authenticators remove:authenticators"
 ACR = "http://schemas.openid.net/pape/policies/2007/06/multi-factor"
+UNSUPPORTED_OOB = "No matching challenge_type. Requested: [oob]. Available: [otp]."
 B32_RE = re.compile(r"^[A-Z2-7]{32}$")
 ID_RE = {"otp": re.compile(r"^totp\|dev_[A-Za-z0-9]{16}$"),
          "sms": re.compile(r"^sms\|dev_[A-Za-z0-9]{16}$"),
@@ -200,6 +201,18 @@ def test_recovery_code_from_enrollment_works(svc):
     r = assert_ok(svc.recovery(svc.token(u), b["recovery_codes"][0]))
     assert RECOVERY_RE.match(r["recovery_code"])
     assert r["recovery_code"] != b["recovery_codes"][0]
+
+
+def test_planted_enrollment_needs_its_own_token(svc):
+    """An otp enrolled with one mfa_token is confirmed only through it:
+    a second login of the same user (another token) cannot confirm it."""
+    u = fresh_user()
+    t1, t2 = svc.token(u), svc.token(u)
+    b = assert_ok(associate(svc, t1, {"authenticator_types": ["otp"]}))
+    at = svc.clock.align()
+    assert_error(svc.otp(t2, oathtool(b["secret"], at)), 403,
+                 "invalid_grant", "User is not enrolled with otp")
+    assert_ok(svc.otp(t1, oathtool(b["secret"], at)))
 
 
 def test_enroll_scope_required_for_access_tokens(svc):
@@ -508,12 +521,22 @@ def test_workos_totp_factor_flow(svc, tmp_path):
 
 
 def test_workos_sms_factor_flow(svc):
+    # the user_id of an Auth0-surface user: the WorkOS factor lands in the
+    # client's own namespace and never shows up on the Auth0 surface
+    u = fresh_user()
+    enroll_otp(svc, u)
     r = wos(svc, "POST", "/auth/factors/enroll",
-            {"type": "sms", "phone_number": PHONE, "user_id": "wos-user-1"})
+            {"type": "sms", "phone_number": PHONE, "user_id": u.id})
     f = body_of(r)
     assert r.status_code == 201, f
     assert (f["type"], f["user_id"], f["sms"]) == \
-        ("sms", "wos-user-1", {"phone_number": PHONE})
+        ("sms", u.id, {"phone_number": PHONE})
+    token = svc.token(u)
+    assert [e["authenticator_type"] for e in entries(svc, token)] == \
+        ["otp", "recovery-code"]
+    assert_error(challenge(svc.http, svc.app, token, challenge_type="oob"),
+                 400, "unsupported_challenge_type",
+                 UNSUPPORTED_OOB)
     before = svc.store.spool_files()
     r = wos(svc, "POST", "/auth/factors/%s/challenge" % f["id"],
             {"sms_template": "Your Foo code is {{code}}."})

@@ -658,7 +658,7 @@ static const char *const client_names[] = { "id", "name", "types", "auth",
 static const char *const authn_names[] = { "id", "user_id", "type",
 	"channel", "active", "to", "secret_sealed", "alg", "digits", "period",
 	"last_step", "created_at", "expires_at", "client_id", "label_issuer",
-	"label_user", NULL };
+	"label_user", "enroll_token", NULL };
 static const char *const token_names[] = { "client_id", "user_id", "scope",
 	"created_at", "expires_at", NULL };
 static const char *const challenge_names[] = { "id", "factor_id",
