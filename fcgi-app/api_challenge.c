@@ -94,7 +94,7 @@ challenge_policy(const struct config *cfg, enum oob_channel ch,
 
 /*
  * Save phase in one write transaction: the send bucket (oob) and the
- * challenge. Returns MFA_OK, MFA_ERR_LIMIT (bucket empty: nothing
+ * challenge, committed with batched durability. Returns MFA_OK, MFA_ERR_LIMIT (bucket empty: nothing
  * written) or a store error.
  */
 static int
@@ -126,7 +126,9 @@ challenge_save(struct mfa_ctx *ctx, const struct challenge_rec *c,
 	}
 	if ((rc = store_challenge_put(txn, c, true)) != MFA_OK)
 		goto fail;
-	return store_txn_commit(txn);
+	/* A pending challenge lost to a power loss only means the user asks
+	 * again (README "Durability"): no fsync of its own. */
+	return store_txn_commit_batched(txn);
 fail:
 	store_txn_abort(txn);
 	return rc;
