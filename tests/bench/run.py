@@ -14,6 +14,9 @@ from the environment:
     BENCH_CONNS     wrk connections (32)     BENCH_THREADS  wrk threads (2)
     BENCH_JWT_POOL  fresh assertions per JWT case and round (8000)
     BENCH_VERIFY_POOL  fresh TOTP codes (users) per round (15000)
+    BENCH_PROFILE   a case name ("challenge otp post"): instead of the
+                    rounds, run that case once under "perf record -g" on
+                    the workers and print the top of "perf report"
 
 Everything runs on loopback in a private directory under /tmp (the same
 file system as the repository here; the synced-commit probe runs there
@@ -58,6 +61,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
 CONNS = int(os.environ.get("BENCH_CONNS", "32"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+PROFILE = os.environ.get("BENCH_PROFILE", "")
 JWT_POOL = int(os.environ.get("BENCH_JWT_POOL", "8000"))
 VERIFY_POOL = int(os.environ.get("BENCH_VERIFY_POOL", "15000"))
 CH_USERS = 500       # challenge users (each with otp and sms)
@@ -437,6 +441,10 @@ def setup_and_run(build, root, results, t_start):
                             for a in ("post", "basic", "RS256", "EdDSA")
                             for t in ("otp", "oob")] +
              ["verify otp (fresh code)", "verify wrong code"])
+    if PROFILE:
+        profile(PROFILE, ceiling if PROFILE == "ceiling" else mfa,
+                files.get(PROFILE) or pools.get((PROFILE, 0)), results)
+        return servers
     expected = {c: 200 for c in cases}
     expected["verify wrong code"] = 403
     rows = []
@@ -481,6 +489,31 @@ def setup_and_run(build, root, results, t_start):
     report(rows, cases, expected, probe, syncs, replays, mach, results,
            t_start)
     return servers
+
+
+def profile(case, srv, reqfile, results):
+    """perf record -g on the workers while wrk drives "case"."""
+    if reqfile is None:
+        raise SystemExit("bench: no request file for %r" % case)
+    data = results / ("perf-%s.data" % re.sub(r"\W+", "-", case))
+    pids = ",".join(str(p) for p in srv.workers())
+    perf = subprocess.Popen(["perf", "record", "-q", "-g", "-F", "2000",
+                             "-o", str(data), "-p", pids],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    r = run_wrk(srv.url, reqfile, "pool" if "RS256" in case or
+                "EdDSA" in case else "cycle")
+    perf.send_signal(2)
+    perf.wait()
+    say("bench: %s: %.0f req/s, p99 %.2f ms" % (case, r["rate"],
+                                                 r["p99_us"] / 1000))
+    p = subprocess.run(["perf", "report", "-i", str(data), "--stdio",
+                        "--no-children", "--sort", "symbol", "-g", "none",
+                        "--percent-limit", "0.7"],
+                       capture_output=True, text=True)
+    say("\n".join(ln for ln in p.stdout.splitlines()
+                   if ln.strip() and not ln.startswith("#")))
 
 
 def clear_spool(db):
