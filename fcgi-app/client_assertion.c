@@ -92,7 +92,7 @@ client_assertion_cached_key(const char *id, const char *json,
 	for (i = 0; i < ASSERTION_CACHE_SIZE; i++) {
 		e = &assertion_cache[i];
 		if (e->key != NULL && strcmp(e->client_id, id) == 0 &&
-		    memcmp(e->hash, h, sizeof(h)) == 0) {
+		    sodium_memcmp(e->hash, h, sizeof(h)) == 0) {
 			e->used = ++assertion_cache_clock;
 			*out = e->key;
 			return MFA_OK;
