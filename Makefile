@@ -8,6 +8,8 @@
 #   make valgrind   unit tests under valgrind memcheck
 #   make integration   integration tests (real lighttpd, nginx + spawn-fcgi)
 #   make lint       mandoc -Tlint on the man pages, secret-compare check
+#   make bench      throughput and latency against the FastCGI ceiling
+#                   (lighttpd; BENCH_SERVER=nginx for nginx + spawn-fcgi)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Site overrides go in Makefile.local (not tracked).
@@ -102,6 +104,23 @@ $(BUILD)/obj/tests/bench/bench_crypto.o: $(BUILD)/gen/jwt-vectors.h
 $(BUILD)/obj/tests/bench/bench_crypto.o: CFLAGS_ALL += -I$(BUILD)/gen
 bench-crypto: $(BUILD)/bench-crypto
 	$(BUILD)/bench-crypto
+
+# make bench (not part of make check): an optimised build in its own tree,
+# the ceiling responder, bulk provisioning and the LMDB commit-rate probe;
+# tests/bench/run.py starts the web server, drives wrk and writes
+# bench/results/ (README "Performance").
+$(BUILD)/bench-provision: $(BUILD)/obj/tests/bench/bench_provision.o \
+		$(CORE_OBJS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+$(BUILD)/lmdb-commits: $(BUILD)/obj/tests/bench/lmdb_commits.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+$(BUILD)/ceiling.fcgi: $(BUILD)/obj/contrib/bench/ceiling.o
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+BENCH_BINS := mfa.fcgi mfactl bench-provision lmdb-commits ceiling.fcgi
+bench: deps
+	$(MAKE) BUILD=build/bench OPT="-O2" \
+		$(addprefix build/bench/,$(BENCH_BINS))
+	/usr/bin/python3 tests/bench/run.py build/bench
 
 # A responder whose clock the integration tests move (MFA_TEST_CLOCK_FILE);
 # never installed.

@@ -76,8 +76,8 @@ fail:
 
 /*
  * Save phase in one write transaction: the send bucket (oob) and the
- * challenge. Returns MFA_OK, MFA_ERR_LIMIT (bucket empty: nothing
- * written) or a store error.
+ * challenge, committed with batched durability. Returns MFA_OK,
+ * MFA_ERR_LIMIT (bucket empty: nothing written) or a store error.
  */
 static int
 challenge_save(struct mfa_ctx *ctx, const struct challenge_rec *c,
@@ -92,7 +92,9 @@ challenge_save(struct mfa_ctx *ctx, const struct challenge_rec *c,
 		goto fail;
 	if ((rc = store_challenge_put(txn, c, true)) != MFA_OK)
 		goto fail;
-	return store_txn_commit(txn);
+	/* A pending challenge lost to a power loss only means the user asks
+	 * again (README "Durability"): no fsync of its own. */
+	return store_txn_commit_batched(txn);
 fail:
 	store_txn_abort(txn);
 	return rc;

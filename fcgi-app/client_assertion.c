@@ -8,6 +8,7 @@
  * the claims; and last the jti, recorded in its own short write
  * transaction so a replay is refused across every worker.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,23 +54,71 @@ client_assertion_precheck(const struct mfa_req *req, struct mfa_resp *resp)
 	return true;
 }
 
-/* Frees the keys client_assertion_keys made. */
-static void
-client_assertion_keys_free(struct jwk_key **keys, size_t n)
-{
-	size_t i;
+/*
+ * Parsed public keys, per worker process. Parsing a stored JWK (JSON, an
+ * OpenSSL key object, its thumbprint) costs more than an RSA verification,
+ * and a client's keys change only when an administrator rotates them. An
+ * entry is keyed by the client id and a BLAKE2b hash of the stored key's
+ * bytes, so a rotated or re-registered key misses and replaces the least
+ * recently used entry; nothing is ever stale. Public keys only: a
+ * client_secret_jwt secret is opened per request and wiped. (A static
+ * table: the one mutable state of this module, private to the process.)
+ */
+#define ASSERTION_CACHE_SIZE 16
 
-	for (i = 0; i < n; i++)
-		jwk_free(keys[i]);
+struct assertion_cache_entry {
+	char client_id[MFA_CLIENT_ID_MAX + 1];
+	unsigned char hash[crypto_generichash_BYTES];
+	struct jwk_key *key;
+	uint64_t used;
+};
+
+static struct assertion_cache_entry assertion_cache[ASSERTION_CACHE_SIZE];
+static uint64_t assertion_cache_clock;
+
+/* The parsed form of stored key "json" of client "id"; borrowed. */
+static int
+client_assertion_cached_key(const char *id, const char *json,
+    struct jwk_key **out)
+{
+	struct assertion_cache_entry *e, *victim = &assertion_cache[0];
+	unsigned char h[crypto_generichash_BYTES];
+	struct jwk_key *k;
+	size_t i, len = strlen(json);
+	int rc;
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)json, len,
+	    NULL, 0);
+	for (i = 0; i < ASSERTION_CACHE_SIZE; i++) {
+		e = &assertion_cache[i];
+		if (e->key != NULL && strcmp(e->client_id, id) == 0 &&
+		    sodium_memcmp(e->hash, h, sizeof(h)) == 0) {
+			e->used = ++assertion_cache_clock;
+			*out = e->key;
+			return MFA_OK;
+		}
+		if (e->used < victim->used)
+			victim = e;
+	}
+	if ((rc = jwk_from_json(json, len, &k)) != MFA_OK)
+		return rc;
+	jwk_free(victim->key);
+	snprintf(victim->client_id, sizeof(victim->client_id), "%s", id);
+	memcpy(victim->hash, h, sizeof(h));
+	victim->key = k;
+	victim->used = ++assertion_cache_clock;
+	*out = k;
+	return MFA_OK;
 }
 
 /*
- * The keys that may verify "c"'s assertions: its registered public keys,
- * or for client_secret_jwt its unsealed secret as an HS256 key.
+ * The keys that may verify "c"'s assertions: its registered public keys
+ * (borrowed from the cache), or for client_secret_jwt its unsealed secret
+ * as an HS256 key (then "*owned" is set: the caller frees keys[0]).
  */
 static int
 client_assertion_keys(const struct mfa_ctx *ctx, const struct client_rec *c,
-    struct jwk_key **keys, size_t *n)
+    struct jwk_key **keys, size_t *n, bool *owned)
 {
 	unsigned char secret[RECORD_SECRET_MAX];
 	char ad[32 + MFA_CLIENT_ID_MAX];
@@ -77,6 +126,7 @@ client_assertion_keys(const struct mfa_ctx *ctx, const struct client_rec *c,
 	int rc = MFA_OK;
 
 	*n = 0;
+	*owned = false;
 	if (c->auth == CLIENT_AUTH_SECRET_JWT) {
 		snprintf(ad, sizeof(ad), "client_secret:%s", c->id);
 		rc = keys_open(ctx->keys, ad, c->secret_sealed, secret,
@@ -85,6 +135,7 @@ client_assertion_keys(const struct mfa_ctx *ctx, const struct client_rec *c,
 		    &keys[0])) == MFA_OK) {
 			keys[0]->alg = (enum jwk_alg)c->alg;
 			*n = 1;
+			*owned = true;
 		}
 		sodium_memzero(secret, sizeof(secret));
 		return rc;
@@ -92,14 +143,12 @@ client_assertion_keys(const struct mfa_ctx *ctx, const struct client_rec *c,
 	for (i = 0; i < RECORD_KEYS_MAX && rc == MFA_OK; i++) {
 		if (c->keys[i][0] == '\0')
 			continue;
-		rc = jwk_from_json(c->keys[i], strlen(c->keys[i]), &keys[*n]);
+		rc = client_assertion_cached_key(c->id, c->keys[i], &keys[*n]);
 		if (rc == MFA_OK)
 			(*n)++;
 	}
-	if (rc != MFA_OK) {
-		client_assertion_keys_free(keys, *n);
+	if (rc != MFA_OK)
 		*n = 0;
-	}
 	return rc;
 }
 
@@ -138,16 +187,18 @@ client_assertion_check(const struct mfa_ctx *ctx, const struct mfa_req *req,
 	const char *aud[3];
 	enum jwt_verdict v;
 	size_t n;
+	bool owned;
 	int rc;
 
-	if ((rc = client_assertion_keys(ctx, c, keys, &n)) != MFA_OK) {
+	if ((rc = client_assertion_keys(ctx, c, keys, &n, &owned)) != MFA_OK) {
 		log_error("client %s: stored key material is unusable (%s)",
 		    c->id, mfa_strerror(rc));
 		d->why = "the client's registered keys are unusable";
 		return CA_INVALID;
 	}
 	v = jwt_verify(t, keys, n, NULL);
-	client_assertion_keys_free(keys, n);
+	if (owned)
+		jwk_free(keys[0]);
 	if (v == JWT_OK) {
 		memset(&p, 0, sizeof(p));
 		p.client_id = c->id;

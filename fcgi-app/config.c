@@ -127,6 +127,8 @@ static const struct config_key config_keys[] = {
 	    "wrong binding codes before a challenge is locked"),
 	KEY(result_ttl, CFG_SECONDS, CS_I64, 60, 86400, "600",
 	    "lifetime of the signed result tokens"),
+	KEY(challenge_sync_ms, CFG_INT, CS_INT, 0, 10000, "100",
+	    "ms a new challenge may wait for its fsync; 0: sync each commit"),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -30,10 +30,13 @@ enum store_db {
 	DB__COUNT
 };
 
+struct store_sync;
+
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB__COUNT];
 	pid_t pid;
+	struct store_sync *sync; /* group commit; NULL: LMDB syncs itself */
 };
 
 struct store_txn {
@@ -90,5 +93,14 @@ int store_put_json(struct store_txn *txn, enum store_db db, const void *key,
 /* Adds "key" of "kind" to the expiry index at time "at". */
 int store_expiry_add(struct store_txn *txn, mfa_ms at, enum store_kind kind,
     const void *key, size_t klen);
+
+/*
+ * store_sync.c: commits "txn" (its LMDB transaction; the caller frees the
+ * struct) and, when "durable", returns only once a sync covers it.
+ * store_sync_close syncs what is still batched and releases the state;
+ * accepts a store without it.
+ */
+int store_sync_commit(struct store_txn *txn, bool durable);
+void store_sync_close(struct store *st);
 
 #endif

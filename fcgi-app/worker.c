@@ -76,10 +76,12 @@ worker_mask(sigset_t *waiting)
 /*
  * Waits for a connection on "fd" with the stop signals admitted (POSIX
  * pselect swaps the mask atomically), at most until the next
- * housekeeping. Returns 1 (readable), 0 (timeout or signal) or -1.
+ * housekeeping, or "sync_ms" when that is not -1 (the store's periodic
+ * sync of batched commits is due then). Returns 1 (readable), 0 (timeout
+ * or signal) or -1.
  */
 static int
-worker_wait(int fd, const sigset_t *waiting)
+worker_wait(int fd, const sigset_t *waiting, int sync_ms)
 {
 	struct timespec ts = { WORKER_HOUSEKEEPING_MS / 1000, 0 };
 	fd_set rd;
@@ -89,6 +91,9 @@ worker_wait(int fd, const sigset_t *waiting)
 		errno = EBADF;
 		return -1;
 	}
+	if (sync_ms >= 0) /* a batched commit waits for its sync */
+		ts = (struct timespec){ sync_ms / 1000,
+			(long)(sync_ms % 1000) * 1000000 };
 	FD_ZERO(&rd);
 	FD_SET(fd, &rd);
 	rc = pselect(fd + 1, &rd, NULL, NULL, &ts, waiting);
@@ -349,6 +354,12 @@ worker_open(const struct config *cfg, struct mfa_ctx *ctx, struct keys **keys)
 		    mfa_strerror(rc));
 		return rc;
 	}
+	if ((rc = store_sync_init(ctx->store, cfg->challenge_sync_ms)) !=
+	    MFA_OK) {
+		log_error("cannot set up group commit in %s: %s", cfg->db,
+		    mfa_strerror(rc));
+		return rc;
+	}
 	if ((rc = keys_load(cfg->db, keys)) != MFA_OK) {
 		log_error("cannot load %s/master.key: %s", cfg->db,
 		    mfa_strerror(rc));
@@ -376,7 +387,7 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	FCGX_Request r;
 	sigset_t waiting;
 	mfa_ms last = clock_now_ms();
-	int status = 1, flags, rc;
+	int status = 1, flags, rc, sync_ms = -1;
 
 	(void)arg;
 	memset(&ctx, 0, sizeof(ctx));
@@ -405,7 +416,7 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	log_info("worker ready (store %s)", cfg->db);
 	status = 0;
 	while (!worker_stop) {
-		if ((rc = worker_wait(listen_fd, &waiting)) < 0) {
+		if ((rc = worker_wait(listen_fd, &waiting, sync_ms)) < 0) {
 			log_error("poll failed: %s", strerror(errno));
 			status = 1;
 			break;
@@ -420,6 +431,8 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 			break;
 		}
 		worker_housekeeping(&ctx, &last);
+		if (store_sync_tick(ctx.store, &sync_ms) != MFA_OK)
+			sync_ms = 100; /* logged; try again soon */
 	}
 	FCGX_Free(&r, 1);
 out:

@@ -58,6 +58,9 @@ struct config {
 	unsigned challenge_max_attempts; /* wrong binding codes per
 					    challenge before it locks (5) */
 	int64_t result_ttl;        /* result token lifetime, seconds (600) */
+	int challenge_sync_ms;     /* longest wait of a batched commit (a new
+				      challenge) for its sync, ms; 0: sync
+				      every commit (100) */
 };
 
 /* Fills "cfg" with the built-in defaults. */

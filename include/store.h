@@ -76,10 +76,41 @@ int store_txn_begin(struct store *st, bool write, struct store_txn **out)
     MFA_WUR;
 
 /*
- * Commits and frees "txn". A transaction in which any operation failed is
- * aborted instead and its first error returned.
+ * Commits and frees "txn" durably: when it returns MFA_OK the transaction
+ * is on disk (synced; with store_sync_init, by an fsync that may be shared
+ * with other processes' commits). Use it for anything that consumes a
+ * code, changes a counter, enrolls or deletes. A transaction in which any
+ * operation failed is aborted instead and its first error returned.
  */
 int store_txn_commit(struct store_txn *txn) MFA_WUR;
+
+/*
+ * Commits and frees "txn" with batched durability: it is visible to every
+ * process at once, survives a crash of any process, and reaches the disk
+ * with the next durable commit or the next periodic sync (store_sync_init's
+ * "batch_ms"), so a power loss may undo it. For what a lost write only
+ * makes the user ask again (a pending challenge). Without store_sync_init,
+ * or with a batch_ms of 0, the same as store_txn_commit.
+ */
+int store_txn_commit_batched(struct store_txn *txn) MFA_WUR;
+
+/*
+ * store_sync.c: switches this process's environment to group commit
+ * (MDB_NOSYNC, with the syncs made by store_txn_commit and
+ * store_sync_tick, shared with every process of the store through the
+ * file "sync.state" in its directory). "batch_ms": the longest time a
+ * batched commit waits for a sync while workers call store_sync_tick; 0
+ * syncs every commit. Returns MFA_OK, MFA_ERR_IO or MFA_ERR_STORE.
+ */
+int store_sync_init(struct store *st, int batch_ms) MFA_WUR;
+
+/*
+ * Makes the periodic sync of batched commits when it is due; call it
+ * between requests. Sets "*next_ms" to the milliseconds until the next
+ * one is due, or -1 when nothing is waiting. Returns MFA_OK or
+ * MFA_ERR_STORE (the sync failed; it is tried again next time).
+ */
+int store_sync_tick(struct store *st, int *next_ms) MFA_WUR;
 
 /* Aborts and frees; accepts NULL. */
 void store_txn_abort(struct store_txn *txn);

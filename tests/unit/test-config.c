@@ -128,7 +128,8 @@ test_config_defaults(void)
 	    "poll_burst = 12\n"
 	    "poll_refill = 5\n"
 	    "challenge_max_attempts = 5\n"
-	    "result_ttl = 600\n");
+	    "result_ttl = 600\n"
+	    "challenge_sync_ms = 100\n");
 	/* The struct fields themselves, as the other modules read them. */
 	T_EQ_STR(cfg.db, "./var");
 	T_EQ_STR(cfg.spool, "");

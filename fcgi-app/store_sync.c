@@ -1,0 +1,271 @@
+/*
+ * store_sync.c -- durable and batched commits, and fsyncs shared between
+ * processes (group commit).
+ *
+ * Without store_sync_init the environment syncs every commit itself
+ * (LMDB's default: mfactl, the tests). With it the environment is switched
+ * to MDB_NOSYNC and this file decides when data reaches the disk:
+ *
+ *   durable   commit without a sync while holding LMDB's writer lock, then,
+ *             outside the lock, wait until a sync covers the transaction:
+ *             either another process's fdatasync already did (its txnid is
+ *             at most the shared "synced"), or take the sync lock, check
+ *             again, read the last committed txnid and fdatasync once for
+ *             every commit made so far by any process.
+ *   batched   commit without a sync; the transaction reaches the disk with
+ *             the next durable commit of any process, or with the sync
+ *             that store_sync_tick makes once "batch_ms" have passed since
+ *             the last one (the workers call it between requests).
+ *
+ * The shared state is a small file "sync.state" in the store directory,
+ * mapped by every process that serves requests, and flock(2) on it
+ * serialises the syncers. A process that dies while holding the lock
+ * releases it. The file is only a cache of what is known to be on disk:
+ * when it claims a transaction the environment does not have (a power
+ * loss rolled the environment back, a restored backup), it is reset.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store_int.h"
+
+#define STORE_SYNC_FILE "sync.state"
+#define STORE_SYNC_MAGIC 0x6d666153796e6331ULL /* marks an initialised file */
+#define STORE_SYNC_SIZE 4096
+
+/* The mapped file. Fields are little-endian u64 (read by make bench). */
+struct store_sync_shm {
+	uint64_t magic;
+	_Atomic uint64_t synced;  /* highest txnid known to be on disk */
+	_Atomic uint64_t batched; /* highest txnid committed batched */
+	_Atomic int64_t last_ms;  /* CLOCK_MONOTONIC ms of the last sync */
+	_Atomic uint64_t nsyncs;  /* fdatasyncs made */
+	_Atomic uint64_t ndurable; /* durable commits acknowledged */
+};
+
+struct store_sync {
+	int fd;
+	int batch_ms;
+	struct store_sync_shm *shm;
+};
+
+/* Monotonic milliseconds, the same clock in every process. */
+static int64_t
+store_sync_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+store_sync_lock(const struct store_sync *s)
+{
+	while (flock(s->fd, LOCK_EX) != 0 && errno == EINTR)
+		;
+}
+
+static void
+store_sync_unlock(const struct store_sync *s)
+{
+	flock(s->fd, LOCK_UN);
+}
+
+/* The txnid of the last commit of any process (0 if it cannot be read). */
+static uint64_t
+store_sync_last(struct store *st)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_info(st->env, &info) != MDB_SUCCESS)
+		return 0;
+	return (uint64_t)info.me_last_txnid;
+}
+
+/*
+ * With the sync lock held: fdatasync the environment and publish the
+ * txnid read before it, which every commit up to then is covered by.
+ */
+static int
+store_sync_locked(struct store *st)
+{
+	struct store_sync_shm *m = st->sync->shm;
+	uint64_t last = store_sync_last(st), cur;
+	int rc;
+
+	if ((rc = mdb_env_sync(st->env, 1)) != MDB_SUCCESS) {
+		log_error("store: sync failed: %s", mdb_strerror(rc));
+		return MFA_ERR_STORE;
+	}
+	cur = atomic_load(&m->synced);
+	if (last > cur)
+		atomic_store(&m->synced, last);
+	atomic_store(&m->last_ms, store_sync_now());
+	atomic_fetch_add(&m->nsyncs, 1);
+	return MFA_OK;
+}
+
+int
+store_sync_init(struct store *st, int batch_ms)
+{
+	struct store_sync *s;
+	struct stat sb;
+	const char *dir;
+	char path[4096];
+	uint64_t last;
+	void *p;
+	int fd, rc;
+
+	if (st->sync != NULL)
+		return MFA_OK;
+	if (mdb_env_get_path(st->env, &dir) != MDB_SUCCESS)
+		return MFA_ERR_STORE;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+	    STORE_SYNC_FILE) >= sizeof(path))
+		return MFA_ERR_CONFIG;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		log_error("store: cannot open %s: %s", path, strerror(errno));
+		return MFA_ERR_IO;
+	}
+	if (fstat(fd, &sb) != 0 || (sb.st_size < STORE_SYNC_SIZE &&
+	    ftruncate(fd, STORE_SYNC_SIZE) != 0)) {
+		close(fd);
+		return MFA_ERR_IO;
+	}
+	p = mmap(NULL, STORE_SYNC_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return MFA_ERR_IO;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		munmap(p, STORE_SYNC_SIZE);
+		close(fd);
+		return MFA_ERR_NOMEM;
+	}
+	s->fd = fd;
+	s->shm = p;
+	s->batch_ms = batch_ms < 0 ? 0 : batch_ms;
+	store_sync_lock(s);
+	last = store_sync_last(st);
+	if (s->shm->magic != STORE_SYNC_MAGIC ||
+	    atomic_load(&s->shm->synced) > last ||
+	    atomic_load(&s->shm->batched) > last) {
+		/* new, foreign or from before a rollback: trust nothing */
+		atomic_store(&s->shm->synced, 0);
+		atomic_store(&s->shm->batched, 0);
+		atomic_store(&s->shm->last_ms, 0);
+		s->shm->magic = STORE_SYNC_MAGIC;
+	}
+	store_sync_unlock(s);
+	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != MDB_SUCCESS) {
+		munmap(p, STORE_SYNC_SIZE);
+		close(fd);
+		free(s);
+		return store_map_err(rc);
+	}
+	st->sync = s;
+	return MFA_OK;
+}
+
+/*
+ * Returns once a sync covers transaction "txnid": at once when one
+ * already does, else after this process's own sync (made under the sync
+ * lock, so processes waiting behind it usually find themselves covered).
+ */
+static int
+store_sync_cover(struct store *st, uint64_t txnid)
+{
+	struct store_sync *s = st->sync;
+	int rc = MFA_OK;
+
+	if (atomic_load(&s->shm->synced) < txnid) {
+		store_sync_lock(s);
+		if (atomic_load(&s->shm->synced) < txnid)
+			rc = store_sync_locked(st);
+		store_sync_unlock(s);
+	}
+	if (rc == MFA_OK)
+		atomic_fetch_add(&s->shm->ndurable, 1);
+	return rc;
+}
+
+int
+store_sync_commit(struct store_txn *txn, bool durable)
+{
+	struct store *st = txn->st;
+	uint64_t id = (uint64_t)mdb_txn_id(txn->txn), cur;
+	int rc;
+
+	if ((rc = mdb_txn_commit(txn->txn)) != MDB_SUCCESS) {
+		log_error("store: commit failed: %s", mdb_strerror(rc));
+		return store_map_err(rc);
+	}
+	if (st->sync == NULL || !txn->write)
+		return MFA_OK; /* LMDB synced the commit itself, or a reader */
+	if (durable || st->sync->batch_ms == 0)
+		return store_sync_cover(st, id);
+	cur = atomic_load(&st->sync->shm->batched);
+	while (cur < id && !atomic_compare_exchange_weak(
+	    &st->sync->shm->batched, &cur, id))
+		;
+	return MFA_OK;
+}
+
+int
+store_sync_tick(struct store *st, int *next_ms)
+{
+	struct store_sync *s = st->sync;
+	struct store_sync_shm *m;
+	int64_t age;
+	int rc = MFA_OK;
+
+	*next_ms = -1;
+	if (s == NULL)
+		return MFA_OK;
+	m = s->shm;
+	if (atomic_load(&m->batched) <= atomic_load(&m->synced))
+		return MFA_OK;
+	age = store_sync_now() - atomic_load(&m->last_ms);
+	if (age < s->batch_ms) {
+		*next_ms = (int)(s->batch_ms - age);
+		return MFA_OK;
+	}
+	store_sync_lock(s);
+	if (atomic_load(&m->batched) > atomic_load(&m->synced))
+		rc = store_sync_locked(st);
+	store_sync_unlock(s);
+	return rc;
+}
+
+void
+store_sync_close(struct store *st)
+{
+	struct store_sync *s = st->sync;
+
+	if (s == NULL)
+		return;
+	/* a clean stop leaves nothing batched behind */
+	if (atomic_load(&s->shm->batched) > atomic_load(&s->shm->synced)) {
+		store_sync_lock(s);
+		if (atomic_load(&s->shm->batched) >
+		    atomic_load(&s->shm->synced))
+			(void)store_sync_locked(st);
+		store_sync_unlock(s);
+	}
+	munmap(s->shm, STORE_SYNC_SIZE);
+	close(s->fd);
+	free(s);
+	st->sync = NULL;
+}
