@@ -13,7 +13,7 @@
 # Site overrides go in Makefile.local (not tracked).
 
 CC ?= cc
-PKGS := fcgi lmdb libsodium jansson libcrypto
+PKGS := fcgi lmdb libsodium jansson libcrypto libseccomp
 PREFIX ?= /usr/local
 BUILD ?= build
 

@@ -180,6 +180,7 @@ main_reload(struct config *next, void *arg, char *err, size_t errlen)
 	if ((rc = worker_preflight(next, err, errlen)) != MFA_OK)
 		return rc;
 	log_init(MAIN_PROGNAME, next->log_level);
+	log_destination((enum config_log)next->log);
 	return MFA_OK;
 }
 
@@ -255,6 +256,8 @@ main(int argc, char **argv)
 		return MAIN_EXIT_USAGE;
 	}
 	log_init(MAIN_PROGNAME, cfg.log_level);
+	if (!o.print_config && !o.check)
+		log_destination((enum config_log)cfg.log);
 	if (o.print_config) {
 		config_dump(&cfg, stdout);
 		return fflush(stdout) == 0 ? MAIN_EXIT_OK : MAIN_EXIT_FAIL;
