@@ -34,6 +34,9 @@ struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB__COUNT];
 	pid_t pid;
+	int active;  /* transactions open in this process */
+	bool full;   /* a write hit MDB_MAP_FULL: adopt a grown map when
+			no transaction is open (store_txn_begin) */
 };
 
 struct store_txn {
