@@ -36,6 +36,8 @@ store_map_err(int rc)
 	case EDQUOT:
 		return MFA_ERR_FULL;
 	case EROFS: /* the file system went read-only */
+	case EIO:   /* a short write: LMDB's word for a disk that filled up
+		       during a commit; nothing was committed */
 		return MFA_ERR_BUSY;
 	case MDB_READERS_FULL:
 	case EAGAIN:
@@ -218,8 +220,9 @@ store_txn_done(struct store *st, int err)
 		st->active--;
 	if (err == MFA_ERR_FULL) {
 		st->full = true;
-		log_warn("store: the map is full (map_size); writes fail "
-		    "with 503 until it is grown (mfactl store grow SIZE)");
+		log_warn("store: no room to write (map_size reached or the "
+		    "disk is full); writes answer 503 until there is room "
+		    "(mfactl store grow SIZE, or free disk space)");
 	}
 }
 

@@ -171,9 +171,14 @@ worker_check_store(const struct config *cfg, char *err, size_t errlen)
 			snprintf(msg, sizeof(msg), "cannot initialise "
 			    "libsodium");
 		} else if ((rc = store_open(&st, cfg->db, cfg->map_size, 0)) !=
-		    MFA_OK)
-			snprintf(msg, sizeof(msg), "cannot open the store %.300s: "
-			    "%s", cfg->db, mfa_strerror(rc));
+		    MFA_OK) {
+			/* LMDB says "store error": name the cause if it is
+			 * the file system (read-only, permissions). */
+			snprintf(msg, sizeof(msg), "%.300s/data.mdb", cfg->db);
+			snprintf(msg, sizeof(msg), "cannot open the store "
+			    "%.300s: %s", cfg->db, access(msg, R_OK | W_OK) !=
+			    0 ? strerror(errno) : mfa_strerror(rc));
+		}
 		else if ((rc = keys_load(cfg->db, &keys)) != MFA_OK)
 			snprintf(msg, sizeof(msg), "cannot load %.300s/master.key: "
 			    "%s (it must be 32 bytes, readable by this user)",
@@ -220,9 +225,14 @@ worker_preflight(const struct config *cfg, char *err, size_t errlen)
 	size_t i;
 
 	if (access(cfg->db, R_OK | W_OK | X_OK) != 0) {
-		snprintf(err, errlen, "store directory %s: %s (create it with "
-		    "\"mfactl --db %s init\")", cfg->db, strerror(errno),
-		    cfg->db);
+		if (errno == ENOENT)
+			snprintf(err, errlen, "store directory %s: %s (create "
+			    "it with \"mfactl --db %s init\")", cfg->db,
+			    strerror(errno), cfg->db);
+		else
+			snprintf(err, errlen, "store directory %s: %s "
+			    "(readers and writers need write access to it)",
+			    cfg->db, strerror(errno));
 		return MFA_ERR_CONFIG;
 	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

@@ -94,8 +94,9 @@ def clean_env(**extra):
 class Store:
     """A store directory, driven through "mfactl --db DIR --json"."""
 
-    def __init__(self, path):
+    def __init__(self, path, env=None):
         self.path = Path(path)
+        self.env = dict(env or {})  # MFA_* for every mfactl run
 
     @classmethod
     def create(cls, path):
@@ -111,7 +112,8 @@ class Store:
             argv.append("--json")
         argv += [str(a) for a in args]
         return subprocess.run(argv, capture_output=True, text=True,
-                              env=env or clean_env(), timeout=30,
+                              env=env or clean_env(**self.env),
+                              timeout=30,
                               stdin=subprocess.DEVNULL)
 
     def ctl(self, *args):
@@ -736,7 +738,7 @@ def start_server(kind, base, workers=3, env=None, store=None, config=None,
                  init_env=None):
     """Makes a fresh store in "base"/store (or uses "store") and starts
     "kind" in front of it. "config": the text of a configuration file
-    (standalone only); "init_env": the environment of "mfactl init".
+    (standalone only); "init_env": MFA_* variables for every mfactl run on the new store.
     Returns the started WebServer (stop() it)."""
     cls = SERVERS[kind]
     if getattr(cls, "world_path", False) and os.geteuid() == 0:
@@ -748,9 +750,8 @@ def start_server(kind, base, workers=3, env=None, store=None, config=None,
     else:
         root, temporary = short_root(base)
     if store is None:
-        store = Store(root / "store")
-        out = store.ctl("init") if init_env is None else json.loads(
-            store.run("init", env=clean_env(**init_env)).stdout)
+        store = Store(root / "store", env=init_env)
+        out = store.ctl("init")
         assert out.get("created") is True, out
     srv = cls(root, store, workers=workers, env=env)
     if config is not None:
