@@ -296,3 +296,36 @@ def test_mfa_spawn_reload_and_status(tmp_path_factory):
         stop_server(srv)
     assert not pid_alive(srv.fcgi_pid)
     assert srv.mfa_spawn("status", check=False).returncode == 3
+
+
+# -------------------------------------------------------------- systemd
+
+def test_systemd_units_verify(tmp_path):
+    """contrib/systemd: the units pass systemd-analyze verify (with the
+    built binary in place of /usr/local/bin) and keep the hardening the
+    README promises: the socket on FD 0, no new privileges, a read-only
+    system with the store as the only writable path."""
+    import shutil as sh
+    if sh.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed")
+    from servers import FCGI_BIN
+    for unit in ("mfa.socket", "mfa.service"):
+        text = (REPO / "contrib" / "systemd" / unit).read_text()
+        text = text.replace("/usr/local/bin/mfa.fcgi", str(FCGI_BIN))
+        text = "\n".join(ln for ln in text.splitlines()
+                         if not ln.startswith("Documentation="))
+        (tmp_path / unit).write_text(text + "\n")
+    p = subprocess.run(["systemd-analyze", "verify",
+                        str(tmp_path / "mfa.socket"),
+                        str(tmp_path / "mfa.service")],
+                       capture_output=True, text=True, timeout=60,
+                       env={"PATH": os.environ.get("PATH", ""),
+                            "SYSTEMD_LOG_LEVEL": "warning"})
+    assert p.returncode == 0 and "mfa." not in p.stdout + p.stderr, \
+        p.stdout + p.stderr
+    svc = (tmp_path / "mfa.service").read_text().splitlines()
+    for want in ("StandardInput=socket", "NoNewPrivileges=yes",
+                 "ProtectSystem=strict", "ReadWritePaths=/var/lib/mfa",
+                 "KillMode=mixed", "ExecReload=/bin/kill -HUP $MAINPID"):
+        assert want in svc, want
+    assert "Accept=no" in (tmp_path / "mfa.socket").read_text()
