@@ -329,3 +329,65 @@ def test_systemd_units_verify(tmp_path):
                  "KillMode=mixed", "ExecReload=/bin/kill -HUP $MAINPID"):
         assert want in svc, want
     assert "Accept=no" in (tmp_path / "mfa.socket").read_text()
+
+
+# -------------------------------------------------------------- syslog
+
+@pytest.mark.skipif(os.geteuid() != 0 or __import__("shutil").which(
+    "unshare") is None, reason="needs root and unshare(1)")
+def test_syslog_destination(tmp_path):
+    """log = syslog: the lines go to /dev/log (here a datagram socket of
+    the test, bound over /dev/log in a private mount namespace), with the
+    daemon facility and the level's priority, from a sandboxed worker."""
+    import socket
+    from servers import FCGI_BIN, Store, clean_env, fcgi_request
+    store = Store.create(tmp_path / "store")
+    app = make_client(store, "sys", "otp")
+    logsock = tmp_path / "log.sock"
+    rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    rx.bind(str(logsock))
+    rx.settimeout(10)
+    lsock = tmp_path / "fcgi.sock"
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(str(lsock))
+    ls.listen(8)
+    script = ('mount -t tmpfs tmpfs /dev && : > /dev/log && '
+              'mount --bind "$1" /dev/log && exec "$2"')
+    p = subprocess.Popen(["unshare", "-m", "sh", "-c", script, "sh",
+                          str(logsock), str(FCGI_BIN)], stdin=ls.fileno(),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         env=clean_env(MFA_DB=store.path, MFA_LOG="syslog",
+                                       MFA_WORKERS=1))
+    ls.close()
+    try:
+        got = []
+
+        def until(text):
+            while not any(text in g for g in got):
+                got.append(rx.recv(4096).decode(errors="replace"))
+        until("worker ready")
+        status, _, _ = fcgi_request(lsock, {
+            "REQUEST_METHOD": "GET", "REQUEST_URI": "/nope",
+            "SERVER_PROTOCOL": "HTTP/1.1"})
+        assert status == 404
+        body = "user_id=u&client_id=%s&client_secret=wrong" % app.id
+        status, _, _ = fcgi_request(lsock, {
+            "REQUEST_METHOD": "POST", "REQUEST_URI": "/mfa/token",
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(body))}, stdin=body.encode())
+        assert status == 401
+        until("access: POST /mfa/token 401")
+    finally:
+        p.terminate()
+        _, err = p.communicate(timeout=30)
+        rx.close()
+    ready = [g for g in got if "worker ready" in g][0]
+    assert ready.startswith("<30>") and "sandboxed" in ready, ready
+    a404 = [g for g in got if "access: GET /nope 404" in g][0]
+    assert a404.startswith("<30>") and "mfa.fcgi[" in a404, a404
+    a401 = [g for g in got if "access: POST /mfa/token 401" in g][0]
+    assert a401.startswith("<28>") and "warn: access:" in a401, a401
+    assert "client=%s" % app.id in a401
+    assert "wrong" not in "".join(got)
+    # nothing of it went to stderr
+    assert b"access:" not in err
