@@ -111,21 +111,21 @@ sandbox_add_checked(scmp_filter_ctx ctx)
 
 	/* syslog's socket; never a network socket. */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) != 0)
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0))) != 0)
 		return rc;
 	/* isatty() and non-blocking switches only. */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, TCGETS))) != 0 ||
+	    SCMP_A1(SCMP_CMP_EQ, TCGETS, 0))) != 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, FIONBIO))) != 0 ||
+	    SCMP_A1(SCMP_CMP_EQ, FIONBIO, 0))) != 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, FIONREAD))) != 0)
+	    SCMP_A1(SCMP_CMP_EQ, FIONREAD, 0))) != 0)
 		return rc;
 	/* abort() and raise() signal this process only. */
 	if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self))) != 0 ||
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self, 0))) != 0 ||
 	    (rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
-	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self))) != 0)
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self, 0))) != 0)
 		return rc;
 	return 0;
 }
