@@ -15,7 +15,7 @@
 # Site overrides go in Makefile.local (not tracked).
 
 CC ?= cc
-PKGS := fcgi lmdb libsodium jansson libcrypto libqrencode libpng
+PKGS := fcgi lmdb libsodium jansson libcrypto libqrencode libpng libseccomp
 PREFIX ?= /usr/local
 BUILD ?= build
 
@@ -167,6 +167,18 @@ install: all
 	install -m 0755 $(BUILD)/mfa.fcgi $(BUILD)/mfactl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 man/mfactl.8 man/mfa.fcgi.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 man/spawn.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/share/mfa/apache \
+		$(DESTDIR)$(PREFIX)/share/mfa/lighttpd \
+		$(DESTDIR)$(PREFIX)/share/mfa/nginx \
+		$(DESTDIR)$(PREFIX)/share/mfa/systemd
+	install -m 0755 contrib/mfa-spawn $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 spawn.conf $(DESTDIR)$(PREFIX)/share/mfa/
+	install -m 0644 contrib/apache/*.in $(DESTDIR)$(PREFIX)/share/mfa/apache/
+	install -m 0644 contrib/lighttpd/*.in \
+		$(DESTDIR)$(PREFIX)/share/mfa/lighttpd/
+	install -m 0644 contrib/nginx/*.in $(DESTDIR)$(PREFIX)/share/mfa/nginx/
+	install -m 0644 contrib/systemd/* $(DESTDIR)$(PREFIX)/share/mfa/systemd/
 
 clean:
 	rm -rf build

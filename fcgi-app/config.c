@@ -36,6 +36,8 @@ enum config_kind {
 	CFG_URL,     /* an http:// or https:// URL */
 	CFG_REALM,   /* printable ASCII without '"' or '\\' */
 	CFG_LISTEN,  /* "", unix:PATH, HOST:PORT or :PORT */
+	CFG_NAME,    /* a user name: letters, digits, '.', '_', '-'; or "" */
+	CFG_CHOICE,  /* one of the key's "names"; stored as its index */
 };
 
 /* The C type of the struct config field a value is stored in. */
@@ -57,12 +59,25 @@ struct config_key {
 	int64_t min, max;	/* value bounds; length bounds of a string */
 	const char *def;	/* default, in file syntax */
 	const char *help;	/* one line for --help */
+	const char *const *names; /* CFG_CHOICE: the values, NULL-ended */
 };
 
 /* A key named like its struct config field. */
 #define KEY(field, kind, store, lo, hi, def, help)                         \
 	{ #field, kind, store, offsetof(struct config, field),             \
-	    sizeof(((struct config *)NULL)->field), lo, hi, def, help }
+	    sizeof(((struct config *)NULL)->field), lo, hi, def, help, NULL }
+
+/* A CFG_CHOICE key stored as an int: the index of its value in "names". */
+#define KEY_CHOICE(field, names, def, help)                                \
+	{ #field, CFG_CHOICE, CS_INT, offsetof(struct config, field),       \
+	    sizeof(((struct config *)NULL)->field), 0,                      \
+	    (int64_t)(sizeof(names) / sizeof(names[0])) - 2, def, help,    \
+	    names }
+
+/* Indexed by enum config_sandbox and enum config_log. */
+static const char *const config_sandbox_names[] = { "off", "on", "log",
+	NULL };
+static const char *const config_log_names[] = { "stderr", "syslog", NULL };
 
 static const struct config_key config_keys[] = {
 	KEY(db, CFG_PATH, CS_STR, 1, PATH_MAX - 1, "./var",
@@ -129,6 +144,12 @@ static const struct config_key config_keys[] = {
 	    "lifetime of the signed result tokens"),
 	KEY(challenge_sync_ms, CFG_INT, CS_INT, 0, 10000, "100",
 	    "ms a new challenge may wait for its fsync; 0: sync each commit"),
+	KEY(user, CFG_NAME, CS_STR, 0, 63, "",
+	    "started as root: workers drop to this user; empty: no drop"),
+	KEY_CHOICE(sandbox, config_sandbox_names, "on",
+	    "seccomp in workers: on, off, or log (debug: log, do not kill)"),
+	KEY_CHOICE(log, config_log_names, "stderr",
+	    "where log lines go: stderr (web server's error log) or syslog"),
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -258,6 +279,20 @@ config_listen_is_valid(const char *s)
 	return p > colon + 1 && port >= 1 && port <= 65535;
 }
 
+/* "a, b or c": the values of a CFG_CHOICE key, written into "buf". */
+static const char *
+config_choices(const struct config_key *k, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; k->names[i] != NULL && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s",
+		    i == 0 ? "" : k->names[i + 1] == NULL ? " or " : ", ",
+		    k->names[i]);
+	return buf;
+}
+
 /* Checks a string value against "k"; on error says why in "what". */
 static bool
 config_string_is_valid(const struct config_key *k, const char *v,
@@ -288,6 +323,13 @@ config_string_is_valid(const struct config_key *k, const char *v,
 			snprintf(what, whatlen,
 			    "must not contain spaces, control or non-ASCII "
 			    "characters");
+			return false;
+		}
+		if (k->kind == CFG_NAME && !isalnum(c) && c != '.' &&
+		    c != '_' && c != '-') {
+			snprintf(what, whatlen,
+			    "only letters, digits, '.', '_' and '-' are "
+			    "allowed");
 			return false;
 		}
 		if (k->kind == CFG_REALM &&
@@ -446,10 +488,22 @@ config_set(struct config *cfg, const char *key, const char *value,
 		}
 		v = lvl;
 		break;
+	case CFG_CHOICE:
+		for (v = 0; k->names[v] != NULL; v++)
+			if (strcmp(value, k->names[v]) == 0)
+				break;
+		if (k->names[v] == NULL) {
+			config_err(err, errlen, "%s: '%.*s' is not one of %s",
+			    k->name, CONFIG_QUOTE_MAX, value,
+			    config_choices(k, what, sizeof(what)));
+			return MFA_ERR_CONFIG;
+		}
+		break;
 	case CFG_PATH:
 	case CFG_URL:
 	case CFG_REALM:
 	case CFG_LISTEN:
+	case CFG_NAME:
 		if (!config_string_is_valid(k, value, what, sizeof(what))) {
 			config_err(err, errlen, "%s: %s", k->name, what);
 			return MFA_ERR_CONFIG;
@@ -694,7 +748,10 @@ config_fmt_value(const struct config *cfg, const struct config_key *k,
 		break;
 	case CS_INT:
 		memcpy(&x, p, sizeof(x));
-		fprintf(out, "%d", x);
+		if (k->kind == CFG_CHOICE && x >= 0 && x <= k->max)
+			fputs(k->names[x], out);
+		else
+			fprintf(out, "%d", x);
 		break;
 	case CS_UINT:
 		memcpy(&u, p, sizeof(u));
@@ -739,7 +796,7 @@ void
 config_usage(FILE *out)
 {
 	const struct config_key *k;
-	char name[64], lo[24], hi[24];
+	char name[64], lo[24], hi[24], choices[64];
 	size_t i;
 
 	for (i = 0; i < CONFIG_NKEYS; i++) {
@@ -760,6 +817,10 @@ config_usage(FILE *out)
 			config_fmt_size(k->min, lo, sizeof(lo));
 			config_fmt_size(k->max, hi, sizeof(hi));
 			fprintf(out, " (%s..%s bytes)", lo, hi);
+			break;
+		case CFG_CHOICE:
+			fprintf(out, " (%s)", config_choices(k, choices,
+			    sizeof(choices)));
 			break;
 		default:
 			break;

@@ -2,6 +2,9 @@
  * log.c -- one line per event on stderr, which is the web server's error
  * log when it spawned us: "PROG[PID]: LEVEL: message".
  *
+ * With "log = syslog" the same lines go to syslog(3) instead (facility
+ * daemon), at the matching priority.
+ *
  * Each line is formatted into a fixed buffer and handed to the kernel with
  * write(2) (no stdio buffer), so nothing is held across fork() and two
  * processes writing to the same pipe do not interleave within a line
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -31,6 +35,15 @@ static const char *const log_names[] = {
 /* Set once by log_init; read by every process forked afterwards. */
 static char log_progname[LOG_PROGNAME_MAX] = "mfa.fcgi";
 static enum log_level log_threshold = LOG_LVL_INFO;
+static bool log_to_syslog;
+
+/* syslog(3) priorities of our levels. */
+static const int log_priorities[] = {
+	[LOG_LVL_ERROR] = LOG_ERR,
+	[LOG_LVL_WARN] = LOG_WARNING,
+	[LOG_LVL_INFO] = LOG_INFO,
+	[LOG_LVL_DEBUG] = LOG_DEBUG,
+};
 
 /*
  * Sets the program name shown in each line ("progname", copied, at most
@@ -123,10 +136,28 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
 		if (c < 0x20 || c == 0x7f)
 			line[i] = '?';
 	}
+	if (log_to_syslog) {
+		/* syslogd adds the name and pid itself. */
+		line[len] = '\0';
+		syslog(log_priorities[level], "%s: %s", log_level_name(level),
+		    line + head);
+		goto out;
+	}
 	line[len++] = '\n';
 	log_write(line, len);
 out:
 	errno = saved_errno;
+}
+
+/* Logs at "level" (for callers that choose the level at run time). */
+void
+log_at(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(level, fmt, ap);
+	va_end(ap);
 }
 
 /* Logs an event that needs the operator's attention. */
@@ -171,4 +202,45 @@ log_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_emit(LOG_LVL_DEBUG, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Sends the lines from now on to "dest": CONFIG_LOG_STDERR, or
+ * CONFIG_LOG_SYSLOG (facility daemon, the program name of log_init, the
+ * pid; the connection to the log socket is opened now, so a sandboxed
+ * worker does not have to open it later).
+ */
+void
+log_destination(enum config_log dest)
+{
+
+	if (dest == CONFIG_LOG_SYSLOG) {
+		openlog(log_progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_to_syslog = true;
+	} else {
+		if (log_to_syslog)
+			closelog();
+		log_to_syslog = false;
+	}
+}
+
+/*
+ * The access line of one request: "access: METHOD PATH STATUS MS ms
+ * client=ID". "client_id" is the client the request claimed (may be NULL:
+ * "-"), never a credential; "path" has no query string. Authentication
+ * failures and limits (401, 403, 429) are logged at warning level, the
+ * rest at info.
+ */
+void
+log_access(const char *method, const char *path, int status,
+    long long ms, const char *client_id)
+{
+	enum log_level level = LOG_LVL_INFO;
+
+	if (status == 401 || status == 403 || status == 429)
+		level = LOG_LVL_WARN;
+	log_at(level, "access: %s %s %d %lld ms client=%s",
+	    method != NULL ? method : "-", path != NULL && *path != '\0' ?
+	    path : "-", status, ms, client_id != NULL && *client_id != '\0' ?
+	    client_id : "-");
 }

@@ -9,17 +9,26 @@
  *  - --listen / listen: the supervisor opens the socket and forks the
  *    workers (4 unless configured).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "log.h"
 #include "mfa.h"
+#include "privdrop.h"
+#include "sandbox.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -39,6 +48,7 @@ struct main_opts {
 	const char *workers;	/* --workers N, or NULL */
 	bool print_config;
 	bool check;
+	bool lockdown_test;
 	const struct config *live; /* the configuration in effect */
 };
 
@@ -48,8 +58,8 @@ main_usage(FILE *out)
 
 	fputs(
 "usage: mfa.fcgi [--config FILE] [--listen unix:PATH|HOST:PORT]\n"
-"                [--workers N] [--print-config] [--check] [--help]\n"
-"                [--version]\n"
+"                [--workers N] [--print-config] [--check]\n"
+"                [--lockdown-test] [--help] [--version]\n"
 "\n"
 "A FastCGI responder for multi-factor challenges (Auth0- and\n"
 "WorkOS-compatible HTTP API), backed by an LMDB store made with\n"
@@ -76,6 +86,11 @@ main_usage(FILE *out)
 "                      and exit.\n"
 "      --check         check the configuration and the store, print\n"
 "                      \"ok\" and exit; opens no socket.\n"
+"      --lockdown-test lock down as a worker does (user, sandbox) in a\n"
+"                      child per probe and try what is forbidden (execve,\n"
+"                      fork, socket(AF_INET), setuid(0)) and what serving\n"
+"                      needs (file I/O); one line per probe, exit 0 when\n"
+"                      all is as it should be.\n"
 "  -h, --help          print this text and exit.\n"
 "  -V, --version       print the version and exit.\n"
 "\n"
@@ -180,7 +195,133 @@ main_reload(struct config *next, void *arg, char *err, size_t errlen)
 	if ((rc = worker_preflight(next, err, errlen)) != MFA_OK)
 		return rc;
 	log_init(MAIN_PROGNAME, next->log_level);
+	log_destination((enum config_log)next->log);
 	return MFA_OK;
+}
+
+/* What a probe of --lockdown-test tries once the worker is locked down. */
+enum main_probe {
+	PROBE_SETUID,	/* setuid(0), after the privilege drop only */
+	PROBE_EXECVE,	/* execve("/bin/true") */
+	PROBE_FORK,	/* fork() */
+	PROBE_INET,	/* socket(AF_INET) */
+	PROBE_FILES,	/* what serving needs: files, time, randomness */
+};
+
+/* Runs in a child: 0 when the call succeeded, else its errno. */
+static int
+main_probe_run(enum main_probe p, const char *dir)
+{
+	char *const argv[] = { (char *)"true", NULL };
+	char a[PATH_MAX], b[PATH_MAX];
+	struct timespec ts;
+	unsigned char r[16];
+	pid_t pid;
+	int fd;
+
+	switch (p) {
+	case PROBE_SETUID:
+		return setuid(0) == 0 ? 0 : errno;
+	case PROBE_EXECVE:
+		execv("/bin/true", argv);
+		return errno;
+	case PROBE_FORK:
+		if ((pid = fork()) == 0)
+			_exit(0);
+		return pid > 0 ? 0 : errno;
+	case PROBE_INET:
+		return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : errno;
+	case PROBE_FILES:
+		snprintf(a, sizeof(a), "%.200s/probe.tmp", dir);
+		snprintf(b, sizeof(b), "%.200s/probe", dir);
+		if (mkdir(dir, 0700) != 0 ||
+		    (fd = open(a, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
+		    write(fd, "x", 1) != 1 || fsync(fd) != 0 || close(fd) != 0 ||
+		    rename(a, b) != 0 || unlink(b) != 0 || rmdir(dir) != 0 ||
+		    clock_gettime(CLOCK_REALTIME, &ts) != 0 ||
+		    getentropy(r, sizeof(r)) != 0)
+			return errno != 0 ? errno : EIO;
+		return 0;
+	}
+	return EINVAL;
+}
+
+/*
+ * --lockdown-test: for each probe, a child locks itself down as a worker
+ * does (privilege drop to "user" when root, the sandbox of "sandbox")
+ * and tries one thing; one line per probe says what happened. Exit 0 when
+ * everything forbidden was stopped and file I/O worked, else 1.
+ */
+static int
+main_lockdown_test(const struct config *cfg)
+{
+	static const struct {
+		enum main_probe p;
+		const char *name;
+		bool sandbox;
+		bool allowed;
+	} probes[] = {
+		{ PROBE_SETUID, "setuid(0) after the drop", false, false },
+		{ PROBE_EXECVE, "execve", true, false },
+		{ PROBE_FORK, "fork", true, false },
+		{ PROBE_INET, "socket(AF_INET)", true, false },
+		{ PROBE_SETUID, "setuid(0) in the sandbox", true, false },
+		{ PROBE_FILES, "file I/O (mkdir, open, write, fsync, rename, "
+		    "unlink), clock, randomness", true, true },
+	};
+	char dir[PATH_MAX], err[512];
+	bool ok = true;
+	size_t i;
+	int status, rc;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "/tmp/mfa-lockdown-%ld", (long)getpid());
+	printf("identity: %s; user = \"%s\"; sandbox = %s\n",
+	    privdrop_is_root() ? "root" : "not root", cfg->user,
+	    cfg->sandbox == CONFIG_SANDBOX_ON ? "on" :
+	    cfg->sandbox == CONFIG_SANDBOX_LOG ? "log" : "off");
+	fflush(stdout);
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		if ((pid = fork()) < 0) {
+			perror("fork");
+			return MAIN_EXIT_FAIL;
+		}
+		if (pid == 0) {
+			if (privdrop_to(cfg->user, err, sizeof(err)) != MFA_OK) {
+				fprintf(stderr, "%s\n", err);
+				_exit(125);
+			}
+			if (probes[i].sandbox && sandbox_enter(
+			    (enum config_sandbox)cfg->sandbox, err,
+			    sizeof(err)) != MFA_OK) {
+				fprintf(stderr, "%s\n", err);
+				_exit(126);
+			}
+			rc = main_probe_run(probes[i].p, dir);
+			_exit(rc > 0 && rc < 120 ? rc : rc == 0 ? 0 : 124);
+		}
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFSIGNALED(status)) {
+			printf("%s: killed by %s\n", probes[i].name,
+			    WTERMSIG(status) == SIGSYS ? "SIGSYS" :
+			    strsignal(WTERMSIG(status)));
+			ok = ok && !probes[i].allowed;
+		} else if (WEXITSTATUS(status) == 0) {
+			printf("%s: %s\n", probes[i].name, probes[i].allowed ?
+			    "ok" : "ALLOWED");
+			ok = ok && probes[i].allowed;
+		} else if (WEXITSTATUS(status) >= 124) {
+			printf("%s: could not lock down\n", probes[i].name);
+			ok = false;
+		} else {
+			printf("%s: refused (%s)\n", probes[i].name,
+			    strerror(WEXITSTATUS(status)));
+			ok = ok && !probes[i].allowed;
+		}
+		fflush(stdout);
+	}
+	return ok ? MAIN_EXIT_OK : MAIN_EXIT_FAIL;
 }
 
 /* Is FD 0 a socket in the listening state? */
@@ -204,6 +345,7 @@ main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "print-config", no_argument, NULL, 'P' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "lockdown-test", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -233,6 +375,9 @@ main(int argc, char **argv)
 		case 'C':
 			o.check = true;
 			break;
+		case 'T':
+			o.lockdown_test = true;
+			break;
 		case 'h':
 			main_usage(stdout);
 			return MAIN_EXIT_OK;
@@ -255,6 +400,10 @@ main(int argc, char **argv)
 		return MAIN_EXIT_USAGE;
 	}
 	log_init(MAIN_PROGNAME, cfg.log_level);
+	if (o.lockdown_test)
+		return main_lockdown_test(&cfg);
+	if (!o.print_config && !o.check)
+		log_destination((enum config_log)cfg.log);
 	if (o.print_config) {
 		config_dump(&cfg, stdout);
 		return fflush(stdout) == 0 ? MAIN_EXIT_OK : MAIN_EXIT_FAIL;

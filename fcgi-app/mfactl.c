@@ -74,6 +74,9 @@ static const char usage_text[] =
 "                                     state, type, client, user, attempts)\n"
 "  sweep                              delete expired tokens and challenges\n"
 "                                     in bounded batches\n"
+"  store grow SIZE                    raise the LMDB map size (K, M, G, T);\n"
+"                                     running workers adopt it\n"
+"  store info                         the map size\n"
 "  keys rotate                        new result-token signing key; the old\n"
 "                                     one stays published until its tokens\n"
 "                                     expire\n"
@@ -389,6 +392,8 @@ mfactl_dispatch(struct mfactl *m, int argc, char **argv)
 		return mfactl_challenge(m, argc - 1, argv + 1);
 	if (strcmp(cmd, "keys") == 0)
 		return mfactl_keys(m, argc - 1, argv + 1);
+	if (strcmp(cmd, "store") == 0)
+		return mfactl_store(m, argc - 1, argv + 1);
 	if (strcmp(cmd, "sweep") == 0)
 		return argc == 1 ? mfactl_sweep(m) :
 		    mfactl_usage("sweep takes no arguments");

@@ -57,5 +57,7 @@ int mfactl_client(struct mfactl *m, int argc, char **argv);
 int mfactl_user(struct mfactl *m, int argc, char **argv);
 /* mfactl_keys.c */
 int mfactl_keys(struct mfactl *m, int argc, char **argv);
+/* mfactl_store.c */
+int mfactl_store(struct mfactl *m, int argc, char **argv);
 
 #endif

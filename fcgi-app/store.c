@@ -2,6 +2,7 @@
  * store.c -- the LMDB environment, transactions and raw key/value access.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,7 +32,13 @@ store_map_err(int rc)
 	case MDB_KEYEXIST:
 		return MFA_ERR_EXISTS;
 	case MDB_MAP_FULL:
+	case ENOSPC: /* the disk is full: a commit could not write */
+	case EDQUOT:
 		return MFA_ERR_FULL;
+	case EROFS: /* the file system went read-only */
+	case EIO:   /* a short write: LMDB's word for a disk that filled up
+		       during a commit; nothing was committed */
+		return MFA_ERR_BUSY;
 	case MDB_READERS_FULL:
 	case EAGAIN:
 		return MFA_ERR_BUSY;
@@ -184,6 +191,45 @@ store_reader_check(struct store *st)
 }
 
 /*
+ * The map was full: take the size recorded in the environment, which
+ * "mfactl store grow" or a process opened with a larger map_size may
+ * have raised (mdb_env_set_mapsize with 0 adopts it). Only with no
+ * transaction open in this process (lmdb.h).
+ */
+static void
+store_adopt_mapsize(struct store *st)
+{
+	MDB_envinfo before, after;
+	int rc;
+
+	st->full = false;
+	mdb_env_info(st->env, &before);
+	if ((rc = mdb_env_set_mapsize(st->env, 0)) != MDB_SUCCESS) {
+		log_error("store: cannot adopt the map size: %s",
+		    mdb_strerror(rc));
+		return;
+	}
+	mdb_env_info(st->env, &after);
+	if (after.me_mapsize > before.me_mapsize)
+		log_warn("store: map size grown from %zu to %zu bytes",
+		    before.me_mapsize, after.me_mapsize);
+}
+
+/* Books the end of a transaction of "st" that ended with "err". */
+static void
+store_txn_done(struct store *st, int err)
+{
+	if (st->active > 0)
+		st->active--;
+	if (err == MFA_ERR_FULL) {
+		st->full = true;
+		log_warn("store: no room to write (map_size reached or the "
+		    "disk is full); writes answer 503 until there is room "
+		    "(mfactl store grow SIZE, or free disk space)");
+	}
+}
+
+/*
  * Begins a transaction, adopting a map grown by another process and
  * reclaiming dead readers once when the reader table is full.
  */
@@ -194,6 +240,8 @@ store_txn_begin(struct store *st, bool write, struct store_txn **out)
 	int rc, tries;
 
 	store_check_pid(st);
+	if (st->full && st->active == 0)
+		store_adopt_mapsize(st);
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return MFA_ERR_NOMEM;
 	for (tries = 0; tries < 3; tries++) {
@@ -215,6 +263,7 @@ store_txn_begin(struct store *st, bool write, struct store_txn **out)
 	}
 	t->st = st;
 	t->write = write;
+	st->active++;
 	*out = t;
 	return MFA_OK;
 }
@@ -229,6 +278,7 @@ store_txn_finish(struct store_txn *txn, bool durable)
 		mdb_txn_abort(txn->txn);
 	else
 		rc = store_sync_commit(txn, durable);
+	store_txn_done(txn->st, rc);
 	free(txn);
 	return rc;
 }
@@ -251,6 +301,7 @@ store_txn_abort(struct store_txn *txn)
 	if (txn == NULL)
 		return;
 	mdb_txn_abort(txn->txn);
+	store_txn_done(txn->st, txn->err);
 	free(txn);
 }
 
@@ -356,4 +407,52 @@ store_expiry_add(struct store_txn *txn, mfa_ms at, enum store_kind kind,
 	buf[8] = (unsigned char)kind;
 	memcpy(buf + 9, key, klen);
 	return store_put(txn, DB_EXPIRY, buf, 9 + klen, "", 0, false);
+}
+
+/*
+ * Grows the map of "st" (opened by this process, no transaction open) to
+ * "size" bytes and records it in the environment with a small write
+ * (meta "map_size"), so every process adopts it: at its next
+ * transaction after a full map, or when data passes its own map. The map
+ * never shrinks below the data. Returns MFA_OK, MFA_ERR_INVALID (smaller
+ * than the current map) or a store error.
+ */
+int
+store_grow(struct store *st, size_t size)
+{
+	MDB_val k = { 8, (void *)"map_size" }, v;
+	MDB_envinfo info;
+	MDB_txn *txn;
+	char buf[32];
+	int rc;
+
+	store_check_pid(st);
+	if (st->active != 0)
+		return MFA_ERR_INVALID;
+	mdb_env_info(st->env, &info);
+	if (size < info.me_mapsize)
+		return MFA_ERR_INVALID;
+	if ((rc = mdb_env_set_mapsize(st->env, size)) != MDB_SUCCESS)
+		return store_map_err(rc);
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != MDB_SUCCESS)
+		return store_map_err(rc);
+	snprintf(buf, sizeof(buf), "%zu", size);
+	v.mv_size = strlen(buf);
+	v.mv_data = buf;
+	if ((rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0)) != MDB_SUCCESS) {
+		mdb_txn_abort(txn);
+		return store_map_err(rc);
+	}
+	return store_map_err(mdb_txn_commit(txn));
+}
+
+/* The map size of "st" in bytes (what this process has mapped). */
+size_t
+store_map_size(struct store *st)
+{
+	MDB_envinfo info;
+
+	store_check_pid(st);
+	mdb_env_info(st->env, &info);
+	return info.me_mapsize;
 }

@@ -37,6 +37,9 @@ struct store {
 	MDB_dbi dbi[DB__COUNT];
 	pid_t pid;
 	struct store_sync *sync; /* group commit; NULL: LMDB syncs itself */
+	int active;  /* transactions open in this process */
+	bool full;   /* a write hit MDB_MAP_FULL: adopt a grown map when
+			no transaction is open (store_txn_begin) */
 };
 
 struct store_txn {

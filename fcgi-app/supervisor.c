@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -81,6 +82,9 @@ struct supervisor {
 static volatile sig_atomic_t supervisor_got_stop;
 static volatile sig_atomic_t supervisor_got_hup;
 static volatile sig_atomic_t supervisor_got_chld;
+
+/* In a worker: the supervisor that forked it; 0 elsewhere. */
+static pid_t supervisor_parent;
 
 static const int supervisor_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 #define SUPERVISOR_NSIGS \
@@ -155,13 +159,44 @@ supervisor_describe(int status, char *buf, size_t len)
 		snprintf(buf, len, "ended with wait status %#x", status);
 }
 
+/*
+ * In a worker forked by supervisor_run: asks the kernel for SIGTERM when
+ * the supervisor dies (a worker then finishes its request and exits, so
+ * a SIGKILLed supervisor leaves no orphans), and checks that it has not
+ * died already. The request is cleared by a change of credentials, so a
+ * worker calls this again after dropping privileges. Returns MFA_OK (also
+ * when not forked by supervisor_run), or MFA_ERR_IO when the supervisor is
+ * gone or prctl failed: the worker must then exit.
+ */
+int
+supervisor_parent_watch(void)
+{
+
+	if (supervisor_parent == 0)
+		return MFA_OK;
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
+		log_error("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		return MFA_ERR_IO;
+	}
+	if (getppid() != supervisor_parent) {
+		log_warn("the supervisor (pid %ld) is gone; exiting",
+		    (long)supervisor_parent);
+		return MFA_ERR_IO;
+	}
+	return MFA_OK;
+}
+
 /* Runs in the child: plain signal state, then the worker; never returns. */
 static void
-supervisor_child(struct supervisor *sv)
+supervisor_child(struct supervisor *sv, pid_t parent)
 {
 	struct sigaction sa;
 	sigset_t none;
 	size_t i;
+
+	supervisor_parent = parent;
+	if (supervisor_parent_watch() != MFA_OK)
+		_exit(1);
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -181,12 +216,12 @@ static int
 supervisor_fork(struct supervisor *sv, int i, int64_t now)
 {
 	struct supervisor_slot *w = &sv->slot[i];
-	pid_t pid;
+	pid_t pid, self = getpid();
 
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0)
-		supervisor_child(sv);
+		supervisor_child(sv, self);
 	w->pid = pid;
 	w->gen = sv->gen;
 	w->started = now;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/select.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +17,16 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "basic.h"
 #include "clock.h"
 #include "form.h"
 #include "log.h"
+#include "privdrop.h"
+#include "sandbox.h"
+#include "signing.h"
 #include "spool.h"
 #include "store.h"
+#include "supervisor.h"
 #include "worker.h"
 
 #define WORKER_HOUSEKEEPING_MS (60 * 1000)
@@ -102,6 +108,120 @@ worker_wait(int fd, const sigset_t *waiting, int sync_ms)
 	return rc;
 }
 
+/*
+ * Does the master key open this store's sealed records? The current
+ * signing key is sealed with it: a wrong or replaced master.key fails to
+ * open it (MFA_ERR_CRYPTO). A store without a signing key passes.
+ */
+static int
+worker_check_key(struct store *st, const struct keys *keys, const char *db,
+    char *err, size_t errlen)
+{
+	struct signing_key sk;
+	struct store_txn *txn;
+	int rc;
+
+	if ((rc = store_txn_begin(st, false, &txn)) != MFA_OK) {
+		snprintf(err, errlen, "store %.300s: %s", db, mfa_strerror(rc));
+		return rc;
+	}
+	rc = signing_current(txn, keys, &sk);
+	signing_key_wipe(&sk);
+	store_txn_abort(txn);
+	if (rc == MFA_ERR_CRYPTO) {
+		snprintf(err, errlen, "%.300s/master.key does not open the store's "
+		    "sealed keys: it is not the master key this store was made "
+		    "with (restore the right master.key)", db);
+		return MFA_ERR_CONFIG;
+	}
+	if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND) {
+		snprintf(err, errlen, "store %.300s: cannot read the signing key: "
+		    "%s", db, mfa_strerror(rc));
+		return rc;
+	}
+	return MFA_OK;
+}
+
+/*
+ * Opens the store and the master key in a child process (the caller, a
+ * supervisor, must never open LMDB itself) and checks that the key is
+ * this store's. Returns MFA_OK or MFA_ERR_CONFIG with the child's reason.
+ */
+static int
+worker_check_store(const struct config *cfg, char *err, size_t errlen)
+{
+	char msg[512] = "";
+	struct store *st = NULL;
+	struct keys *keys = NULL;
+	int p[2], status = 0, rc;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	if (pipe(p) != 0) {
+		snprintf(err, errlen, "cannot check the store: pipe: %s",
+		    strerror(errno));
+		return MFA_ERR_CONFIG;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(err, errlen, "cannot check the store: fork: %s",
+		    strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return MFA_ERR_CONFIG;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (sodium_init() < 0) {
+			rc = MFA_ERR_CRYPTO;
+			snprintf(msg, sizeof(msg), "cannot initialise "
+			    "libsodium");
+		} else if ((rc = store_open(&st, cfg->db, cfg->map_size, 0)) !=
+		    MFA_OK) {
+			/* LMDB says "store error": name the cause if it is
+			 * the file system (read-only, permissions). */
+			snprintf(msg, sizeof(msg), "%.300s/data.mdb", cfg->db);
+			snprintf(msg, sizeof(msg), "cannot open the store "
+			    "%.300s: %s", cfg->db, access(msg, R_OK | W_OK) !=
+			    0 ? strerror(errno) : mfa_strerror(rc));
+		}
+		else if ((rc = keys_load(cfg->db, &keys)) != MFA_OK)
+			snprintf(msg, sizeof(msg), "cannot load %.300s/master.key: "
+			    "%s (it must be 32 bytes, readable by this user)",
+			    cfg->db, mfa_strerror(rc));
+		else
+			rc = worker_check_key(st, keys, cfg->db, msg,
+			    sizeof(msg));
+		if (rc != MFA_OK && write(p[1], msg, strlen(msg)) < 0)
+			rc = MFA_ERR_IO;
+		keys_free(keys);
+		store_close(st);
+		_exit(rc == MFA_OK ? 0 : 1);
+	}
+	close(p[1]);
+	for (;;) {
+		n = read(p[0], msg + got, sizeof(msg) - 1 - (size_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+		if ((size_t)got >= sizeof(msg) - 1)
+			break;
+	}
+	msg[got] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return MFA_OK;
+	if (msg[0] == '\0' && WIFSIGNALED(status))
+		snprintf(msg, sizeof(msg), "the store check was killed by "
+		    "signal %d", WTERMSIG(status));
+	snprintf(err, errlen, "%s", msg[0] != '\0' ? msg :
+	    "the store check failed");
+	return MFA_ERR_CONFIG;
+}
+
 int
 worker_preflight(const struct config *cfg, char *err, size_t errlen)
 {
@@ -110,9 +230,14 @@ worker_preflight(const struct config *cfg, char *err, size_t errlen)
 	size_t i;
 
 	if (access(cfg->db, R_OK | W_OK | X_OK) != 0) {
-		snprintf(err, errlen, "store directory %s: %s (create it with "
-		    "\"mfactl --db %s init\")", cfg->db, strerror(errno),
-		    cfg->db);
+		if (errno == ENOENT)
+			snprintf(err, errlen, "store directory %s: %s (create "
+			    "it with \"mfactl --db %s init\")", cfg->db,
+			    strerror(errno), cfg->db);
+		else
+			snprintf(err, errlen, "store directory %s: %s "
+			    "(readers and writers need write access to it)",
+			    cfg->db, strerror(errno));
 		return MFA_ERR_CONFIG;
 	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -128,7 +253,7 @@ worker_preflight(const struct config *cfg, char *err, size_t errlen)
 			return MFA_ERR_CONFIG;
 		}
 	}
-	return MFA_OK;
+	return worker_check_store(cfg, err, errlen);
 }
 
 /* The request path without the query: REQUEST_URI, else SCRIPT_NAME +
@@ -300,13 +425,35 @@ out:
 	return ok;
 }
 
+/*
+ * The client id a request claims, for the access line: the body's
+ * client_id, else the user part of Basic credentials (the secret is
+ * wiped at once), else "-". Never authenticated here: only logged.
+ */
+static void
+worker_claimed_client(const struct mfa_req *req, char *out, size_t outlen)
+{
+	struct basic_creds bc;
+	const char *id = req_get(req, F_CLIENT_ID);
+
+	snprintf(out, outlen, "-");
+	if (id != NULL) {
+		snprintf(out, outlen, "%s", id);
+		return;
+	}
+	if (basic_decode(req->authorization, &bc) == BASIC_OK) {
+		snprintf(out, outlen, "%s", bc.client_id);
+		basic_creds_wipe(&bc);
+	}
+}
+
 /* Serves one accepted request and writes the reply. */
 static void
 worker_serve(struct mfa_ctx *ctx, FCGX_Request *r)
 {
 	struct mfa_resp resp;
 	struct mfa_req req;
-	char *out;
+	char *out, client[MFA_CLIENT_ID_MAX + 1];
 	size_t len;
 
 	req_init(&req);
@@ -317,8 +464,9 @@ worker_serve(struct mfa_ctx *ctx, FCGX_Request *r)
 	if ((out = resp_serialize(&resp, &len)) == NULL)
 		abort();
 	FCGX_PutStr(out, (int)len, r->out);
-	log_debug("%s %s -> %d (%lld ms)", req_method_name(req.method),
-	    req.path, resp.status, (long long)(clock_now_ms() - ctx->now));
+	worker_claimed_client(&req, client, sizeof(client));
+	log_access(req_method_name(req.method), req.path, resp.status,
+	    (long long)(clock_now_ms() - ctx->now), client);
 	free(out);
 	resp_free(&resp);
 	req_free(&req);
@@ -366,6 +514,11 @@ worker_open(const struct config *cfg, struct mfa_ctx *ctx, struct keys **keys)
 		return rc;
 	}
 	ctx->keys = *keys;
+	if ((rc = worker_check_key(ctx->store, *keys, cfg->db, buf,
+	    sizeof(buf))) != MFA_OK) {
+		log_error("%s", buf);
+		return rc;
+	}
 	spool = config_spool_dir(cfg, buf, sizeof(buf));
 	if (spool == NULL || strlen(spool) >= sizeof(ctx->spool_dir)) {
 		log_error("the spool directory name is too long");
@@ -376,6 +529,38 @@ worker_open(const struct config *cfg, struct mfa_ctx *ctx, struct keys **keys)
 	if (spool_init(ctx->spool_dir) != MFA_OK)
 		log_error("cannot create the spool directory %s: out-of-band "
 		    "challenges will fail", ctx->spool_dir);
+	return MFA_OK;
+}
+
+/*
+ * The lock-down, once everything is open: drop to the configured user
+ * (when root), re-arm the supervisor watch (the drop clears it), enter the
+ * sandbox. Returns MFA_OK, or an error after logging why: the worker must
+ * not serve then.
+ */
+static int
+worker_lockdown(const struct config *cfg)
+{
+	char err[512];
+	int rc;
+
+	if ((rc = privdrop_to(cfg->user, err, sizeof(err))) != MFA_OK) {
+		log_error("refusing to serve: %s", err);
+		return rc;
+	}
+	if (cfg->user[0] == '\0' && privdrop_is_root())
+		log_warn("running as root: set \"user\" (MFA_USER) to drop "
+		    "privileges");
+	if ((rc = supervisor_parent_watch()) != MFA_OK)
+		return rc;
+	if ((rc = sandbox_enter((enum config_sandbox)cfg->sandbox, err,
+	    sizeof(err))) != MFA_OK) {
+		log_error("refusing to serve: %s", err);
+		return rc;
+	}
+	if (cfg->sandbox == CONFIG_SANDBOX_OFF)
+		log_warn("sandbox = off: the worker runs without its seccomp "
+		    "filter");
 	return MFA_OK;
 }
 
@@ -413,7 +598,11 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 		    strerror(errno));
 		goto out;
 	}
-	log_info("worker ready (store %s)", cfg->db);
+	if (worker_lockdown(cfg) != MFA_OK)
+		goto out;
+	log_info("worker ready (store %s%s%s)", cfg->db,
+	    sandbox_is_active() ? ", sandboxed" : "",
+	    privdrop_is_root() ? ", as root" : "");
 	status = 0;
 	while (!worker_stop) {
 		if ((rc = worker_wait(listen_fd, &waiting, sync_ms)) < 0) {

@@ -61,6 +61,24 @@ struct config {
 	int challenge_sync_ms;     /* longest wait of a batched commit (a new
 				      challenge) for its sync, ms; 0: sync
 				      every commit (100) */
+	/* Deployment (issue 8): privilege drop, sandbox, log destination. */
+	char user[64];             /* drop to this user when started as
+				      root; "" keeps the identity */
+	int sandbox;               /* enum config_sandbox (on) */
+	int log;                   /* enum config_log (stderr) */
+};
+
+/* Values of the "sandbox" key. */
+enum config_sandbox {
+	CONFIG_SANDBOX_OFF = 0,   /* no seccomp filter (not recommended) */
+	CONFIG_SANDBOX_ON = 1,    /* a forbidden syscall kills the worker */
+	CONFIG_SANDBOX_LOG = 2,   /* debug: logged and refused with ENOSYS */
+};
+
+/* Values of the "log" key. */
+enum config_log {
+	CONFIG_LOG_STDERR = 0,    /* stderr: the web server's error log */
+	CONFIG_LOG_SYSLOG = 1,    /* syslog(3), facility daemon */
 };
 
 /* Fills "cfg" with the built-in defaults. */

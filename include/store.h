@@ -62,6 +62,18 @@ struct store_txn;
 int store_open(struct store **out, const char *dir, size_t mapsize,
     unsigned flags) MFA_WUR;
 
+/*
+ * Grows the map to "size" bytes and records it in the environment so that
+ * other processes adopt it (a worker does at its first transaction after
+ * a full map). No transaction may be open. Returns MFA_OK,
+ * MFA_ERR_INVALID (smaller than the current map, or a transaction is
+ * open) or a store error.
+ */
+int store_grow(struct store *st, size_t size) MFA_WUR;
+
+/* The size of the map this process has, in bytes. */
+size_t store_map_size(struct store *st);
+
 /* Closes; accepts NULL. No transaction may be open. */
 void store_close(struct store *st);
 

@@ -43,4 +43,13 @@ int supervisor_run(struct config *cfg, int listen_fd, int nworkers,
  */
 int supervisor_listen(const char *spec, char *err, size_t errlen);
 
+/*
+ * In a worker forked by supervisor_run: (re-)arms SIGTERM on the
+ * supervisor's death (PR_SET_PDEATHSIG; cleared by a privilege drop, so
+ * call it again after one) and checks the supervisor is still there.
+ * Returns MFA_OK (a no-op in a process the supervisor did not fork) or
+ * MFA_ERR_IO: the worker must exit.
+ */
+int supervisor_parent_watch(void) MFA_WUR;
+
 #endif

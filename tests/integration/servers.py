@@ -21,8 +21,10 @@ library will not send.
 """
 
 import base64
+import grp
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -42,8 +44,17 @@ MFACTL = Path(os.environ.get("MFACTL_BIN",
                              REPO / "build" / "mfactl")).resolve()
 LIGHTTPD_TEMPLATE = REPO / "contrib" / "lighttpd" / "mfa.conf.in"
 NGINX_TEMPLATE = REPO / "contrib" / "nginx" / "mfa.conf.in"
+APACHE_TEMPLATE = REPO / "contrib" / "apache" / "httpd.conf.in"
+FCGID_TEMPLATE = REPO / "contrib" / "apache" / "mfa-fcgid.conf.in"
+MFA_SPAWN = REPO / "contrib" / "mfa-spawn"
+APACHE_MODDIR = Path("/usr/lib/apache2/modules")
+APACHE_USER = "www-data"
 
 KINDS = ["lighttpd", "nginx"]
+# Every deployment of README "Deployment", for the smoke suite
+# (test_hosts.py): Apache mod_fcgid, lighttpd, nginx + spawn-fcgi started by
+# contrib/mfa-spawn from a spawn.conf, nginx + the service's own --listen.
+HOST_KINDS = ["apache", "lighttpd", "mfa-spawn", "standalone"]
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0   # seconds until a server answers
 STOP_TIMEOUT = 10.0    # seconds for a SIGTERM before SIGKILL
@@ -83,8 +94,9 @@ def clean_env(**extra):
 class Store:
     """A store directory, driven through "mfactl --db DIR --json"."""
 
-    def __init__(self, path):
+    def __init__(self, path, env=None):
         self.path = Path(path)
+        self.env = dict(env or {})  # MFA_* for every mfactl run
 
     @classmethod
     def create(cls, path):
@@ -100,7 +112,8 @@ class Store:
             argv.append("--json")
         argv += [str(a) for a in args]
         return subprocess.run(argv, capture_output=True, text=True,
-                              env=env or clean_env(), timeout=30,
+                              env=env or clean_env(**self.env),
+                              timeout=30,
                               stdin=subprocess.DEVNULL)
 
     def ctl(self, *args):
@@ -492,6 +505,10 @@ class Nginx(WebServer):
     kind = "nginx"
 
     def _launch(self):
+        self._start_backend()
+        self._launch_nginx()
+
+    def _start_backend(self):
         sock = self.state / "fcgi.sock"
         self.pidfile = self.state / "spawn.pid"
         with open(self.state / "spawn-fcgi.log", "wb") as log:
@@ -505,6 +522,8 @@ class Nginx(WebServer):
             raise HarnessError("spawn-fcgi failed (%d)\n%s" % (
                 p.returncode, self.log_text()))
         self.fcgi_pid = int(self.pidfile.read_text().strip())
+
+    def _launch_nginx(self):
         conf = self.state / "nginx.conf"
         conf.write_text(fill(NGINX_TEMPLATE, {
             "HOST": HOST,
@@ -536,7 +555,173 @@ class Nginx(WebServer):
             terminate(self.fcgi_pid)
 
 
-SERVERS = {"lighttpd": Lighttpd, "nginx": Nginx}
+class MfaSpawn(Nginx):
+    """nginx in front of the service started by contrib/mfa-spawn from a
+    spawn.conf written here (the deployment of README "nginx +
+    spawn-fcgi"). The responder's stderr goes to srv/mfa.log (FCGI_LOG)."""
+
+    kind = "mfa-spawn"
+
+    def spawn_conf(self):
+        sock = self.state / "fcgi.sock"
+        env = {k: v for k, v in self.mfa_env.items() if k != "MFA_WORKERS"}
+        lines = [
+            "FCGI_SOCKET=%s" % sock,
+            "FCGI_SOCKET_MODE=0600",
+            "FCGI_PROGRAM=%s" % FCGI_BIN,
+            "FCGI_CHILDREN=%d" % int(self.mfa_env.get("MFA_WORKERS", 3)),
+            "FCGI_USER=",
+            "FCGI_GROUP=",
+            "FCGI_PIDFILE=%s" % (self.state / "spawn.pid"),
+            "FCGI_LOG=%s" % (self.state / "mfa.log"),
+            "FCGI_STOP_TIMEOUT=%d" % int(STOP_TIMEOUT),
+        ]
+        lines += ["%s='%s'" % (k, str(v).replace("'", "")) for k, v in
+                  sorted(env.items())]
+        lines.append('ALLOWED_ENV="%s"' % " ".join(sorted(env)))
+        return "\n".join(lines) + "\n"
+
+    def mfa_spawn(self, cmd, check=True):
+        p = subprocess.run([str(MFA_SPAWN), "-c", str(self.conf), cmd],
+                           capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL, env=clean_env(),
+                           cwd=str(self.state))
+        if check and p.returncode != 0:
+            raise HarnessError("mfa-spawn %s: exit %d\n%s%s\n%s" % (
+                cmd, p.returncode, p.stdout, p.stderr, self.log_text()))
+        return p
+
+    def _start_backend(self):
+        self.conf = self.state / "spawn.conf"
+        self.conf.write_text(self.spawn_conf())
+        self.pidfile = self.state / "spawn.pid"
+        self.mfa_spawn("start")
+        self.fcgi_pid = int(self.pidfile.read_text().strip())
+
+    def _stop_processes(self):
+        if self.proc is not None:
+            terminate(self.proc.pid, popen=self.proc)
+            self.out.close()
+        if getattr(self, "fcgi_pid", None):
+            self.mfa_spawn("stop")
+
+
+class Standalone(Nginx):
+    """nginx in front of "mfa.fcgi --listen unix:PATH --workers N" (the
+    service opens its own socket). "config": the text of a configuration
+    file passed with --config (srv/mfa.conf), or None. stderr goes to
+    srv/mfa.log."""
+
+    kind = "standalone"
+    config = None
+
+    def _start_backend(self):
+        sock = self.state / "fcgi.sock"
+        argv = [str(FCGI_BIN), "--listen", "unix:%s" % sock, "--workers",
+                str(self.mfa_env.get("MFA_WORKERS", 3))]
+        if self.config is not None:
+            self.config_path = self.state / "mfa.conf"
+            self.config_path.write_text(self.config)
+            argv += ["--config", str(self.config_path)]
+        env = {k: v for k, v in self.mfa_env.items() if k != "MFA_WORKERS"}
+        self.mfa_log = open(self.state / "mfa.log", "ab")
+        self.backend = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=self.mfa_log,
+            stderr=subprocess.STDOUT, env=clean_env(**env),
+            cwd=str(self.state))
+        self.fcgi_pid = self.backend.pid
+        deadline = time.monotonic() + START_TIMEOUT
+        while not sock.exists():
+            if self.backend.poll() is not None:
+                raise HarnessError("mfa.fcgi --listen exited with %s\n%s"
+                                   % (self.backend.returncode,
+                                      self.log_text()))
+            if time.monotonic() > deadline:
+                raise HarnessError("mfa.fcgi --listen: no socket\n%s" %
+                                   self.log_text())
+            time.sleep(0.02)
+
+    def _stop_processes(self):
+        if self.proc is not None:
+            terminate(self.proc.pid, popen=self.proc)
+            self.out.close()
+        if getattr(self, "backend", None) is not None:
+            if self.backend.poll() is None:
+                terminate(self.backend.pid, popen=self.backend)
+            self.mfa_log.close()
+
+
+class Apache(WebServer):
+    """Apache 2.4 with mod_fcgid (contrib/apache/): mod_fcgid starts and
+    stops the responder processes itself; each serves in-process
+    (MFA_WORKERS=1). Run with -DFOREGROUND in a private ServerRoot with
+    its own PidFile and "Mutex sysvsem". As root Apache serves as
+    www-data, so the store and the private directory are given to it."""
+
+    kind = "apache"
+    world_path = True   # www-data must reach the store: a /tmp root
+
+    def _launch(self):
+        if not (APACHE_MODDIR / "mod_fcgid.so").exists():
+            raise HarnessError("mod_fcgid is not installed "
+                               "(contrib/install-deps)")
+        env = {k: v for k, v in self.mfa_env.items()
+               if k not in ("MFA_DB", "MFA_WORKERS")}
+        (self.state / "mfa-fcgid.conf").write_text(fill(FCGID_TEMPLATE, {
+            "FCGI_BIN": FCGI_BIN,
+            "DB": self.store.path,
+            "STATE": self.state,
+            "ENV": "\n".join("FcgidInitialEnv %s %s" % (k, v)
+                             for k, v in sorted(env.items())),
+        }))
+        root = os.geteuid() == 0
+        conf = self.state / "httpd.conf"
+        conf.write_text(fill(APACHE_TEMPLATE, {
+            "HOST": HOST,
+            "PORT": self.port,
+            "STATE": self.state,
+            "MODDIR": APACHE_MODDIR,
+            "USER": APACHE_USER if root else pwd.getpwuid(os.getuid())[0],
+            "GROUP": APACHE_USER if root else grp.getgrgid(os.getgid())[0],
+        }))
+        (self.state / "fcgid").mkdir(exist_ok=True)
+        if root:
+            for top in (self.store.path, self.state / "fcgid"):
+                shutil.chown(top, APACHE_USER, APACHE_USER)
+                for d, dirs, files in os.walk(top):
+                    for n in dirs + files:
+                        shutil.chown(os.path.join(d, n), APACHE_USER,
+                                     APACHE_USER)
+        self.out = open(self.state / "apache-stdout.log", "wb")
+        self.proc = subprocess.Popen(
+            ["apache2", "-f", str(conf), "-DFOREGROUND"],
+            stdin=subprocess.DEVNULL, stdout=self.out,
+            stderr=subprocess.STDOUT, env=clean_env(), cwd=str(self.state))
+
+    def supervisor_pid(self):
+        return None     # mod_fcgid is the process manager
+
+    def responders(self):
+        """The mfa.fcgi processes mod_fcgid started for this server."""
+        marker = ("MFA_DB=%s" % self.store.path).encode() + b"\0"
+        out = []
+        for p in all_pids():
+            if pid_alive(p) and marker in _read("/proc/%d/environ" % p) \
+                    and _read("/proc/%d/cmdline" % p).startswith(
+                        str(FCGI_BIN).encode()):
+                out.append(p)
+        return sorted(out)
+
+    def workers(self):
+        return self.responders()
+
+    def _stop_processes(self):
+        terminate(self.proc.pid, popen=self.proc)
+        self.out.close()
+
+
+SERVERS = {"lighttpd": Lighttpd, "nginx": Nginx, "mfa-spawn": MfaSpawn,
+           "standalone": Standalone, "apache": Apache}
 
 
 def short_root(base):
@@ -549,12 +734,28 @@ def short_root(base):
     return Path(tempfile.mkdtemp(prefix="mfa-it-", dir="/tmp")), True
 
 
-def start_server(kind, base, workers=3, env=None):
-    """Makes a fresh store in "base"/store and starts "kind" in front of
-    it. Returns the started WebServer (stop() it)."""
-    root, temporary = short_root(base)
-    store = Store.create(root / "store")
-    srv = SERVERS[kind](root, store, workers=workers, env=env)
+def start_server(kind, base, workers=3, env=None, store=None, config=None,
+                 init_env=None):
+    """Makes a fresh store in "base"/store (or uses "store") and starts
+    "kind" in front of it. "config": the text of a configuration file
+    (standalone only); "init_env": MFA_* variables for every mfactl run on the new store.
+    Returns the started WebServer (stop() it)."""
+    cls = SERVERS[kind]
+    if getattr(cls, "world_path", False) and os.geteuid() == 0:
+        # Apache serves as www-data: the path to the store must be
+        # traversable by it (pytest's base directory is 0700).
+        root = Path(tempfile.mkdtemp(prefix="mfa-it-", dir="/tmp"))
+        os.chmod(root, 0o755)
+        temporary = True
+    else:
+        root, temporary = short_root(base)
+    if store is None:
+        store = Store(root / "store", env=init_env)
+        out = store.ctl("init")
+        assert out.get("created") is True, out
+    srv = cls(root, store, workers=workers, env=env)
+    if config is not None:
+        srv.config = config
     srv.temporary_root = temporary
     try:
         srv.start()

@@ -25,7 +25,7 @@ static const char *const env_names[] = {
 	"MFA_ASSERTION_LIFETIME", "MFA_ASSERTION_SKEW", "MFA_OTP_WINDOW_BACK",
 	"MFA_OTP_WINDOW_FWD", "MFA_FAIL_BURST", "MFA_FAIL_REFILL",
 	"MFA_POLL_BURST", "MFA_POLL_REFILL", "MFA_CHALLENGE_MAX_ATTEMPTS",
-	"MFA_RESULT_TTL",
+	"MFA_RESULT_TTL", "MFA_USER", "MFA_SANDBOX", "MFA_LOG",
 };
 
 static void
@@ -129,7 +129,10 @@ test_config_defaults(void)
 	    "poll_refill = 5\n"
 	    "challenge_max_attempts = 5\n"
 	    "result_ttl = 600\n"
-	    "challenge_sync_ms = 100\n");
+	    "challenge_sync_ms = 100\n"
+	    "user = \n"
+	    "sandbox = on\n"
+	    "log = stderr\n");
 	/* The struct fields themselves, as the other modules read them. */
 	T_EQ_STR(cfg.db, "./var");
 	T_EQ_STR(cfg.spool, "");
@@ -151,6 +154,9 @@ test_config_defaults(void)
 	T_EQ_INT(cfg.assertion_max_len, 2048);
 	T_EQ_INT(cfg.assertion_lifetime, 300);
 	T_EQ_INT(cfg.assertion_skew, 10);
+	T_EQ_STR(cfg.user, "");
+	T_EQ_INT(cfg.sandbox, CONFIG_SANDBOX_ON);
+	T_EQ_INT(cfg.log, CONFIG_LOG_STDERR);
 }
 
 static void
@@ -215,6 +221,15 @@ test_config_valid(void)
 		{ "listen", ":9000", ":9000" },
 		{ "listen", "localhost:65535", "localhost:65535" },
 		{ "listen", "*:1", "*:1" },
+		{ "user", "", "" },
+		{ "user", "mfa", "mfa" },
+		{ "user", "www-data", "www-data" },
+		{ "user", "svc_mfa.2", "svc_mfa.2" },
+		{ "sandbox", "on", "on" },
+		{ "sandbox", "off", "off" },
+		{ "sandbox", "log", "log" },
+		{ "log", "stderr", "stderr" },
+		{ "log", "syslog", "syslog" },
 	};
 	struct config cfg;
 	char err[512], got[4200];
@@ -264,6 +279,19 @@ test_config_invalid(void)
 		const char *key, *value, *err;
 	} t[] = {
 		{ "nope", "1", "unknown key 'nope'" },
+		{ "user", "mfa user",
+		    "user: only letters, digits, '.', '_' and '-' are "
+		    "allowed" },
+		{ "user", "../root",
+		    "user: only letters, digits, '.', '_' and '-' are "
+		    "allowed" },
+		{ "user", "a234567890123456789012345678901234567890123456789012"
+		    "345678901234", "user: longer than 63 bytes" },
+		{ "sandbox", "yes",
+		    "sandbox: 'yes' is not one of off, on or log" },
+		{ "sandbox", "ON", "sandbox: 'ON' is not one of off, on or log" },
+		{ "sandbox", "", "sandbox: '' is not one of off, on or log" },
+		{ "log", "file", "log: 'file' is not one of stderr or syslog" },
 		{ "Workers", "1", "unknown key 'Workers'" },
 		{ "", "1", "unknown key ''" },
 		{ "workers", "257", "workers: 257 is out of range (0..256)" },
