@@ -48,7 +48,7 @@ CTL_OBJS := $(call objs,$(BUILD),$(CTL_SRCS))
 UNIT_OBJS := $(call objs,$(BUILD),$(UNIT_SRCS))
 
 .PHONY: all run check deps unit sanitize valgrind integration lint \
-	install clean bench fuzz testclock bench-crypto clang
+	install clean bench fuzz testclock bench-crypto clang fuzz-build
 
 all: $(BUILD)/mfa.fcgi $(BUILD)/mfactl
 
@@ -114,6 +114,28 @@ clang:
 	$(MAKE) CC=clang BUILD=build/clang build/clang/mfa.fcgi \
 		build/clang/mfactl build/clang/test-unit
 	build/clang/test-unit >/dev/null
+
+# libFuzzer targets (tests/fuzz/fuzz_<name>.c), built with clang under
+# ASan+UBSan in build/fuzz. "make fuzz FUZZ_SECONDS=N" runs each for N
+# seconds, FUZZ_JOBS at a time, from the committed seeds in
+# tests/fuzz/corpus/<name>/ (every crash found is kept there as a
+# regression input, replayed first on every run).
+FUZZ_TARGETS := form req basic b32 jwt record config
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+$(BUILD)/fuzz-%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(CORE_OBJS)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz-build:
+	$(MAKE) CC=clang BUILD=build/fuzz OPT="-O1 -g $(FUZZ_SAN)" \
+		LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" \
+		$(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
+
+fuzz: fuzz-build
+	tests/fuzz/run-fuzz build/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS) \
+		$(FUZZ_TARGETS)
 
 valgrind: $(BUILD)/test-unit
 	valgrind --quiet --error-exitcode=3 --leak-check=full \
