@@ -148,6 +148,7 @@ integration: all testclock
 
 lint:
 	@tests/lint-secrets
+	@tests/lint-secrets --self-test
 	@for m in man/*.[0-9]; do mandoc -Tlint -Wwarning "$$m" || exit 1; done
 
 check: deps

@@ -40,7 +40,7 @@ client_assertion_precheck(const struct mfa_req *req, struct mfa_resp *resp)
 		    "Missing required parameter: client_assertion_type");
 		return false;
 	}
-	if (strcmp(type, ASSERTION_TYPE) != 0) {
+	if (strcmp(type, ASSERTION_TYPE) != 0) { /* public */
 		resp_error(resp, 400, "invalid_request",
 		    "client_assertion_type must be " ASSERTION_TYPE);
 		return false;
