@@ -48,7 +48,7 @@ CTL_OBJS := $(call objs,$(BUILD),$(CTL_SRCS))
 UNIT_OBJS := $(call objs,$(BUILD),$(UNIT_SRCS))
 
 .PHONY: all run check deps unit sanitize valgrind integration lint \
-	install clean bench fuzz testclock bench-crypto clang fuzz-build
+	install clean bench fuzz testclock bench-crypto clang fuzz-build faultinject integration-asan
 
 all: $(BUILD)/mfa.fcgi $(BUILD)/mfactl
 
@@ -109,6 +109,12 @@ testclock:
 	$(MAKE) BUILD=build/testclock CFLAGS="-DMFA_TEST_CLOCK" \
 		build/testclock/mfa.fcgi build/testclock/mfactl
 
+# A responder whose store fails every MFA_FAULT_EVERY-th call
+# (tests/integration/test_faults_store.py); never installed.
+faultinject:
+	$(MAKE) BUILD=build/fault CFLAGS="-DMFA_FAULT_INJECT" \
+		build/fault/mfa.fcgi build/fault/mfactl
+
 # The same sources must build warning-free with clang too.
 clang:
 	$(MAKE) CC=clang BUILD=build/clang build/clang/mfa.fcgi \
@@ -143,8 +149,21 @@ valgrind: $(BUILD)/test-unit
 		--errors-for-leak-kinds=definite,indirect,possible \
 		$(BUILD)/test-unit
 
-integration: all testclock
+integration: all testclock faultinject
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+
+# The integration suite once more against the ASan+UBSan responder and
+# mfactl (build/asan); the harness points ASAN_OPTIONS/UBSAN_OPTIONS
+# log_path into each server's directory and fails on any report.
+integration-asan: testclock faultinject
+	$(MAKE) BUILD=build/asan OPT="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+		HARDEN="-fPIE" build/asan/mfa.fcgi build/asan/mfactl
+	$(MAKE) BUILD=build/asan/testclock OPT="-O1 -g $(SAN)" \
+		LDFLAGS="$(SAN)" HARDEN="-fPIE" CFLAGS="-DMFA_TEST_CLOCK" \
+		build/asan/testclock/mfa.fcgi build/asan/testclock/mfactl
+	MFA_FCGI_BIN=build/asan/mfa.fcgi MFACTL_BIN=build/asan/mfactl \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		tests/integration
 
 lint:
 	@tests/lint-secrets

@@ -40,6 +40,8 @@ FCGI_BIN = Path(os.environ.get("MFA_FCGI_BIN",
                                REPO / "build" / "mfa.fcgi")).resolve()
 MFACTL = Path(os.environ.get("MFACTL_BIN",
                              REPO / "build" / "mfactl")).resolve()
+# MFA_ASAN_LEAKS=1: LeakSanitizer reports of an ASan responder fail too.
+ASAN_LEAKS = os.environ.get("MFA_ASAN_LEAKS", "0") == "1"
 LIGHTTPD_TEMPLATE = REPO / "contrib" / "lighttpd" / "mfa.conf.in"
 NGINX_TEMPLATE = REPO / "contrib" / "nginx" / "mfa.conf.in"
 
@@ -326,8 +328,9 @@ class WebServer:
 
     kind = None
 
-    def __init__(self, root, store, workers=3, env=None):
+    def __init__(self, root, store, workers=3, env=None, fcgi_bin=None):
         self.root = Path(root)
+        self._fcgi_bin = fcgi_bin
         self.store = store
         self.state = self.root / "srv"
         self.state.mkdir(parents=True, exist_ok=True)
@@ -339,9 +342,24 @@ class WebServer:
             "MFA_WORKERS": str(workers),
             "MFA_LOG_LEVEL": "debug",
         }
+        # A sanitizer build (MFA_FCGI_BIN=build/asan/mfa.fcgi) writes its
+        # reports here, not to a stderr spawn-fcgi discards; stop() fails
+        # on any. Other builds ignore these variables.
+        self.mfa_env.update({
+            "ASAN_OPTIONS": "log_path=%s:detect_leaks=%d" % (
+                self.state / "asan", 1 if ASAN_LEAKS else 0),
+            "UBSAN_OPTIONS": "log_path=%s:print_stacktrace=1" % (
+                self.state / "ubsan"),
+        })
         self.mfa_env.update({k: str(v) for k, v in (env or {}).items()})
         self.proc = None
         self.stopped = False
+
+    @property
+    def fcgi_bin(self):
+        """The responder build: the one given, else servers.FCGI_BIN as it
+        is when the server starts (test_verify swaps it)."""
+        return Path(self._fcgi_bin or FCGI_BIN).resolve()
 
     # -- subclass hooks
     def _launch(self):
@@ -366,7 +384,7 @@ class WebServer:
         return "\n".join(out)
 
     def start(self):
-        for b in (FCGI_BIN, MFACTL):
+        for b in (self.fcgi_bin, MFACTL):
             if not os.access(b, os.X_OK):
                 raise HarnessError("%s is not built (make all)" % b)
         self._launch()
@@ -453,6 +471,25 @@ class WebServer:
                     pass
             raise AssertionError("%s left processes behind: %r\n%s" % (
                 self.kind, left, self.log_text()))
+        self.assert_no_sanitizer_report()
+
+    def sanitizer_reports(self):
+        """{file name: text} of the sanitizer reports the responder wrote
+        (ASan, LSan, UBSan; see ASAN_OPTIONS above)."""
+        out = {}
+        for f in sorted(self.state.glob("*san.*")):
+            text = f.read_text(errors="replace")
+            if re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:",
+                         text):
+                out[f.name] = text
+        return out
+
+    def assert_no_sanitizer_report(self):
+        reports = self.sanitizer_reports()
+        if reports:
+            raise AssertionError("%s: sanitizer reports:\n%s" % (
+                self.kind, "\n".join("==> %s <==\n%s" % (k, v[:4000])
+                                      for k, v in reports.items())))
 
 
 class Lighttpd(WebServer):
@@ -464,7 +501,7 @@ class Lighttpd(WebServer):
             "HOST": HOST,
             "PORT": self.port,
             "STATE": self.state,
-            "FCGI_BIN": FCGI_BIN,
+            "FCGI_BIN": self.fcgi_bin,
             "COPY_ENV": ", ".join('"%s"' % k for k in sorted(self.mfa_env)),
         }))
         self.out = open(self.state / "lighttpd-stdout.log", "wb")
@@ -497,7 +534,7 @@ class Nginx(WebServer):
         with open(self.state / "spawn-fcgi.log", "wb") as log:
             p = subprocess.run(
                 ["spawn-fcgi", "-s", str(sock), "-M", "0600",
-                 "-P", str(self.pidfile), "--", str(FCGI_BIN)],
+                 "-P", str(self.pidfile), "--", str(self.fcgi_bin)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 env=clean_env(**self.mfa_env), cwd=str(self.state),
                 timeout=30)
@@ -549,12 +586,14 @@ def short_root(base):
     return Path(tempfile.mkdtemp(prefix="mfa-it-", dir="/tmp")), True
 
 
-def start_server(kind, base, workers=3, env=None):
+def start_server(kind, base, workers=3, env=None, fcgi_bin=None):
     """Makes a fresh store in "base"/store and starts "kind" in front of
-    it. Returns the started WebServer (stop() it)."""
+    it ("fcgi_bin": another responder build). Returns the started
+    WebServer (stop() it)."""
     root, temporary = short_root(base)
     store = Store.create(root / "store")
-    srv = SERVERS[kind](root, store, workers=workers, env=env)
+    srv = SERVERS[kind](root, store, workers=workers, env=env,
+                        fcgi_bin=fcgi_bin)
     srv.temporary_root = temporary
     try:
         srv.start()
