@@ -8,6 +8,9 @@
 #   make valgrind   unit tests under valgrind memcheck
 #   make integration   integration tests (real lighttpd, nginx + spawn-fcgi)
 #   make lint       mandoc -Tlint on the man pages, secret-compare check
+#   make integration-asan   the integration tests against the ASan build
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make faultinject   build/fault: a store that fails every Nth call
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Site overrides go in Makefile.local (not tracked).
@@ -178,6 +181,8 @@ check: deps
 	$(MAKE) valgrind
 	$(MAKE) lint
 	$(MAKE) integration
+	$(MAKE) integration-asan
+	$(MAKE) fuzz
 
 run: deps
 	$(MAKE) all
