@@ -10,6 +10,9 @@
 #   make lint       mandoc -Tlint on the man pages, secret-compare check
 #   make bench      throughput and latency against the FastCGI ceiling
 #                   (lighttpd; BENCH_SERVER=nginx for nginx + spawn-fcgi)
+#   make integration-asan   the integration tests against the ASan build
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60)
+#   make faultinject   build/fault: a store that fails every Nth call
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Site overrides go in Makefile.local (not tracked).
@@ -50,7 +53,7 @@ CTL_OBJS := $(call objs,$(BUILD),$(CTL_SRCS))
 UNIT_OBJS := $(call objs,$(BUILD),$(UNIT_SRCS))
 
 .PHONY: all run check deps unit sanitize valgrind integration lint \
-	install clean bench fuzz testclock bench-crypto clang
+	install clean bench fuzz testclock bench-crypto clang fuzz-build faultinject integration-asan
 
 all: $(BUILD)/mfa.fcgi $(BUILD)/mfactl
 
@@ -128,11 +131,39 @@ testclock:
 	$(MAKE) BUILD=build/testclock CFLAGS="-DMFA_TEST_CLOCK" \
 		build/testclock/mfa.fcgi build/testclock/mfactl
 
+# A responder whose store fails every MFA_FAULT_EVERY-th call
+# (tests/integration/test_faults_store.py); never installed.
+faultinject:
+	$(MAKE) BUILD=build/fault CFLAGS="-DMFA_FAULT_INJECT" \
+		build/fault/mfa.fcgi build/fault/mfactl
+
 # The same sources must build warning-free with clang too.
 clang:
 	$(MAKE) CC=clang BUILD=build/clang build/clang/mfa.fcgi \
 		build/clang/mfactl build/clang/test-unit
 	build/clang/test-unit >/dev/null
+
+# libFuzzer targets (tests/fuzz/fuzz_<name>.c), built with clang under
+# ASan+UBSan in build/fuzz. "make fuzz FUZZ_SECONDS=N" runs each for N
+# seconds, FUZZ_JOBS at a time, from the committed seeds in
+# tests/fuzz/corpus/<name>/ (every crash found is kept there as a
+# regression input, replayed first on every run).
+FUZZ_TARGETS := form req basic b32 jwt record config
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+$(BUILD)/fuzz-%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(CORE_OBJS)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz-build:
+	$(MAKE) CC=clang BUILD=build/fuzz OPT="-O1 -g $(FUZZ_SAN)" \
+		LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" \
+		$(FUZZ_TARGETS:%=build/fuzz/fuzz-%)
+
+fuzz: fuzz-build
+	tests/fuzz/run-fuzz build/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS) \
+		$(FUZZ_TARGETS)
 
 valgrind: $(BUILD)/test-unit
 	valgrind --quiet --error-exitcode=3 --leak-check=full \
@@ -140,11 +171,25 @@ valgrind: $(BUILD)/test-unit
 		--errors-for-leak-kinds=definite,indirect,possible \
 		$(BUILD)/test-unit
 
-integration: all testclock
+integration: all testclock faultinject
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+
+# The integration suite once more against the ASan+UBSan responder and
+# mfactl (build/asan); the harness points ASAN_OPTIONS/UBSAN_OPTIONS
+# log_path into each server's directory and fails on any report.
+integration-asan: testclock faultinject
+	$(MAKE) BUILD=build/asan OPT="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+		HARDEN="-fPIE" build/asan/mfa.fcgi build/asan/mfactl
+	$(MAKE) BUILD=build/asan/testclock OPT="-O1 -g $(SAN)" \
+		LDFLAGS="$(SAN)" HARDEN="-fPIE" CFLAGS="-DMFA_TEST_CLOCK" \
+		build/asan/testclock/mfa.fcgi build/asan/testclock/mfactl
+	MFA_FCGI_BIN=build/asan/mfa.fcgi MFACTL_BIN=build/asan/mfactl \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		tests/integration
 
 lint:
 	@tests/lint-secrets
+	@tests/lint-secrets --self-test
 	@for m in man/*.[0-9]; do mandoc -Tlint -Wwarning "$$m" || exit 1; done
 
 check: deps
@@ -155,6 +200,8 @@ check: deps
 	$(MAKE) valgrind
 	$(MAKE) lint
 	$(MAKE) integration
+	$(MAKE) integration-asan
+	$(MAKE) fuzz
 
 run: deps
 	$(MAKE) all

@@ -511,8 +511,8 @@ api_oauth_token(struct mfa_ctx *ctx, const struct mfa_req *req,
 		return;
 	}
 	for (i = 0; i < sizeof(grants) / sizeof(grants[0]); i++)
-		if (strncmp(gt, GRANT_PREFIX, plen) == 0 &&
-		    strcmp(gt + plen, grants[i].name) == 0)
+		if (strncmp(gt, GRANT_PREFIX, plen) == 0 && /* public */
+		    strcmp(gt + plen, grants[i].name) == 0) /* public */
 			break;
 	if (i == sizeof(grants) / sizeof(grants[0])) {
 		resp_error(resp, 400, "unsupported_grant_type",

@@ -41,7 +41,7 @@ client_assertion_precheck(const struct mfa_req *req, struct mfa_resp *resp)
 		    "Missing required parameter: client_assertion_type");
 		return false;
 	}
-	if (strcmp(type, ASSERTION_TYPE) != 0) {
+	if (strcmp(type, ASSERTION_TYPE) != 0) { /* public */
 		resp_error(resp, 400, "invalid_request",
 		    "client_assertion_type must be " ASSERTION_TYPE);
 		return false;
@@ -91,7 +91,8 @@ client_assertion_cached_key(const char *id, const char *json,
 	    NULL, 0);
 	for (i = 0; i < ASSERTION_CACHE_SIZE; i++) {
 		e = &assertion_cache[i];
-		if (e->key != NULL && strcmp(e->client_id, id) == 0 &&
+		if (e->key != NULL &&
+		    strcmp(e->client_id, id) == 0 && /* public */
 		    sodium_memcmp(e->hash, h, sizeof(h)) == 0) {
 			e->used = ++assertion_cache_clock;
 			*out = e->key;

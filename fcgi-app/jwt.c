@@ -136,7 +136,8 @@ jwt_typ_is_ok(const json_t *typ)
 	if (s == NULL)
 		return false;
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (len == strlen(ok[i]) && strncasecmp(s, ok[i], len) == 0)
+		if (len == strlen(ok[i]) &&
+		    strncasecmp(s, ok[i], len) == 0) /* public */
 			return true;
 	return false;
 }

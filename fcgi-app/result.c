@@ -35,7 +35,8 @@ result_is_mfa_audience(const char *issuer, const char *audience)
 
 	while (n > 0 && issuer[n - 1] == '/')
 		n--;
-	return audience != NULL && strncmp(audience, issuer, n) == 0 &&
+	return audience != NULL &&
+	    strncmp(audience, issuer, n) == 0 && /* public */
 	    strcmp(audience + n, "/mfa/") == 0; /* public */
 }
 

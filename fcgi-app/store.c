@@ -57,6 +57,32 @@ store_fail(struct store_txn *txn, int err)
 	return err;
 }
 
+#ifdef MFA_FAULT_INJECT
+/*
+ * Fault injection (make faultinject; never installed): with
+ * MFA_FAULT_EVERY=N in the environment, every Nth call of the entry points
+ * below (begin, get, put, del, cursor open, commit) in this process fails
+ * as LMDB could fail: "rc" is the LMDB error it pretends to have had.
+ */
+static bool
+store_fault(const char *what, int rc)
+{
+	static long every = -1, calls;
+	const char *s;
+
+	if (every < 0)
+		every = (s = getenv("MFA_FAULT_EVERY")) != NULL ?
+		    strtol(s, NULL, 10) : 0;
+	if (every <= 0 || ++calls % every != 0)
+		return false;
+	log_error("store: injected fault in %s (%s)", what, mdb_strerror(rc));
+	return true;
+}
+#define STORE_FAULT(what, rc) store_fault(what, rc)
+#else
+#define STORE_FAULT(what, rc) false
+#endif
+
 /* lmdb.h forbids using an environment in a process that did not open it. */
 static void
 store_check_pid(const struct store *st)
@@ -242,6 +268,8 @@ store_txn_begin(struct store *st, bool write, struct store_txn **out)
 	store_check_pid(st);
 	if (st->full && st->active == 0)
 		store_adopt_mapsize(st);
+	if (STORE_FAULT("begin", MDB_READERS_FULL))
+		return store_map_err(MDB_READERS_FULL);
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return MFA_ERR_NOMEM;
 	for (tries = 0; tries < 3; tries++) {
@@ -274,10 +302,14 @@ store_txn_finish(struct store_txn *txn, bool durable)
 {
 	int rc = txn->err;
 
-	if (rc != MFA_OK)
+	if (rc != MFA_OK) {
 		mdb_txn_abort(txn->txn);
-	else
+	} else if (STORE_FAULT("commit", EIO)) {
+		mdb_txn_abort(txn->txn);
+		rc = store_map_err(EIO);
+	} else {
 		rc = store_sync_commit(txn, durable);
+	}
 	store_txn_done(txn->st, rc);
 	free(txn);
 	return rc;
@@ -314,6 +346,8 @@ store_get(struct store_txn *txn, enum store_db db, const void *key,
 
 	if (txn->err != MFA_OK)
 		return txn->err;
+	if (STORE_FAULT("get", MDB_CORRUPTED))
+		return store_fail(txn, store_map_err(MDB_CORRUPTED));
 	rc = mdb_get(txn->txn, txn->st->dbi[db], &k, val);
 	if (rc == MDB_NOTFOUND)
 		return MFA_ERR_NOTFOUND;
@@ -331,6 +365,8 @@ store_put(struct store_txn *txn, enum store_db db, const void *key,
 		return txn->err;
 	if (klen == 0 || klen > 511)
 		return store_fail(txn, MFA_ERR_INVALID);
+	if (STORE_FAULT("put", MDB_MAP_FULL))
+		return store_fail(txn, store_map_err(MDB_MAP_FULL));
 	rc = mdb_put(txn->txn, txn->st->dbi[db], &k, &v,
 	    noover ? MDB_NOOVERWRITE : 0);
 	if (rc == MDB_KEYEXIST)
@@ -350,6 +386,8 @@ store_del(struct store_txn *txn, enum store_db db, const void *key,
 
 	if (txn->err != MFA_OK)
 		return txn->err;
+	if (STORE_FAULT("del", EIO))
+		return store_fail(txn, store_map_err(EIO));
 	rc = mdb_del(txn->txn, txn->st->dbi[db], &k, val != NULL ? &v : NULL);
 	if (rc == MDB_NOTFOUND)
 		return MFA_ERR_NOTFOUND;
@@ -363,6 +401,8 @@ store_cursor_open(struct store_txn *txn, enum store_db db, MDB_cursor **cur)
 
 	if (txn->err != MFA_OK)
 		return txn->err;
+	if (STORE_FAULT("cursor", EIO))
+		return store_fail(txn, store_map_err(EIO));
 	rc = mdb_cursor_open(txn->txn, txn->st->dbi[db], cur);
 	return rc == MDB_SUCCESS ? MFA_OK : store_fail(txn, store_map_err(rc));
 }

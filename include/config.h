@@ -101,6 +101,14 @@ int config_load_file(struct config *cfg, const char *path, char *err,
     size_t errlen) MFA_WUR;
 
 /*
+ * Reads the same syntax from the "len" bytes at "buf" (borrowed, need not
+ * be NUL-terminated); "name" replaces the file name in messages. Returns
+ * MFA_OK, MFA_ERR_IO, MFA_ERR_NOMEM or MFA_ERR_CONFIG.
+ */
+int config_load_buf(struct config *cfg, const void *buf, size_t len,
+    const char *name, char *err, size_t errlen) MFA_WUR;
+
+/*
  * Applies every MFA_<KEY> environment variable that names a known key.
  * Returns MFA_OK or MFA_ERR_CONFIG (err says which variable).
  */

@@ -12,7 +12,8 @@ alice         a fresh user with an otp and an sms authenticator
 bob           a fresh user with only an otp authenticator
 carol         a fresh user with only an sms authenticator
 http          requests against the server
-server_factory  starts a dedicated server (own store, own MFA_* settings)
+server_factory  starts a dedicated server (own store, own MFA_* settings,
+              optionally another responder build: fcgi_bin=)
 """
 
 import itertools
@@ -135,9 +136,9 @@ def server_factory(tmp_path_factory):
     checked for leftovers) at teardown."""
     started = []
 
-    def make(kind, workers=3, **env):
+    def make(kind, workers=3, fcgi_bin=None, **env):
         srv = start_server(kind, tmp_path_factory.mktemp(kind + "-own"),
-                           workers=workers, env=env)
+                           workers=workers, env=env, fcgi_bin=fcgi_bin)
         started.append(srv)
         return srv
 
