@@ -171,6 +171,10 @@ worker_check_store(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (pid == 0) {
 		close(p[0]);
+#ifdef MFA_FAULT_INJECT
+		/* injected store faults are for requests, not this check */
+		unsetenv("MFA_FAULT_EVERY");
+#endif
 		if (sodium_init() < 0) {
 			rc = MFA_ERR_CRYPTO;
 			snprintf(msg, sizeof(msg), "cannot initialise "
@@ -514,11 +518,15 @@ worker_open(const struct config *cfg, struct mfa_ctx *ctx, struct keys **keys)
 		return rc;
 	}
 	ctx->keys = *keys;
+	/* a wrong master key is fatal; a passing store error (readers
+	 * full, I/O) is not: requests will answer 503 until it clears */
 	if ((rc = worker_check_key(ctx->store, *keys, cfg->db, buf,
-	    sizeof(buf))) != MFA_OK) {
+	    sizeof(buf))) == MFA_ERR_CONFIG) {
 		log_error("%s", buf);
 		return rc;
 	}
+	if (rc != MFA_OK)
+		log_warn("%s (serving anyway)", buf);
 	spool = config_spool_dir(cfg, buf, sizeof(buf));
 	if (spool == NULL || strlen(spool) >= sizeof(ctx->spool_dir)) {
 		log_error("the spool directory name is too long");
