@@ -333,8 +333,19 @@ def test_systemd_units_verify(tmp_path):
 
 # -------------------------------------------------------------- syslog
 
-@pytest.mark.skipif(os.geteuid() != 0 or __import__("shutil").which(
-    "unshare") is None, reason="needs root and unshare(1)")
+def _can_unshare_mounts():
+    """Root, unshare(1), and a kernel/container that lets us make a
+    private mount namespace with a tmpfs in it."""
+    if os.geteuid() != 0 or __import__("shutil").which("unshare") is None:
+        return False
+    p = subprocess.run(["unshare", "-m", "sh", "-c",
+                        "mount -t tmpfs tmpfs /mnt"], capture_output=True,
+                       timeout=30)
+    return p.returncode == 0
+
+
+@pytest.mark.skipif(not _can_unshare_mounts(),
+                    reason="needs root, unshare(1) and mount namespaces")
 def test_syslog_destination(tmp_path):
     """log = syslog: the lines go to /dev/log (here a datagram socket of
     the test, bound over /dev/log in a private mount namespace), with the
