@@ -101,13 +101,19 @@ def token_step(app, user):
     return step
 
 
-def assert_tokens_valid(http, app, tokens, sample=40):
-    """No acknowledged token was lost: each works for a challenge."""
+def assert_tokens_valid(http, app, tokens, sample=40, one_503=False):
+    """No acknowledged token was lost: each works for a challenge. With
+    "one_503" a request may first get one clean 503 (after a map grow, a
+    worker that has not hit the full map yet adopts the new size after its
+    own first MDB_MAP_FULL: README "Faults")."""
     tokens = list(tokens)
     random.shuffle(tokens)
     for tok in tokens[:sample]:
-        assert assert_ok(challenge(http, app, tok, challenge_type="otp")) \
-            == {"challenge_type": "otp"}
+        r = challenge(http, app, tok, challenge_type="otp")
+        if one_503 and r.status_code == 503:
+            assert_error(r, 503, "temporarily_unavailable", UNAVAILABLE)
+            r = challenge(http, app, tok, challenge_type="otp")
+        assert assert_ok(r) == {"challenge_type": "otp"}
 
 
 def assert_store_clean(store, dead=()):
@@ -375,7 +381,7 @@ def test_map_full_then_grow(tmp_path_factory):
                 "user_id": user.id, **app.post}).status_code)
         assert codes[-8:] == [200] * 8, codes
         assert codes.count(503) <= 2, codes
-        assert_tokens_valid(http, app, tokens)
+        assert_tokens_valid(http, app, tokens, one_503=True)
         assert "map size grown" in srv.log_text(tail=None)
     finally:
         stop_server(srv)
