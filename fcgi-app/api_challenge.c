@@ -106,22 +106,15 @@ challenge_issue(struct mfa_ctx *ctx, const struct challenge_load *l,
     const struct authn_rec *a, unsigned type, struct mfa_resp *resp)
 {
 	struct challenge_rec c;
-	struct spool_file sf;
-	struct spool_msg m;
-	char oob_code[MFA_HANDLE_LEN + 1] = "", binding[IDS_BINDING_LEN + 1];
+	struct deliver d;
 	int rc;
 
-	memset(&sf, 0, sizeof(sf));
+	memset(&d, 0, sizeof(d));
 	challenge_init(&c, type, l->client.id, l->token.user_id, a->id,
 	    l->token_hash, ctx->now, ctx->cfg->oob_ttl,
 	    ctx->cfg->otp_challenge_ttl);
 	if (type == CT_OOB) {
-		challenge_make_oob(&c, ctx->keys, oob_code, binding);
-		m = (struct spool_msg){ record_channel_name(a->channel), a->to,
-			binding, a->user_id, c.id, ctx->now, NULL };
-		rc = spool_prepare(ctx->spool_dir, &m, &sf);
-		sodium_memzero(binding, sizeof(binding));
-		if (rc != MFA_OK) {
+		if ((rc = deliver_prepare(ctx, &c, a, NULL, &d)) != MFA_OK) {
 			log_error("challenge %s: cannot spool the code: %s",
 			    c.id, mfa_strerror(rc));
 			resp_error(resp, 503, "temporarily_unavailable",
@@ -130,7 +123,6 @@ challenge_issue(struct mfa_ctx *ctx, const struct challenge_load *l,
 		}
 	}
 	if ((rc = challenge_save(ctx, &c, a)) != MFA_OK) {
-		spool_discard(&sf);
 		if (rc == MFA_ERR_LIMIT) {
 			log_warn("user %s: %s send limit reached", a->user_id,
 			    record_channel_name(a->channel));
@@ -140,7 +132,7 @@ challenge_issue(struct mfa_ctx *ctx, const struct challenge_load *l,
 		}
 		goto out;
 	}
-	if (type == CT_OOB && spool_publish(&sf) != MFA_OK) {
+	if (type == CT_OOB && deliver_publish(&d) != MFA_OK) {
 		resp_error(resp, 503, "temporarily_unavailable",
 		    "Out-of-band delivery is unavailable; retry later");
 		goto out;
@@ -152,10 +144,10 @@ challenge_issue(struct mfa_ctx *ctx, const struct challenge_load *l,
 		    "otp"));
 	else
 		resp_json(resp, 200, json_pack("{s:s, s:s, s:s}",
-		    "challenge_type", "oob", "oob_code", oob_code,
+		    "challenge_type", "oob", "oob_code", d.oob_code,
 		    "binding_method", "prompt"));
 out:
-	sodium_memzero(oob_code, sizeof(oob_code));
+	deliver_discard(&d); /* the unpublished file, and the oob_code */
 }
 
 void

@@ -21,7 +21,7 @@ mfa_token_add(json_t *list, const char *name)
 
 	json_array_foreach(list, i, v)
 		if (strcmp(json_string_value(json_object_get(v, "type")),
-		    name) == 0)
+		    name) == 0) /* public */
 			return;
 	json_array_append_new(list, json_pack("{s:s}", "type", name));
 }

@@ -40,14 +40,14 @@ principal_mfa_token(const struct mfa_ctx *ctx, struct store_txn *txn,
 	enum sel_token ts;
 	int err;
 
-	/* token_check binds to a client; here the token names its own */
-	ts = token_check(txn, ctx->keys, token, "", ctx->now, &rec,
+	/* no client to bind to here: the token names its own */
+	ts = token_check(txn, ctx->keys, token, NULL, ctx->now, &rec,
 	    p->token_hash, &err);
 	if (err != MFA_OK) {
 		resp_internal(resp, err);
 		return false;
 	}
-	if (ts != SEL_TOKEN_OK && ts != SEL_TOKEN_OTHER_CLIENT) {
+	if (ts != SEL_TOKEN_OK) {
 		principal_challenge(ctx, resp, 401, "invalid_token", NULL,
 		    ts == SEL_TOKEN_EXPIRED ? "The mfa_token is expired" :
 		    "The token is not valid");

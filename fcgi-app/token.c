@@ -59,7 +59,7 @@ token_check(struct store_txn *txn, const struct keys *keys, const char *token,
 	}
 	if (rec->expires_at <= now)
 		return SEL_TOKEN_EXPIRED;
-	if (strcmp(rec->client_id, client_id) != 0) /* public */
+	if (client_id != NULL && strcmp(rec->client_id, client_id) != 0) /* public */
 		return SEL_TOKEN_OTHER_CLIENT;
 	return SEL_TOKEN_OK;
 }

@@ -22,6 +22,7 @@ int token_issue(struct store_txn *txn, const struct keys *keys,
 
 /*
  * Checks the presented token "token" (may be NULL) for client "client_id"
+ * (NULL: whichever client it was issued to; the Bearer endpoints)
  * at "now". On SEL_TOKEN_OK "*rec" holds the token record and "hash" its
  * key. "*err" is set to a store error when the lookup itself failed (then
  * SEL_TOKEN_INVALID is returned and the caller answers 500/503).

@@ -597,3 +597,27 @@ def test_mfactl_show_rm_factor_and_qr(svc, tmp_path):
                  "removed": True}
     p = svc.store.run("user", "rm-factor", u.id, e["authenticator_id"])
     assert p.returncode != 0
+
+
+def test_associate_oob_send_limit(tmp_path_factory):
+    """The oob enrollment takes from the user's SMS bucket in its write
+    transaction: when the bucket is empty the answer is 429 and nothing
+    is stored (no authenticator, no spool file)."""
+    srv = start_clock_server("lighttpd", tmp_path_factory.mktemp("en-lim"),
+                             MFA_SMS_BURST=1)
+    try:
+        s = Svc(srv)
+        u = fresh_user()
+        token = s.token(u)
+        sms = {"authenticator_types": ["oob"], "oob_channels": ["sms"],
+               "phone_number": PHONE}
+        assert_ok(associate(s, token, sms))
+        spooled = s.store.spool_files()
+        assert_error(associate(s, token, sms), 429, "too_many_requests",
+                     "Too many SMS sent by the user. Wait for some minutes "
+                     "before retrying.")
+        assert s.store.spool_files() == spooled
+        assert [e["authenticator_type"] for e in entries(s, token)] == \
+            ["oob", "recovery-code"]
+    finally:
+        servers.stop_server(srv)
