@@ -4,7 +4,9 @@
  * the benchmark) and answers 100 bytes of JSON with the headers the
  * service sends. Started like mfa.fcgi (the listening socket on FD 0), it
  * pre-forks $BENCH_PROCS processes (default 4) on that socket, so it runs
- * behind the web server with the service's process count.
+ * behind the web server with the service's process count. Like the
+ * service, it closes each connection without libfcgi's lingering poll
+ * once the request's stdin is read to its end.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -47,6 +49,10 @@ ceiling_serve(void)
 			;
 		FCGX_PutStr(ceiling_reply, (int)sizeof(ceiling_reply) - 1,
 		    r.out);
+		/* stdin is read to its end: close without libfcgi's
+		 * lingering poll, as mfa.fcgi does (worker_finish) */
+		if (n == 0 && FCGX_HasSeenEOF(r.in))
+			(void)FCGX_Detach(&r);
 		FCGX_Finish_r(&r);
 	}
 	_exit(0);

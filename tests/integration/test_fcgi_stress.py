@@ -390,3 +390,59 @@ def test_memory_does_not_grow(fcgi):
         SOAK_REQUESTS, before, after))
     assert max(growth.values()) <= RSS_GROWTH_KB, (before, after)
     assert_healthy(fcgi)
+
+
+def reply_then_write(sock_path, data):
+    """Sends "data", reads the reply up to the worker's EOF, then tries
+    to write once more on the same connection. Returns (reply, whether
+    that write was refused). A worker that closed its socket refuses it
+    (EPIPE); one that only shut its side down (libfcgi's lingering
+    close, which then polls for our close) still takes it."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(str(sock_path))
+    try:
+        s.sendall(data)
+        raw = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            raw += b
+        try:
+            s.send(rec(STDIN, 1, b"late"))
+            refused = False
+        except (BrokenPipeError, ConnectionResetError):
+            refused = True
+        return raw, refused
+    finally:
+        s.close()
+
+
+def test_close_without_linger_when_stdin_was_read(fcgi):
+    """README "Performance": once the request's stdin is read to its end
+    the worker closes at once instead of lingering (saves a poll and a
+    wake-up per request); the reply is complete before the close."""
+    body = good_body(fcgi)
+    data = begin() + params(1, cgi(body).items()) + rec(STDIN, 1, body) + \
+        rec(STDIN, 1, b"")
+    raw, refused = reply_then_write(fcgi.sock, data)
+    out, ended = stdout_of(raw)
+    assert ended and out.startswith(b"Status: 200"), raw[:300]
+    assert refused
+    assert_healthy(fcgi)
+
+
+def test_lingering_close_when_a_body_is_left_unread(fcgi):
+    """A body refused unread (413) leaves request bytes in flight: the
+    worker keeps libfcgi's lingering close, so those bytes cannot make the
+    kernel reset the connection under the reply."""
+    body = b"user_id=" + b"x" * 70000
+    data = begin() + params(1, cgi(body).items()) + \
+        rec(STDIN, 1, body[:60000]) + rec(STDIN, 1, body[60000:]) + \
+        rec(STDIN, 1, b"")
+    raw, refused = reply_then_write(fcgi.sock, data)
+    out, ended = stdout_of(raw)
+    assert ended and out.startswith(b"Status: 413"), raw[:300]
+    assert not refused
+    assert_healthy(fcgi)
