@@ -28,6 +28,7 @@
 #include "recovery.h"
 #include "result.h"
 #include "selection.h"
+#include "signing.h"
 #include "token.h"
 #include "totp.h"
 #include "verify.h"
@@ -111,25 +112,37 @@ grant_commit_error(struct grant *g, int status, const char *code,
 		resp_error(g->resp, status, code, "%s", desc);
 }
 
-/* Issues the result tokens inside the step, then commits. */
+/*
+ * Commits the step, then issues the result tokens. The signing key's
+ * record is read inside the step (a store without a usable current key
+ * consumes nothing); unsealing it and signing happen after the commit,
+ * so the writer lock is not held for two Ed25519 signatures. Workers
+ * check at start that the master key opens the current key, so a
+ * failure there is a tampered or rotated-away record: logged, 500.
+ */
 static void
 grant_success(struct grant *g, const char *method, const char *recovery)
 {
+	struct signing_rec key;
 	json_t *body = NULL;
 	int rc;
 
-	rc = result_issue(g->ctx, g->txn, g->client.id, g->token.user_id,
-	    method, req_get(g->req, F_SCOPE), req_get(g->req, F_AUDIENCE),
-	    &body);
+	if ((rc = signing_current_rec(g->txn, &key)) != MFA_OK) {
+		log_error("no usable signing key (%s): run \"mfactl keys "
+		    "rotate\"", mfa_strerror(rc));
+		store_txn_abort(g->txn);
+	} else {
+		rc = store_txn_commit(g->txn);
+	}
+	g->txn = NULL;
+	if (rc == MFA_OK)
+		rc = result_issue(g->ctx, &key, g->client.id,
+		    g->token.user_id, method, req_get(g->req, F_SCOPE),
+		    req_get(g->req, F_AUDIENCE), &body);
 	if (rc == MFA_OK && recovery != NULL)
 		rc = json_object_set_new(body, "recovery_code",
 		    json_string(recovery)) == 0 ? MFA_OK : MFA_ERR_NOMEM;
-	if (rc == MFA_OK) {
-		rc = store_txn_commit(g->txn);
-	} else {
-		store_txn_abort(g->txn);
-	}
-	g->txn = NULL;
+	sodium_memzero(&key, sizeof(key));
 	if (rc != MFA_OK) {
 		json_decref(body);
 		resp_internal(g->resp, rc);

@@ -65,7 +65,7 @@ result_token(const struct mfa_ctx *ctx, const struct signing_key *k,
 }
 
 int
-result_issue(const struct mfa_ctx *ctx, struct store_txn *txn,
+result_issue(const struct mfa_ctx *ctx, const struct signing_rec *key,
     const char *client_id, const char *user_id, const char *method,
     const char *scope, const char *audience, json_t **out)
 {
@@ -73,9 +73,9 @@ result_issue(const struct mfa_ctx *ctx, struct store_txn *txn,
 	json_t *body = NULL, *at = NULL, *idt = NULL;
 	int rc;
 
-	if ((rc = signing_current(txn, ctx->keys, &k)) != MFA_OK) {
-		log_error("no usable signing key (%s): run \"mfactl keys "
-		    "rotate\"", mfa_strerror(rc));
+	if ((rc = signing_open(ctx->keys, key, &k)) != MFA_OK) {
+		log_error("signing key %s does not open (%s): run \"mfactl "
+		    "keys rotate\"", key->kid, mfa_strerror(rc));
 		return rc;
 	}
 	rc = result_token(ctx, &k, client_id, user_id, method, scope,

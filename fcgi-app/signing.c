@@ -167,38 +167,46 @@ signing_key_ensure(struct store_txn *txn, const struct keys *keys,
 	return MFA_OK;
 }
 
+int
+signing_current_rec(struct store_txn *txn, struct signing_rec *out)
+{
+	struct signing_find f;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = signing_find(txn, false, &f)) != MFA_OK)
+		return rc;
+	if (f.ncurrent == 0)
+		return MFA_ERR_NOTFOUND;
+	if (f.ncurrent > 1 || strlen(f.rec.kid) != RECORD_KID_LEN)
+		return MFA_ERR_CORRUPT;
+	*out = f.rec;
+	return MFA_OK;
+}
+
 /*
- * Opens the one current key: unseal the seed under its kid, derive the
- * key pair, and refuse it unless it is the published public key.
+ * Opens key record "r": unseal the seed under its kid, derive the key
+ * pair, and refuse it unless it is the published public key.
  */
 int
-signing_current(struct store_txn *txn, const struct keys *keys,
+signing_open(const struct keys *keys, const struct signing_rec *r,
     struct signing_key *out)
 {
 	unsigned char seed[crypto_sign_SEEDBYTES];
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	unsigned char stored[crypto_sign_PUBLICKEYBYTES];
 	char ad[SIGNING_AD_MAX];
-	struct signing_find f;
 	size_t n = 0;
 	int rc;
 
 	sodium_memzero(out, sizeof(*out));
-	if ((rc = signing_find(txn, false, &f)) != MFA_OK)
-		goto out;
-	if (f.ncurrent == 0) {
-		rc = MFA_ERR_NOTFOUND;
-		goto out;
-	}
-	if (f.ncurrent > 1 || strlen(f.rec.kid) != RECORD_KID_LEN ||
-	    sodium_base642bin(stored, sizeof(stored), f.rec.public_b64,
-	    strlen(f.rec.public_b64), NULL, &n, NULL, B64V) != 0 ||
-	    n != sizeof(stored)) {
-		rc = MFA_ERR_CORRUPT;
-		goto out;
-	}
-	signing_ad(f.rec.kid, ad);
-	rc = keys_open(keys, ad, f.rec.seed_sealed, seed, sizeof(seed), &n);
+	if (strlen(r->kid) != RECORD_KID_LEN ||
+	    sodium_base642bin(stored, sizeof(stored), r->public_b64,
+	    strlen(r->public_b64), NULL, &n, NULL, B64V) != 0 ||
+	    n != sizeof(stored))
+		return MFA_ERR_CORRUPT;
+	signing_ad(r->kid, ad);
+	rc = keys_open(keys, ad, r->seed_sealed, seed, sizeof(seed), &n);
 	if (rc == MFA_OK && n != sizeof(seed))
 		rc = MFA_ERR_CRYPTO;
 	else if (rc == MFA_ERR_TOOBIG)
@@ -210,11 +218,25 @@ signing_current(struct store_txn *txn, const struct keys *keys,
 		rc = MFA_ERR_CRYPTO;
 		goto out;
 	}
-	memcpy(out->kid, f.rec.kid, sizeof(out->kid));
+	memcpy(out->kid, r->kid, sizeof(out->kid));
 out:
 	sodium_memzero(seed, sizeof(seed));
 	if (rc != MFA_OK)
 		sodium_memzero(out, sizeof(*out));
+	return rc;
+}
+
+int
+signing_current(struct store_txn *txn, const struct keys *keys,
+    struct signing_key *out)
+{
+	struct signing_rec r;
+	int rc;
+
+	sodium_memzero(out, sizeof(*out));
+	if ((rc = signing_current_rec(txn, &r)) == MFA_OK)
+		rc = signing_open(keys, &r, out);
+	sodium_memzero(&r, sizeof(r));
 	return rc;
 }
 

@@ -11,15 +11,18 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "record.h"
 
 /*
  * Builds the token response {"access_token", "token_type": "Bearer",
  * "expires_in", "scope"?, "id_token"?} for "user_id" verified by "method"
- * ("otp", "oob", "recovery-code") for "client_id", reading the signing
- * key in "txn". "*out" (caller owns) is set only on MFA_OK. Returns MFA_OK,
- * MFA_ERR_NOTFOUND (the store has no signing key) or another error.
+ * ("otp", "oob", "recovery-code") for "client_id", signed with "key"
+ * (the current key's record, from signing_current_rec: it is opened
+ * here, outside any transaction). "*out" (caller owns) is set only on
+ * MFA_OK. Returns MFA_OK, MFA_ERR_CORRUPT or MFA_ERR_CRYPTO (the key does
+ * not open) or MFA_ERR_NOMEM.
  */
-int result_issue(const struct mfa_ctx *ctx, struct store_txn *txn,
+int result_issue(const struct mfa_ctx *ctx, const struct signing_rec *key,
     const char *client_id, const char *user_id, const char *method,
     const char *scope, const char *audience, json_t **out) MFA_WUR;
 

@@ -64,6 +64,18 @@ int signing_key_ensure(struct store_txn *txn, const struct keys *keys,
 int signing_current(struct store_txn *txn, const struct keys *keys,
     struct signing_key *out) MFA_WUR;
 
+/*
+ * The two halves of signing_current, so that the costly one runs outside
+ * a write transaction: signing_current_rec copies the one current key's
+ * record (still sealed) out of "txn" (MFA_OK, MFA_ERR_NOTFOUND,
+ * MFA_ERR_CORRUPT or a store error); signing_open unseals and checks it
+ * (MFA_OK, MFA_ERR_CORRUPT or MFA_ERR_CRYPTO; "out" wiped on error).
+ */
+int signing_current_rec(struct store_txn *txn, struct signing_rec *out)
+    MFA_WUR;
+int signing_open(const struct keys *keys, const struct signing_rec *r,
+    struct signing_key *out) MFA_WUR;
+
 /* Wipes "k" (sodium_memzero); accepts NULL. */
 void signing_key_wipe(struct signing_key *k);
 
