@@ -76,6 +76,17 @@ store_sync_lock(const struct store_sync *s)
 		;
 }
 
+/* The sync lock if free; false when another process is syncing. */
+static bool
+store_sync_trylock(const struct store_sync *s)
+{
+	int rc;
+
+	while ((rc = flock(s->fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+		;
+	return rc == 0;
+}
+
 static void
 store_sync_unlock(const struct store_sync *s)
 {
@@ -242,7 +253,12 @@ store_sync_tick(struct store *st, int *next_ms)
 		*next_ms = (int)(s->batch_ms - age);
 		return MFA_OK;
 	}
-	store_sync_lock(s);
+	/* A worker between requests does not queue behind another's sync:
+	 * that one covers what is batched now, or the next tick will. */
+	if (!store_sync_trylock(s)) {
+		*next_ms = 1;
+		return MFA_OK;
+	}
 	if (atomic_load(&m->batched) > atomic_load(&m->synced))
 		rc = store_sync_locked(st);
 	store_sync_unlock(s);
