@@ -114,9 +114,7 @@ challenge_issue(struct mfa_ctx *ctx, const struct challenge_load *l,
 	    l->token_hash, ctx->now, ctx->cfg->oob_ttl,
 	    ctx->cfg->otp_challenge_ttl);
 	if (type == CT_OOB) {
-		/* the message is as durable as the challenge's commit */
-		if ((rc = deliver_prepare(ctx, &c, a, NULL,
-		    ctx->cfg->challenge_sync_ms == 0, &d)) != MFA_OK) {
+		if ((rc = deliver_prepare(ctx, &c, a, NULL, &d)) != MFA_OK) {
 			log_error("challenge %s: cannot spool the code: %s",
 			    c.id, mfa_strerror(rc));
 			resp_error(resp, 503, "temporarily_unavailable",

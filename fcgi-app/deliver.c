@@ -29,8 +29,7 @@ deliver_render(const char *tmpl, const char *code, char *out, size_t outlen)
 
 int
 deliver_prepare(const struct mfa_ctx *ctx, struct challenge_rec *c,
-    const struct authn_rec *a, const char *tmpl, bool durable,
-    struct deliver *d)
+    const struct authn_rec *a, const char *tmpl, struct deliver *d)
 {
 	char binding[IDS_BINDING_LEN + 1], text[DELIVER_TEXT_MAX + 1];
 	struct spool_msg m;
@@ -47,7 +46,7 @@ deliver_prepare(const struct mfa_ctx *ctx, struct challenge_rec *c,
 		}
 		m.text = text;
 	}
-	if ((rc = spool_prepare(ctx->spool_dir, &m, durable, &d->sf)) == MFA_OK)
+	if ((rc = spool_prepare(ctx->spool_dir, &m, &d->sf)) == MFA_OK)
 		d->prepared = true;
 out:
 	sodium_memzero(binding, sizeof(binding));

@@ -29,16 +29,12 @@ struct deliver {
 /*
  * Makes challenge "c" (initialised, type CT_OOB) an oob one for "a" and
  * writes the spool file aside. "tmpl" (may be NULL) is the message text
- * with "{{code}}" where the binding code goes. "durable": the file is
- * fsynced before the caller commits (pass true when that commit is
- * durable; a batched one reaches the disk no sooner than an unsynced
- * file, README "Durability"). Returns MFA_OK,
+ * with "{{code}}" where the binding code goes. Returns MFA_OK,
  * MFA_ERR_INVALID (a template without {{code}}, or too long) or
  * MFA_ERR_IO/TOOBIG/NOMEM from the spool.
  */
 int deliver_prepare(const struct mfa_ctx *ctx, struct challenge_rec *c,
-    const struct authn_rec *a, const char *tmpl, bool durable,
-    struct deliver *d) MFA_WUR;
+    const struct authn_rec *a, const char *tmpl, struct deliver *d) MFA_WUR;
 
 /* Takes one send from the user's channel bucket: MFA_ERR_LIMIT when it
  * is empty (nothing written). */

@@ -3,8 +3,7 @@
  * message ({"channel","to","code","user_id","challenge_id","created_at"}),
  * mode 0600, written in two steps so a reader never sees half a file and a
  * failed store commit leaves nothing behind:
- *   spool_prepare  writes ".<challenge_id>.json.tmp", and fsyncs it when
- *                  the message must be as durable as a synced commit
+ *   spool_prepare  writes and fsyncs ".<challenge_id>.json.tmp"
  *   spool_publish  renames it to "<ms>-<challenge_id>.json"
  *   spool_discard  removes the temporary file
  * A delivery agent (contrib/) picks the published files up; the reply to
@@ -14,7 +13,6 @@
 #define MFA_SPOOL_H
 
 #include <limits.h>
-#include <stdbool.h>
 
 #include "mfa.h"
 
@@ -37,7 +35,7 @@ struct spool_file {
 /* Creates the spool directory (mode 0700) if missing. */
 int spool_init(const char *dir) MFA_WUR;
 
-int spool_prepare(const char *dir, const struct spool_msg *m, bool sync,
+int spool_prepare(const char *dir, const struct spool_msg *m,
     struct spool_file *f) MFA_WUR;
 int spool_publish(const struct spool_file *f) MFA_WUR;
 void spool_discard(const struct spool_file *f);
