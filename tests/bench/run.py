@@ -23,8 +23,8 @@ from the environment:
 Everything runs on loopback in a private directory under /tmp (the same
 file system as the repository here; the synced-commit probe runs there
 too). The results go to bench/results/: bench.csv (one row per case),
-rounds.csv (every measurement), bench.png (the chart) and bench.txt (the
-table as printed).
+rounds.csv (every measurement), bench.png (the chart), bench-chart.txt
+(the chart as text, for README) and bench.txt (the table as printed).
 """
 
 import base64
@@ -651,6 +651,30 @@ def report(rows, cases, expected, probe, syncs, replays, mach, results,
             cw.writerow([("%.3f" % r[k]) if isinstance(r[k], float)
                          else r[k] for k in keys])
     chart(summary, results)
+    text_chart(summary, results)
+
+
+def text_chart(summary, results):
+    """The chart as text for README: each case's median requests/s as a
+    bar against the ceiling's, with the target ratio marked "|"."""
+    width = 50
+    ceil = next(s for s in summary if s["case"] == "ceiling")["rps_median"]
+    want = dict(TARGETS)
+    out = ["requests/s, median of %d rounds; the bar is that median over "
+           "the ceiling's (the table's ratio is the median of each round's "
+           "ratio), | the target" % ROUNDS, ""]
+    for s in summary:
+        ratio = s["rps_median"] / ceil if ceil else 0
+        bar = list("#" * min(width, int(round(ratio * width))) +
+                   " " * max(0, width - int(round(ratio * width))))
+        if s["case"] in want:
+            i = min(width - 1, int(round(want[s["case"]] * width)))
+            bar[i] = "|" if bar[i] == " " else "+"
+        out.append("%-24s %s %6.0f  %4.2f" % (s["case"], "".join(bar),
+                                               s["rps_median"], ratio))
+    text = "\n".join(out) + "\n"
+    (results / "bench-chart.txt").write_text(text)
+    say(text)
 
 
 def chart(summary, results):
