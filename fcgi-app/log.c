@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "self.h"
 
 /* Longest line written, newline included; longer messages end in "...". */
 #define LOG_LINE_MAX 1024
@@ -117,7 +118,7 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
 	if (level > log_threshold)
 		return;
 	n = snprintf(line, sizeof(line), "%s[%ld]: %s: ", log_progname,
-	    (long)getpid(), log_level_name(level));
+	    (long)self_pid(), log_level_name(level));
 	if (n < 0)
 		goto out;
 	head = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "store_int.h"
+#include "self.h"
 
 static const char *const db_names[DB__COUNT] = {
 	"meta", "clients", "authns", "user_authns", "tokens", "challenges",
@@ -87,9 +88,9 @@ store_fault(const char *what, int rc)
 static void
 store_check_pid(const struct store *st)
 {
-	if (st->pid != getpid()) {
+	if (st->pid != self_pid()) {
 		log_error("store used after fork by pid %d (opened by %d)",
-		    (int)getpid(), (int)st->pid);
+		    (int)self_pid(), (int)st->pid);
 		abort();
 	}
 }
@@ -182,7 +183,7 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 		free(st);
 		return rc == ENOENT ? MFA_ERR_NOTFOUND : MFA_ERR_STORE;
 	}
-	st->pid = getpid();
+	st->pid = self_pid();
 	mdb_reader_check(st->env, &dead);
 	if (dead > 0)
 		log_warn("store: cleared %d stale reader slot(s)", dead);
