@@ -79,6 +79,9 @@ MFA_ENV = {
     "MFA_SMS_BURST": "1000", "MFA_SMS_REFILL": "1",
     "MFA_FAIL_BURST": "100", "MFA_ASSERTION_LIFETIME": "1800",
 }
+# BENCH_ENV="MFA_LOG_LEVEL=warn ...": more settings, to measure what one costs.
+MFA_ENV.update(kv.split("=", 1) for kv in os.environ.get("BENCH_ENV", "").split()
+               if "=" in kv)
 
 # The issue's targets: (case prefix, ratio to the ceiling).
 TARGETS = [("challenge otp post", 0.75), ("challenge oob post", 0.75),
@@ -191,6 +194,20 @@ def rss_kib(pid):
     except OSError:
         return 0
     return total
+
+
+def cpu_seconds(pids):
+    """User + system CPU seconds used so far by "pids" (gone ones count 0)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 # --------------------------------------------------------- provisioning
@@ -476,7 +493,10 @@ def setup_and_run(build, root, results, t_start):
                 mode = "pool"
                 f = pools[(case, rnd)]
             s0 = sync_counters(db)
+            pids = srv.workers()
+            c0 = cpu_seconds(pids)
             r = run_wrk(srv.url, f, mode)
+            cpu_us = (cpu_seconds(pids) - c0) * 1e6 / max(r["responses"], 1)
             s1 = sync_counters(db)
             if case.startswith("verify otp"):
                 syncs[0] += s1[0] - s0[0]
@@ -489,7 +509,7 @@ def setup_and_run(build, root, results, t_start):
                          "rate": r["rate"], "p50_ms": r["p50_us"] / 1000,
                          "p99_ms": r["p99_us"] / 1000, "errors": bad,
                          "statuses": r["statuses"], "rss_kib": rss,
-                         "responses": r["responses"]})
+                         "cpu_us": cpu_us, "responses": r["responses"]})
             clear_spool(db)
         say("bench: round %d/%d done (%.0f s)" % (
             rnd + 1, ROUNDS, time.monotonic() - t_start))
@@ -570,6 +590,7 @@ def report(rows, cases, expected, probe, syncs, replays, mach, results,
             "p99_ms": median([r["p99_ms"] for r in rs]),
             "p99_max_ms": max(r["p99_ms"] for r in rs),
             "errors": sum(r["errors"] for r in rs),
+            "cpu_us": median([r["cpu_us"] for r in rs]),
             "rss_kib": max(r["rss_kib"] for r in rs)})
     out = []
     w = out.append
@@ -580,14 +601,14 @@ def report(rows, cases, expected, probe, syncs, replays, mach, results,
         mach["nproc"], mach["cpu"], mach["fs"], mach["kernel"],
         mach["load"]))
     w("")
-    w("%-26s %4s %8s %8s %8s %6s %7s %7s %6s %7s" % (
+    w("%-26s %4s %8s %8s %8s %6s %7s %7s %6s %7s %6s" % (
         "case", "want", "req/s", "min", "max", "x ceil", "p50 ms",
-        "p99 ms", "errors", "RSS KiB"))
+        "p99 ms", "errors", "RSS KiB", "CPU us"))
     for s in summary:
-        w("%-26s %4d %8.0f %8.0f %8.0f %6.2f %7.2f %7.2f %6d %7d" % (
+        w("%-26s %4d %8.0f %8.0f %8.0f %6.2f %7.2f %7.2f %6d %7d %6.0f" % (
             s["case"], s["expected"], s["rps_median"], s["rps_min"],
             s["rps_max"], s["ratio_median"], s["p50_ms"], s["p99_ms"],
-            s["errors"], s["rss_kib"]))
+            s["errors"], s["rss_kib"], s["cpu_us"]))
     w("")
     synced = probe["synced_commits_per_s"]
     ver = next((s for s in summary if s["case"].startswith("verify otp")),
@@ -637,7 +658,7 @@ def report(rows, cases, expected, probe, syncs, replays, mach, results,
         cw = csv.writer(fh)
         keys = ["case", "expected", "rps_median", "rps_min", "rps_max",
                 "ratio_median", "p50_ms", "p99_ms", "p99_max_ms", "errors",
-                "rss_kib"]
+                "rss_kib", "cpu_us"]
         cw.writerow(keys)
         for s in summary:
             cw.writerow([("%.3f" % s[k]) if isinstance(s[k], float)
@@ -645,7 +666,7 @@ def report(rows, cases, expected, probe, syncs, replays, mach, results,
     with open(results / "rounds.csv", "w", newline="") as fh:
         cw = csv.writer(fh)
         keys = ["round", "case", "rate", "ratio", "p50_ms", "p99_ms",
-                "errors", "rss_kib", "responses"]
+                "errors", "rss_kib", "cpu_us", "responses"]
         cw.writerow(keys)
         for r in rows:
             cw.writerow([("%.3f" % r[k]) if isinstance(r[k], float)
