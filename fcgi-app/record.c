@@ -1,331 +1,308 @@
 /*
- * record.c -- encoding and strict decoding of stored records.
+ * record.c -- the binary encoding of the store's records, and the names of
+ * their enums.
  *
- * Each record kind is described by one table of fields (name, kind,
- * offset, size); one encoder and one decoder walk the tables, so a field
- * is added in one place.
+ * A record is: the format byte (RECORD_FORMAT), the kind byte, then every
+ * field of the kind's table (record_fields.c) in order:
+ *
+ *   string   u16 little-endian length, then that many bytes (no NUL;
+ *            shorter than the struct's array)
+ *   int64    8 bytes, little-endian two's complement
+ *   unsigned 4 bytes, little-endian
+ *   enum     1 byte
+ *   bool     1 byte, 0 or 1
+ *   hash     MFA_HASH_BYTES bytes
+ *
+ * and nothing after the last field. Decoding is strict: any other length,
+ * format, kind or value is MFA_ERR_CORRUPT and leaves the struct zeroed.
+ * A record is read on every request (the client, the mfa_token, the
+ * user's authenticators), so the layout is fixed and read in one pass
+ * without allocation; record_json.c keeps the JSON of schema 1, which
+ * cost ten times as much to read.
  */
 #include <limits.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-#include <sodium.h>
+#include "record_int.h"
 
-#include "record.h"
-
-enum field_kind {
-	FK_STR,  /* char array of "size" bytes, NUL-terminated */
-	FK_I64,  /* int64_t */
-	FK_UINT, /* unsigned */
-	FK_ENUM, /* an enum stored as int, 0..255 */
-	FK_BOOL, /* bool */
-	FK_HASH, /* MFA_HASH_BYTES bytes, base64url */
+/* The kind byte of each record kind. */
+enum record_kind {
+	RK_CLIENT = 'c',
+	RK_AUTHN = 'a',
+	RK_TOKEN = 't',
+	RK_CHALLENGE = 'h',
+	RK_SIGNING = 's',
+	RK_BUCKET = 'b',
 };
 
-struct field {
-	const char *name;
-	enum field_kind kind;
-	size_t off;
-	size_t size;
-};
+/* Appends "n" bytes at "*pos" when they fit; false when not. */
+static bool
+record_put(unsigned char *out, size_t *pos, const void *p, size_t n)
+{
+	if (n > RECORD_ENC_MAX - *pos)
+		return false;
+	memcpy(out + *pos, p, n);
+	*pos += n;
+	return true;
+}
 
-#define STR(t, m) { #m, FK_STR, offsetof(t, m), sizeof(((t *)0)->m) }
-#define I64(t, m) { #m, FK_I64, offsetof(t, m), sizeof(int64_t) }
-#define UINT(t, m) { #m, FK_UINT, offsetof(t, m), sizeof(unsigned) }
-#define ENUM(t, m) { #m, FK_ENUM, offsetof(t, m), sizeof(((t *)0)->m) }
-#define BOOL(t, m) { #m, FK_BOOL, offsetof(t, m), sizeof(bool) }
-#define HASH(t, m) { #m, FK_HASH, offsetof(t, m), MFA_HASH_BYTES }
-#define END { NULL, FK_STR, 0, 0 }
+/* Appends the "n" low bytes of "v", least significant first. */
+static bool
+record_put_le(unsigned char *out, size_t *pos, uint64_t v, size_t n)
+{
+	unsigned char b[8];
+	size_t i;
 
-static const struct field client_fields[] = {
-	STR(struct client_rec, id), STR(struct client_rec, name),
-	UINT(struct client_rec, types), ENUM(struct client_rec, auth),
-	STR(struct client_rec, secret_sealed), UINT(struct client_rec, alg),
-	{ "key0", FK_STR, offsetof(struct client_rec, keys[0]),
-	    RECORD_JWK_MAX },
-	{ "key1", FK_STR, offsetof(struct client_rec, keys[1]),
-	    RECORD_JWK_MAX },
-	I64(struct client_rec, created_at), I64(struct client_rec, updated_at),
-	END
-};
+	for (i = 0; i < n; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	return record_put(out, pos, b, n);
+}
 
-static const struct field authn_fields[] = {
-	STR(struct authn_rec, id), STR(struct authn_rec, user_id),
-	ENUM(struct authn_rec, type), ENUM(struct authn_rec, channel),
-	BOOL(struct authn_rec, active), STR(struct authn_rec, to),
-	STR(struct authn_rec, secret_sealed), UINT(struct authn_rec, alg),
-	UINT(struct authn_rec, digits), UINT(struct authn_rec, period),
-	I64(struct authn_rec, last_step), I64(struct authn_rec, created_at),
-	I64(struct authn_rec, expires_at), STR(struct authn_rec, client_id),
-	STR(struct authn_rec, label_issuer), STR(struct authn_rec, label_user),
-	HASH(struct authn_rec, enroll_token),
-	END
-};
-
-static const struct field token_fields[] = {
-	STR(struct token_rec, client_id), STR(struct token_rec, user_id),
-	STR(struct token_rec, scope), I64(struct token_rec, created_at),
-	I64(struct token_rec, expires_at), END
-};
-
-static const struct field challenge_fields[] = {
-	STR(struct challenge_rec, id), STR(struct challenge_rec, factor_id),
-	STR(struct challenge_rec, client_id),
-	STR(struct challenge_rec, user_id), UINT(struct challenge_rec, type),
-	ENUM(struct challenge_rec, state),
-	UINT(struct challenge_rec, attempts),
-	I64(struct challenge_rec, created_at),
-	I64(struct challenge_rec, updated_at),
-	I64(struct challenge_rec, expires_at),
-	I64(struct challenge_rec, purge_at),
-	HASH(struct challenge_rec, token_hash),
-	BOOL(struct challenge_rec, has_oob),
-	HASH(struct challenge_rec, oob_hash),
-	HASH(struct challenge_rec, binding_hash), END
-};
-
-static const struct field signing_fields[] = {
-	STR(struct signing_rec, kid), STR(struct signing_rec, public_b64),
-	STR(struct signing_rec, seed_sealed),
-	I64(struct signing_rec, created_at),
-	I64(struct signing_rec, retired_at), END
-};
-
-static const struct field bucket_fields[] = {
-	UINT(struct bucket, level), I64(struct bucket, refilled_at), END
-};
-
-/* Adds one field of "rec" to "obj"; returns -1 when out of memory. */
-static int
-record_put_field(json_t *obj, const struct field *f, const char *rec)
+/* Appends one field of "rec". */
+static bool
+record_put_field(unsigned char *out, size_t *pos, const struct field *f,
+    const char *rec)
 {
 	const void *p = rec + f->off;
-	char b64[sodium_base64_ENCODED_LEN(MFA_HASH_BYTES,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-	json_t *v = NULL;
-	int e;
-
-	switch (f->kind) {
-	case FK_STR:
-		v = json_stringn(p, strnlen(p, f->size - 1));
-		break;
-	case FK_I64:
-		v = json_integer(*(const int64_t *)p);
-		break;
-	case FK_UINT:
-		v = json_integer(*(const unsigned *)p);
-		break;
-	case FK_ENUM:
-		memcpy(&e, p, sizeof(e));
-		v = json_integer(e);
-		break;
-	case FK_BOOL:
-		v = json_boolean(*(const bool *)p);
-		break;
-	case FK_HASH:
-		sodium_bin2base64(b64, sizeof(b64), p, MFA_HASH_BYTES,
-		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		v = json_string(b64);
-		break;
-	}
-	return v == NULL ? -1 : json_object_set_new(obj, f->name, v);
-}
-
-/* Encodes "rec" by table "fields" as compact JSON; caller frees. */
-static char *
-record_encode(const struct field *fields, const void *rec)
-{
-	json_t *obj = json_object();
-	const struct field *f;
-	char *out = NULL;
-
-	if (obj == NULL ||
-	    json_object_set_new(obj, "v", json_integer(RECORD_VERSION)) != 0)
-		goto out;
-	for (f = fields; f->name != NULL; f++)
-		if (record_put_field(obj, f, rec) != 0)
-			goto out;
-	out = json_dumps(obj, JSON_COMPACT);
-out:
-	json_decref(obj);
-	return out;
-}
-
-/* Reads one field from "v" into "rec"; false when it does not fit. */
-static bool
-record_get_field(const json_t *v, const struct field *f, char *rec)
-{
-	void *p = rec + f->off;
-	json_int_t i;
 	size_t n;
 	int e;
 
 	switch (f->kind) {
 	case FK_STR:
-		if (!json_is_string(v) || (n = json_string_length(v)) >=
-		    f->size || memchr(json_string_value(v), '\0', n) != NULL)
-			return false;
-		memcpy(p, json_string_value(v), n);
-		((char *)p)[n] = '\0';
-		return true;
+		if ((n = strnlen(p, f->size)) == f->size)
+			return false; /* not NUL-terminated: never cut */
+		return record_put_le(out, pos, n, 2) &&
+		    record_put(out, pos, p, n);
 	case FK_I64:
-		if (!json_is_integer(v))
-			return false;
-		*(int64_t *)p = json_integer_value(v);
-		return true;
+		return record_put_le(out, pos,
+		    (uint64_t)*(const int64_t *)p, 8);
 	case FK_UINT:
+		return record_put_le(out, pos, *(const unsigned *)p, 4);
 	case FK_ENUM:
-		if (!json_is_integer(v) || (i = json_integer_value(v)) < 0 ||
-		    i > (f->kind == FK_ENUM ? 255 : (json_int_t)UINT_MAX))
-			return false;
-		if (f->kind == FK_UINT) {
-			*(unsigned *)p = (unsigned)i;
-		} else {
-			e = (int)i;
-			memcpy(p, &e, sizeof(e));
-		}
-		return true;
+		memcpy(&e, p, sizeof(e));
+		return e >= 0 && e <= UCHAR_MAX &&
+		    record_put_le(out, pos, (uint64_t)e, 1);
 	case FK_BOOL:
-		if (!json_is_boolean(v))
-			return false;
-		*(bool *)p = json_is_true(v);
-		return true;
+		return record_put_le(out, pos, *(const bool *)p ? 1 : 0, 1);
 	case FK_HASH:
-		return json_is_string(v) && sodium_base642bin(p,
-		    MFA_HASH_BYTES, json_string_value(v),
-		    json_string_length(v), NULL, &n, NULL,
-		    sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
-		    n == MFA_HASH_BYTES;
+		return record_put(out, pos, p, MFA_HASH_BYTES);
 	}
 	return false;
 }
 
-/* Strict decode by table: every field present and well-typed. */
-static int
-record_decode(const struct field *fields, const void *buf, size_t len,
-    void *rec, size_t recsize)
+/* Encodes "rec" by table "fields"; the length, or 0 when it cannot. */
+static size_t
+record_encode(const struct field *fields, enum record_kind kind,
+    const void *rec, unsigned char *out)
 {
 	const struct field *f;
-	json_t *obj, *v;
-	int rc = MFA_ERR_CORRUPT;
+	size_t pos = 0;
+
+	out[pos++] = RECORD_FORMAT;
+	out[pos++] = (unsigned char)kind;
+	for (f = fields; f->name != NULL; f++)
+		if (!record_put_field(out, &pos, f, rec))
+			return 0;
+	return pos;
+}
+
+/* The "n" bytes at "*pos" if there are that many; NULL when not. */
+static const unsigned char *
+record_take(const unsigned char *in, size_t len, size_t *pos, size_t n)
+{
+	const unsigned char *p = in + *pos;
+
+	if (n > len - *pos)
+		return NULL;
+	*pos += n;
+	return p;
+}
+
+/* Reads an "n"-byte little-endian number into "*v". */
+static bool
+record_take_le(const unsigned char *in, size_t len, size_t *pos, size_t n,
+    uint64_t *v)
+{
+	const unsigned char *p = record_take(in, len, pos, n);
+	size_t i;
+
+	if (p == NULL)
+		return false;
+	*v = 0;
+	for (i = n; i-- > 0;)
+		*v = *v << 8 | p[i];
+	return true;
+}
+
+/* Reads one field into "rec"; false when it is short or out of range. */
+static bool
+record_get_field(const unsigned char *in, size_t len, size_t *pos,
+    const struct field *f, char *rec)
+{
+	void *p = rec + f->off;
+	const unsigned char *s;
+	uint64_t v;
+	int e;
+
+	switch (f->kind) {
+	case FK_STR:
+		if (!record_take_le(in, len, pos, 2, &v) || v >= f->size ||
+		    (s = record_take(in, len, pos, (size_t)v)) == NULL ||
+		    memchr(s, '\0', (size_t)v) != NULL)
+			return false;
+		memcpy(p, s, (size_t)v); /* the rest of the array is 0 */
+		return true;
+	case FK_I64:
+		if (!record_take_le(in, len, pos, 8, &v))
+			return false;
+		*(int64_t *)p = (int64_t)v;
+		return true;
+	case FK_UINT:
+		if (!record_take_le(in, len, pos, 4, &v))
+			return false;
+		*(unsigned *)p = (unsigned)v;
+		return true;
+	case FK_ENUM:
+		if (!record_take_le(in, len, pos, 1, &v))
+			return false;
+		e = (int)v;
+		memcpy(p, &e, sizeof(e));
+		return true;
+	case FK_BOOL:
+		if (!record_take_le(in, len, pos, 1, &v) || v > 1)
+			return false;
+		*(bool *)p = v == 1;
+		return true;
+	case FK_HASH:
+		if ((s = record_take(in, len, pos, MFA_HASH_BYTES)) == NULL)
+			return false;
+		memcpy(p, s, MFA_HASH_BYTES);
+		return true;
+	}
+	return false;
+}
+
+/* Strict decode by table: format, kind, every field, nothing more. */
+static int
+record_decode(const struct field *fields, enum record_kind kind,
+    const void *buf, size_t len, void *rec, size_t recsize)
+{
+	const unsigned char *in = buf;
+	const struct field *f;
+	size_t pos = 2;
 
 	memset(rec, 0, recsize);
-	obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
-	if (obj == NULL || !json_is_object(obj))
-		goto out;
-	v = json_object_get(obj, "v");
-	if (!json_is_integer(v) || json_integer_value(v) != RECORD_VERSION)
-		goto out;
+	if (len < 2 || in[0] != RECORD_FORMAT || in[1] != (unsigned char)kind)
+		return MFA_ERR_CORRUPT;
 	for (f = fields; f->name != NULL; f++) {
-		v = json_object_get(obj, f->name);
-		if (v == NULL || !record_get_field(v, f, rec))
-			goto out;
+		if (!record_get_field(in, len, &pos, f, rec)) {
+			memset(rec, 0, recsize);
+			return MFA_ERR_CORRUPT;
+		}
 	}
-	rc = MFA_OK;
-out:
-	json_decref(obj);
-	if (rc != MFA_OK)
+	if (pos != len) {
 		memset(rec, 0, recsize);
-	return rc;
+		return MFA_ERR_CORRUPT;
+	}
+	return MFA_OK;
 }
 
-char *
-record_client_encode(const struct client_rec *r)
+size_t
+record_client_encode(const struct client_rec *r,
+    unsigned char out[RECORD_ENC_MAX])
 {
-	return record_encode(client_fields, r);
+	if (!record_client_valid(r))
+		return 0; /* it would read back as corrupt */
+	return record_encode(record_client_fields, RK_CLIENT, r, out);
 }
 
-char *
-record_authn_encode(const struct authn_rec *r)
+size_t
+record_authn_encode(const struct authn_rec *r,
+    unsigned char out[RECORD_ENC_MAX])
 {
-	return record_encode(authn_fields, r);
+	if (!record_authn_valid(r))
+		return 0; /* it would read back as corrupt */
+	return record_encode(record_authn_fields, RK_AUTHN, r, out);
 }
 
-char *
-record_token_encode(const struct token_rec *r)
+size_t
+record_token_encode(const struct token_rec *r,
+    unsigned char out[RECORD_ENC_MAX])
 {
-	return record_encode(token_fields, r);
+	return record_encode(record_token_fields, RK_TOKEN, r, out);
 }
 
-char *
-record_challenge_encode(const struct challenge_rec *r)
+size_t
+record_challenge_encode(const struct challenge_rec *r,
+    unsigned char out[RECORD_ENC_MAX])
 {
-	return record_encode(challenge_fields, r);
+	if (!record_challenge_valid(r))
+		return 0; /* it would read back as corrupt */
+	return record_encode(record_challenge_fields, RK_CHALLENGE, r, out);
 }
 
-char *
-record_bucket_encode(const struct bucket *r)
+size_t
+record_bucket_encode(const struct bucket *r,
+    unsigned char out[RECORD_ENC_MAX])
 {
-	return record_encode(bucket_fields, r);
+	return record_encode(record_bucket_fields, RK_BUCKET, r, out);
 }
 
-char *
-record_signing_encode(const struct signing_rec *r)
+size_t
+record_signing_encode(const struct signing_rec *r,
+    unsigned char out[RECORD_ENC_MAX])
 {
-	return record_encode(signing_fields, r);
+	return record_encode(record_signing_fields, RK_SIGNING, r, out);
 }
 
 int
 record_signing_decode(const void *buf, size_t len, struct signing_rec *out)
 {
-	return record_decode(signing_fields, buf, len, out, sizeof(*out));
+	return record_decode(record_signing_fields, RK_SIGNING, buf, len, out,
+	    sizeof(*out));
 }
 
 int
 record_client_decode(const void *buf, size_t len, struct client_rec *out)
 {
-	int rc = record_decode(client_fields, buf, len, out, sizeof(*out));
+	int rc = record_decode(record_client_fields, RK_CLIENT, buf, len, out,
+	    sizeof(*out));
 
-	if (rc == MFA_OK && (out->auth < CLIENT_AUTH_SECRET ||
-	    out->auth > CLIENT_AUTH_NONE ||
-	    (out->types & ~(unsigned)CT_ALL) != 0 || out->id[0] == '\0')) {
-		memset(out, 0, sizeof(*out));
-		rc = MFA_ERR_CORRUPT;
-	}
-	return rc;
+	return record_checked(rc, record_client_valid(out), out, sizeof(*out));
 }
 
 int
 record_authn_decode(const void *buf, size_t len, struct authn_rec *out)
 {
-	int rc = record_decode(authn_fields, buf, len, out, sizeof(*out));
+	int rc = record_decode(record_authn_fields, RK_AUTHN, buf, len, out,
+	    sizeof(*out));
 
-	if (rc == MFA_OK && (out->type < AUTHN_OTP ||
-	    out->type > AUTHN_RECOVERY || out->channel > CHANNEL_EMAIL ||
-	    (out->type == AUTHN_OOB) != (out->channel != CHANNEL_NONE))) {
-		memset(out, 0, sizeof(*out));
-		rc = MFA_ERR_CORRUPT;
-	}
-	return rc;
+	return record_checked(rc, record_authn_valid(out), out, sizeof(*out));
 }
 
 int
 record_token_decode(const void *buf, size_t len, struct token_rec *out)
 {
-	return record_decode(token_fields, buf, len, out, sizeof(*out));
+	return record_decode(record_token_fields, RK_TOKEN, buf, len, out,
+	    sizeof(*out));
 }
 
 int
 record_challenge_decode(const void *buf, size_t len,
     struct challenge_rec *out)
 {
-	int rc = record_decode(challenge_fields, buf, len, out, sizeof(*out));
+	int rc = record_decode(record_challenge_fields, RK_CHALLENGE, buf, len,
+	    out, sizeof(*out));
 
-	if (rc == MFA_OK && (out->state < CHALLENGE_PENDING ||
-	    out->state > CHALLENGE_DENIED ||
-	    (out->type != CT_OTP && out->type != CT_OOB))) {
-		memset(out, 0, sizeof(*out));
-		rc = MFA_ERR_CORRUPT;
-	}
-	return rc;
+	return record_checked(rc, record_challenge_valid(out), out, sizeof(*out));
 }
 
 int
 record_bucket_decode(const void *buf, size_t len, struct bucket *out)
 {
-	return record_decode(bucket_fields, buf, len, out, sizeof(*out));
+	return record_decode(record_bucket_fields, RK_BUCKET, buf, len, out,
+	    sizeof(*out));
 }
 
 const char *

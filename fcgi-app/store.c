@@ -95,12 +95,25 @@ store_check_pid(const struct store *st)
 	}
 }
 
-/* Opens or creates the named databases and checks the schema. */
+/* Is the schema entry "v" the text "want"? */
+static bool
+store_schema_is(const MDB_val *v, const char *want)
+{
+	return v->mv_size == strlen(want) &&
+	    memcmp(v->mv_data, want, v->mv_size) == 0;
+}
+
+/*
+ * Opens or creates the named databases and checks the schema; a schema-1
+ * store is upgraded in the same transaction (store_migrate.c).
+ */
 static int
 store_open_dbs(struct store *st, bool create)
 {
 	MDB_txn *txn;
 	MDB_val k = { 6, (void *)"schema" }, v;
+	size_t done = 0, left = 0;
+	bool migrate = false;
 	unsigned flags;
 	int rc, i;
 
@@ -119,14 +132,22 @@ store_open_dbs(struct store *st, bool create)
 		v.mv_data = (void *)STORE_SCHEMA;
 		v.mv_size = strlen(STORE_SCHEMA);
 		rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
-	} else if (rc == MDB_SUCCESS && (v.mv_size != strlen(STORE_SCHEMA) ||
-	    memcmp(v.mv_data, STORE_SCHEMA, v.mv_size) != 0)) {
+	} else if (rc == MDB_SUCCESS && store_schema_is(&v, "1")) {
+		migrate = true;
+		rc = store_migrate_v1(txn, st->dbi, &done, &left);
+	} else if (rc == MDB_SUCCESS && !store_schema_is(&v, STORE_SCHEMA)) {
 		mdb_txn_abort(txn);
 		return MFA_ERR_CONFIG;
 	}
 	if (rc != MDB_SUCCESS)
 		goto fail;
-	return store_map_err(mdb_txn_commit(txn));
+	if ((rc = mdb_txn_commit(txn)) != MDB_SUCCESS)
+		return store_map_err(rc);
+	if (migrate)
+		log_info("store: upgraded from schema 1 to %s: %zu record(s) "
+		    "rewritten, %zu left as they were (they do not decode)",
+		    STORE_SCHEMA, done, left);
+	return MFA_OK;
 fail:
 	mdb_txn_abort(txn);
 	return rc == MDB_NOTFOUND ? MFA_ERR_NOTFOUND : store_map_err(rc);
@@ -420,16 +441,23 @@ store_cursor_get(struct store_txn *txn, MDB_cursor *cur, MDB_val *k,
 }
 
 int
-store_put_json(struct store_txn *txn, enum store_db db, const void *key,
-    size_t klen, char *json, bool noover)
+store_decoded(int rc, enum store_db db, const char *name)
 {
-	int rc;
-
-	if (json == NULL)
-		return store_fail(txn, MFA_ERR_NOMEM);
-	rc = store_put(txn, db, key, klen, json, strlen(json), noover);
-	free(json);
+	if (rc == MFA_ERR_CORRUPT)
+		log_error("store: a record in %s%s%s%s does not decode: the "
+		    "store is damaged (restore a copy, or remove the record)",
+		    db_names[db], name != NULL ? " (\"" : "",
+		    name != NULL ? name : "", name != NULL ? "\")" : "");
 	return rc;
+}
+
+int
+store_put_rec(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, const unsigned char *rec, size_t len, bool noover)
+{
+	if (len == 0)
+		return store_fail(txn, MFA_ERR_INVALID);
+	return store_put(txn, db, key, klen, rec, len, noover);
 }
 
 /* Index key: 8 bytes big-endian time, the kind byte, the record key. */

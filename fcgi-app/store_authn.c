@@ -13,16 +13,18 @@ store_authn_get(struct store_txn *txn, const char *id, struct authn_rec *out)
 
 	if ((rc = store_get(txn, DB_AUTHNS, id, strlen(id), &v)) != MFA_OK)
 		return rc;
-	return record_authn_decode(v.mv_data, v.mv_size, out);
+	return store_decoded(record_authn_decode(v.mv_data, v.mv_size, out),
+	    DB_AUTHNS, id);
 }
 
 int
 store_authn_put(struct store_txn *txn, const struct authn_rec *r)
 {
+	unsigned char buf[RECORD_ENC_MAX];
 	int rc;
 
-	rc = store_put_json(txn, DB_AUTHNS, r->id, strlen(r->id),
-	    record_authn_encode(r), false);
+	rc = store_put_rec(txn, DB_AUTHNS, r->id, strlen(r->id), buf,
+	    record_authn_encode(r, buf), false);
 	if (rc != MFA_OK)
 		return rc;
 	/* A duplicate pair is not an error for a DUPSORT index. */

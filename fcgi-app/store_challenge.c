@@ -14,17 +14,19 @@ store_challenge_get(struct store_txn *txn, const char *id,
 
 	if ((rc = store_get(txn, DB_CHALLENGES, id, strlen(id), &v)) != MFA_OK)
 		return rc;
-	return record_challenge_decode(v.mv_data, v.mv_size, out);
+	return store_decoded(record_challenge_decode(v.mv_data, v.mv_size,
+	    out), DB_CHALLENGES, id);
 }
 
 int
 store_challenge_put(struct store_txn *txn, const struct challenge_rec *r,
     bool create)
 {
+	unsigned char buf[RECORD_ENC_MAX];
 	int rc;
 
-	rc = store_put_json(txn, DB_CHALLENGES, r->id, strlen(r->id),
-	    record_challenge_encode(r), create);
+	rc = store_put_rec(txn, DB_CHALLENGES, r->id, strlen(r->id), buf,
+	    record_challenge_encode(r, buf), create);
 	if (rc != MFA_OK)
 		return rc;
 	if (r->has_oob) {

@@ -14,15 +14,18 @@ store_client_get(struct store_txn *txn, const char *id,
 
 	if ((rc = store_get(txn, DB_CLIENTS, id, strlen(id), &v)) != MFA_OK)
 		return rc;
-	return record_client_decode(v.mv_data, v.mv_size, out);
+	return store_decoded(record_client_decode(v.mv_data, v.mv_size,
+	    out), DB_CLIENTS, id);
 }
 
 int
 store_client_put(struct store_txn *txn, const struct client_rec *r,
     bool create)
 {
-	return store_put_json(txn, DB_CLIENTS, r->id, strlen(r->id),
-	    record_client_encode(r), create);
+	unsigned char buf[RECORD_ENC_MAX];
+
+	return store_put_rec(txn, DB_CLIENTS, r->id, strlen(r->id), buf,
+	    record_client_encode(r, buf), create);
 }
 
 int

@@ -89,9 +89,29 @@ int store_cursor_open(struct store_txn *txn, enum store_db db,
 int store_cursor_get(struct store_txn *txn, MDB_cursor *cur, MDB_val *k,
     MDB_val *v, MDB_cursor_op op);
 
-/* Encodes with "json" (caller's record_*_encode result; freed here). */
-int store_put_json(struct store_txn *txn, enum store_db db, const void *key,
-    size_t klen, char *json, bool noover);
+/*
+ * Passes "rc" (a record_*_decode result) through, logging a corrupt
+ * record with its database and "name" (its id; NULL when the key is a
+ * keyed hash or not worth showing).
+ */
+int store_decoded(int rc, enum store_db db, const char *name);
+
+/*
+ * store_migrate.c: rewrites the JSON records of a schema-1 store in the
+ * binary layout and sets the schema to STORE_SCHEMA, inside "txn" (the
+ * caller commits). Counts the records rewritten into "*done" and those
+ * left as they were (they do not decode) into "*left". Returns an LMDB
+ * code.
+ */
+int store_migrate_v1(MDB_txn *txn, const MDB_dbi *dbi, size_t *done,
+    size_t *left);
+
+/*
+ * Puts the record encoded in "rec" ("len" bytes: a record_*_encode
+ * result, whose 0 means it could not be encoded and poisons "txn").
+ */
+int store_put_rec(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, const unsigned char *rec, size_t len, bool noover);
 
 /* Adds "key" of "kind" to the expiry index at time "at". */
 int store_expiry_add(struct store_txn *txn, mfa_ms at, enum store_kind kind,

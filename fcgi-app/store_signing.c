@@ -8,8 +8,10 @@
 int
 store_signing_put(struct store_txn *txn, const struct signing_rec *r)
 {
-	return store_put_json(txn, DB_SIGNING, r->kid, strlen(r->kid),
-	    record_signing_encode(r), false);
+	unsigned char buf[RECORD_ENC_MAX];
+
+	return store_put_rec(txn, DB_SIGNING, r->kid, strlen(r->kid), buf,
+	    record_signing_encode(r, buf), false);
 }
 
 int

@@ -16,17 +16,19 @@ store_token_get(struct store_txn *txn,
 	if ((rc = store_get(txn, DB_TOKENS, hash, MFA_HASH_BYTES, &v)) !=
 	    MFA_OK)
 		return rc;
-	return record_token_decode(v.mv_data, v.mv_size, out);
+	return store_decoded(record_token_decode(v.mv_data, v.mv_size, out),
+	    DB_TOKENS, NULL);
 }
 
 int
 store_token_put(struct store_txn *txn,
     const unsigned char hash[MFA_HASH_BYTES], const struct token_rec *r)
 {
+	unsigned char buf[RECORD_ENC_MAX];
 	int rc;
 
-	rc = store_put_json(txn, DB_TOKENS, hash, MFA_HASH_BYTES,
-	    record_token_encode(r), true);
+	rc = store_put_rec(txn, DB_TOKENS, hash, MFA_HASH_BYTES, buf,
+	    record_token_encode(r, buf), true);
 	if (rc != MFA_OK)
 		return rc;
 	return store_expiry_add(txn, r->expires_at + STORE_PURGE_GRACE_MS,
@@ -41,13 +43,16 @@ store_bucket_get(struct store_txn *txn, const char *key, struct bucket *out)
 
 	if ((rc = store_get(txn, DB_BUCKETS, key, strlen(key), &v)) != MFA_OK)
 		return rc;
-	return record_bucket_decode(v.mv_data, v.mv_size, out);
+	return store_decoded(record_bucket_decode(v.mv_data, v.mv_size,
+	    out), DB_BUCKETS, key);
 }
 
 int
 store_bucket_put(struct store_txn *txn, const char *key,
     const struct bucket *b)
 {
-	return store_put_json(txn, DB_BUCKETS, key, strlen(key),
-	    record_bucket_encode(b), false);
+	unsigned char buf[RECORD_ENC_MAX];
+
+	return store_put_rec(txn, DB_BUCKETS, key, strlen(key), buf,
+	    record_bucket_encode(b, buf), false);
 }

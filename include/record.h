@@ -2,9 +2,10 @@
  * record.h -- the records kept in the store, and their encoding.
  *
  * Each record is a fixed-size struct (bounded strings, no pointers) and is
- * stored as a compact JSON object carrying "v" (the record version).
- * Decoding is strict: a missing or mistyped field, an over-long string or
- * an unknown version is MFA_ERR_CORRUPT, never a partial struct. Secrets
+ * stored in a fixed binary layout (record.c) led by a format byte and a
+ * kind byte. Decoding is strict: a short or long record, an over-long
+ * string, a value out of range, another kind or an unknown format is
+ * MFA_ERR_CORRUPT, never a partial struct. Secrets
  * are present only sealed (client secrets, TOTP seeds) or as keyed hashes
  * (binding codes, oob codes, tokens): a record never holds a plain secret.
  */
@@ -18,7 +19,8 @@
 #include "keys.h"
 #include "mfa.h"
 
-#define RECORD_VERSION 1
+#define RECORD_FORMAT 2    /* the first byte of every stored record */
+#define RECORD_ENC_MAX 4096 /* bytes: room for the largest record */
 #define RECORD_SECRET_MAX 64 /* plaintext bytes of a sealed secret */
 #define RECORD_SEALED_MAX KEYS_SEALED_MAX(RECORD_SECRET_MAX)
 
@@ -163,15 +165,23 @@ int record_types_parse(const char *s, unsigned *out, char *bad,
 void record_types_format(unsigned types, char *out, size_t outlen);
 
 /*
- * Encoders: return a newly allocated NUL-terminated JSON text (caller
- * frees with free) or NULL when out of memory.
+ * Encoders: write the record into "out" and return its length, or 0 when
+ * it would not read back: a field the layout cannot carry (an enum
+ * outside 0..255, a string without its NUL) or a record the decoder's
+ * checks refuse (an auth method, type, channel or state out of range).
  */
-char *record_client_encode(const struct client_rec *r);
-char *record_authn_encode(const struct authn_rec *r);
-char *record_token_encode(const struct token_rec *r);
-char *record_challenge_encode(const struct challenge_rec *r);
-char *record_bucket_encode(const struct bucket *r);
-char *record_signing_encode(const struct signing_rec *r);
+size_t record_client_encode(const struct client_rec *r,
+    unsigned char out[RECORD_ENC_MAX]) MFA_WUR;
+size_t record_authn_encode(const struct authn_rec *r,
+    unsigned char out[RECORD_ENC_MAX]) MFA_WUR;
+size_t record_token_encode(const struct token_rec *r,
+    unsigned char out[RECORD_ENC_MAX]) MFA_WUR;
+size_t record_challenge_encode(const struct challenge_rec *r,
+    unsigned char out[RECORD_ENC_MAX]) MFA_WUR;
+size_t record_bucket_encode(const struct bucket *r,
+    unsigned char out[RECORD_ENC_MAX]) MFA_WUR;
+size_t record_signing_encode(const struct signing_rec *r,
+    unsigned char out[RECORD_ENC_MAX]) MFA_WUR;
 
 /*
  * Decoders: parse "len" bytes at "buf" (borrowed, need not be

@@ -2,7 +2,7 @@
  * store.h -- the LMDB store: one environment, one named database per record
  * kind, one transaction per request step.
  *
- *   meta         "schema" -> "1"
+ *   meta         "schema" -> STORE_SCHEMA
  *   clients      client_id -> struct client_rec
  *   authns       authenticator id -> struct authn_rec
  *   user_authns  user_id -> authenticator id (sorted duplicates)
@@ -31,7 +31,9 @@
 #include "mfa.h"
 #include "record.h"
 
-#define STORE_SCHEMA "1"
+/* "2": binary records (record.c); a schema-1 store (JSON records) is
+ * upgraded when opened. */
+#define STORE_SCHEMA "2"
 
 enum store_flags {
 	STORE_CREATE = 1 << 0, /* create the directory and databases */

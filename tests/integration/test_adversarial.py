@@ -22,9 +22,10 @@ of another mfa_token (test_verify), one token racing itself
   through the WorkOS endpoint at once: exactly one succeeds;
 - 1,000 guessed codes on 8 connections: 10 are checked, 990 refused by
   the bucket, and the right code among the late ones is refused too;
-- records tampered on disk (sealed TOTP seed, sealed seed moved to another
-  authenticator, sealed client secret, a record that is not JSON): the
-  service fails closed, never a success.
+- records tampered on disk, rewritten in their binary layout (records.py):
+  sealed TOTP seed, sealed seed moved to another authenticator, sealed
+  client secret, a record cut in half: the service fails closed, never a
+  success.
 """
 
 import json
@@ -36,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import records
 from conftest import PHONE, make_client, make_user, new_user_id
 from servers import (COMMON_HEADERS, HOST, Http, assert_error, assert_ok,
                      basic_header, body_of, call, challenge, raw_exchange)
@@ -446,34 +448,50 @@ def test_brute_force_thousand_codes(server, store, app):
 
 # ------------------------------------------------------ tampered records
 
-def tamper(store, db, key, change):
-    """Rewrites the value of "key" in database "db" of the live store
-    with change(value) (mdb_dump -p, then mdb_load of that one record;
-    LMDB serialises it with the workers' write transactions)."""
-    p = subprocess.run(["mdb_dump", "-p", "-s", db, str(store.path)],
+def dump(store, db):
+    """The header lines and the (key, value) bytes of database "db" of
+    the store (mdb_dump without -p: every key and value in hex)."""
+    p = subprocess.run(["mdb_dump", "-s", db, str(store.path)],
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
     head = lines[:lines.index("HEADER=END") + 1]
-    data = lines[len(head):]
-    for i in range(0, len(data) - 1, 2):
-        if data[i] == " " + key:
-            value = change(data[i + 1][1:])
-            break
-    else:
-        raise AssertionError("%s not in %s" % (key, db))
-    text = "\n".join(head + [" " + key, " " + value, "DATA=END"]) + "\n"
+    assert "format=bytevalue" in head, head
+    data = lines[len(head):lines.index("DATA=END")]
+    assert len(data) % 2 == 0 and all(ln.startswith(" ") for ln in data)
+    pairs = [(bytes.fromhex(data[i][1:]), bytes.fromhex(data[i + 1][1:]))
+             for i in range(0, len(data), 2)]
+    return head, pairs
+
+
+def value_of(pairs, db, key):
+    """The value of "key" (a str) among the pairs of dump()."""
+    for k, v in pairs:
+        if k == key.encode():
+            return v
+    raise AssertionError("%s not in %s" % (key, db))
+
+
+def tamper(store, db, key, change):
+    """Rewrites the value of "key" in database "db" of the live store
+    with change(value), on bytes (mdb_dump, then mdb_load of that one
+    record, both in hex; LMDB serialises it with the workers' write
+    transactions)."""
+    head, pairs = dump(store, db)
+    value = change(value_of(pairs, db, key))
+    text = "\n".join(head + [" " + key.encode().hex(), " " + value.hex(),
+                            "DATA=END"]) + "\n"
     p = subprocess.run(["mdb_load", "-s", db, str(store.path)],
                        input=text, capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 0, p.stderr
+    assert value_of(dump(store, db)[1], db, key) == value
 
 
 def record(store, db, key):
-    p = subprocess.run(["mdb_dump", "-p", "-s", db, str(store.path)],
-                       capture_output=True, text=True, timeout=30)
-    lines = p.stdout.splitlines()
-    return json.loads(lines[lines.index(" " + key) + 1][1:])
+    """The record of "key" in database "db", decoded (records.py)."""
+    return records.decode(records.DATABASES[db],
+                          value_of(dump(store, db)[1], db, key))
 
 
 def flip(sealed):
@@ -483,18 +501,23 @@ def flip(sealed):
     return sealed[:i] + ("A" if sealed[i] != "A" else "B") + sealed[i + 1:]
 
 
-def set_field(name, fn):
+def set_field(db, name, fn):
+    """A change for tamper(): the record of database "db" decoded, field
+    "name" replaced by fn(its value), encoded again."""
+    kind = records.DATABASES[db]
+
     def change(value):
-        rec = json.loads(value)
+        rec = records.decode(kind, value)
         rec[name] = fn(rec[name])
-        return json.dumps(rec, separators=(",", ":"))
+        return records.encode(kind, rec)
     return change
 
 
 def test_tampered_totp_seed_fails_closed(server, http, store, app):
     u = make_user(store, "tamper", sms=False)
     tok = store.issue_token(app.id, u.id)["mfa_token"]
-    tamper(store, "authns", u.otp_id, set_field("secret_sealed", flip))
+    tamper(store, "authns", u.otp_id,
+           set_field("authns", "secret_sealed", flip))
     step_margin()
     err(call(http, "/oauth/token", app, {"grant_type": G_OTP,
                                          "mfa_token": tok,
@@ -513,7 +536,7 @@ def test_sealed_seed_moved_to_another_authenticator(server, http, store,
     b = make_user(store, "sealB", sms=False)
     a_sealed = record(store, "authns", a.otp_id)["secret_sealed"]
     tamper(store, "authns", b.otp_id,
-           set_field("secret_sealed", lambda _: a_sealed))
+           set_field("authns", "secret_sealed", lambda _: a_sealed))
     tok = store.issue_token(app.id, b.id)["mfa_token"]
     step_margin()
     err(call(http, "/oauth/token", app, {"grant_type": G_OTP,
@@ -525,13 +548,17 @@ def test_sealed_seed_moved_to_another_authenticator(server, http, store,
 def test_tampered_client_secret_fails_closed(server, http, store, bob):
     c = make_client(store, "tampered", "otp")
     assert_ok(call(http, "/mfa/token", c, {"user_id": bob.id}))
-    tamper(store, "clients", c.id, set_field("secret_sealed", flip))
+    tamper(store, "clients", c.id,
+           set_field("clients", "secret_sealed", flip))
     for auth in ("post", "basic"):
         err(call(http, "/mfa/token", c, {"user_id": bob.id}, auth),
             AUTH_FAILED)
 
 
-def test_record_not_json_fails_closed(server, http, store, app):
+def test_record_truncated_fails_closed(server, http, store, app):
+    """The user's TOTP authenticator record cut in half on disk: it no
+    longer decodes (record.c is strict about the length), and the
+    service answers server_error, never a success."""
     u = make_user(store, "garbled", sms=False)
     tok = store.issue_token(app.id, u.id)["mfa_token"]
     tamper(store, "authns", u.otp_id, lambda v: v[:len(v) // 2])

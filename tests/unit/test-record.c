@@ -1,5 +1,6 @@
 /*
- * test-record.c -- the record codec: a round trip of every record kind
+ * test-record.c -- the JSON record codec of schema 1 (record_json.c, read
+ * to migrate older stores): a round trip of every record kind
  * with every field set, the exact wire text, and strict decoding (each
  * kind of malformed input, one byte over each string bound, out's zeroing
  * on error); the enum names and the challenge_type list parser.
@@ -13,6 +14,7 @@
 #include <jansson.h>
 
 #include "record.h"
+#include "record_json.h"
 #include "test.h"
 
 #define ROW_INT(row, a, b)                                                 \
@@ -39,61 +41,61 @@
 static char *
 enc_client(const void *r)
 {
-	return record_client_encode(r);
+	return record_json_client_encode(r);
 }
 
 static char *
 enc_authn(const void *r)
 {
-	return record_authn_encode(r);
+	return record_json_authn_encode(r);
 }
 
 static char *
 enc_token(const void *r)
 {
-	return record_token_encode(r);
+	return record_json_token_encode(r);
 }
 
 static char *
 enc_challenge(const void *r)
 {
-	return record_challenge_encode(r);
+	return record_json_challenge_encode(r);
 }
 
 static char *
 enc_bucket(const void *r)
 {
-	return record_bucket_encode(r);
+	return record_json_bucket_encode(r);
 }
 
 static int
 dec_client(const void *b, size_t n, void *out)
 {
-	return record_client_decode(b, n, out);
+	return record_json_client_decode(b, n, out);
 }
 
 static int
 dec_authn(const void *b, size_t n, void *out)
 {
-	return record_authn_decode(b, n, out);
+	return record_json_authn_decode(b, n, out);
 }
 
 static int
 dec_token(const void *b, size_t n, void *out)
 {
-	return record_token_decode(b, n, out);
+	return record_json_token_decode(b, n, out);
 }
 
 static int
 dec_challenge(const void *b, size_t n, void *out)
 {
-	return record_challenge_decode(b, n, out);
+	return record_json_challenge_decode(b, n, out);
 }
 
 static int
 dec_bucket(const void *b, size_t n, void *out)
 {
-	return record_bucket_decode(b, n, out);
+	return record_json_bucket_decode(b, n, out);
 }
 
 /* Samples: every field set to a value other than its zero. */
@@ -215,10 +217,10 @@ test_record_roundtrip(void)
 	struct bucket b;
 	char *j;
 
-	j = record_client_encode(&s_client);
+	j = record_json_client_encode(&s_client);
 	T_TRUE(j != NULL);
 	memset(&c, 0xa5, sizeof(c));
-	T_EQ_INT(record_client_decode(j, strlen(j), &c), MFA_OK);
+	T_EQ_INT(record_json_client_decode(j, strlen(j), &c), MFA_OK);
 	T_EQ_STR(c.id, s_client.id);
 	T_EQ_STR(c.name, s_client.name);
 	T_EQ_INT(c.types, CT_OTP | CT_OOB);
@@ -233,10 +235,10 @@ test_record_roundtrip(void)
 	T_EQ_INT(c.updated_at, 1644938813999LL);
 	free(j);
 
-	j = record_authn_encode(&s_authn);
+	j = record_json_authn_encode(&s_authn);
 	T_TRUE(j != NULL);
 	memset(&a, 0xa5, sizeof(a));
-	T_EQ_INT(record_authn_decode(j, strlen(j), &a), MFA_OK);
+	T_EQ_INT(record_json_authn_decode(j, strlen(j), &a), MFA_OK);
 	T_EQ_STR(a.id, "sms|dev_0123456789abcdef");
 	T_EQ_STR(a.user_id, s_authn.user_id);
 	T_EQ_INT(strlen(a.user_id), MFA_USER_ID_MAX);
@@ -253,10 +255,10 @@ test_record_roundtrip(void)
 	T_EQ_INT(a.expires_at, 1644939413274LL);
 	free(j);
 
-	j = record_token_encode(&s_token);
+	j = record_json_token_encode(&s_token);
 	T_TRUE(j != NULL);
 	memset(&t, 0xa5, sizeof(t));
-	T_EQ_INT(record_token_decode(j, strlen(j), &t), MFA_OK);
+	T_EQ_INT(record_json_token_decode(j, strlen(j), &t), MFA_OK);
 	T_EQ_STR(t.client_id, "client-1");
 	T_EQ_STR(t.user_id, "auth0|user-1");
 	T_EQ_STR(t.scope, s_token.scope);
@@ -265,10 +267,10 @@ test_record_roundtrip(void)
 	T_EQ_INT(t.expires_at, INT64_MAX);
 	free(j);
 
-	j = record_challenge_encode(&s_challenge);
+	j = record_json_challenge_encode(&s_challenge);
 	T_TRUE(j != NULL);
 	memset(&ch, 0xa5, sizeof(ch));
-	T_EQ_INT(record_challenge_decode(j, strlen(j), &ch), MFA_OK);
+	T_EQ_INT(record_json_challenge_decode(j, strlen(j), &ch), MFA_OK);
 	T_EQ_STR(ch.id, s_challenge.id);
 	T_EQ_STR(ch.factor_id, s_challenge.factor_id);
 	T_EQ_STR(ch.client_id, "client-2");
@@ -286,10 +288,10 @@ test_record_roundtrip(void)
 	T_EQ_MEM(ch.binding_hash, s_challenge.binding_hash, MFA_HASH_BYTES);
 	free(j);
 
-	j = record_bucket_encode(&s_bucket);
+	j = record_json_bucket_encode(&s_bucket);
 	T_TRUE(j != NULL);
 	memset(&b, 0xa5, sizeof(b));
-	T_EQ_INT(record_bucket_decode(j, strlen(j), &b), MFA_OK);
+	T_EQ_INT(record_json_bucket_decode(j, strlen(j), &b), MFA_OK);
 	T_EQ_INT(b.level, 7);
 	T_EQ_INT(b.refilled_at, 1700000000123LL);
 	free(j);
@@ -314,8 +316,8 @@ test_record_roundtrip_variants(void)
 		a = s_authn;
 		a.channel = chans[i];
 		a.active = false;
-		j = record_authn_encode(&a);
-		T_EQ_INT(record_authn_decode(j, strlen(j), &a2), MFA_OK);
+		j = record_json_authn_encode(&a);
+		T_EQ_INT(record_json_authn_decode(j, strlen(j), &a2), MFA_OK);
 		T_EQ_INT(a2.channel, chans[i]);
 		T_EQ_INT(a2.active, false);
 		free(j);
@@ -325,15 +327,15 @@ test_record_roundtrip_variants(void)
 	a.type = AUTHN_OTP;
 	a.channel = CHANNEL_NONE;
 	a.last_step = -1;
-	j = record_authn_encode(&a);
-	T_EQ_INT(record_authn_decode(j, strlen(j), &a2), MFA_OK);
+	j = record_json_authn_encode(&a);
+	T_EQ_INT(record_json_authn_decode(j, strlen(j), &a2), MFA_OK);
 	T_EQ_INT(a2.type, AUTHN_OTP);
 	T_EQ_INT(a2.channel, CHANNEL_NONE);
 	T_EQ_INT(a2.last_step, -1);
 	free(j);
 	a.type = AUTHN_RECOVERY;
-	j = record_authn_encode(&a);
-	T_EQ_INT(record_authn_decode(j, strlen(j), &a2), MFA_OK);
+	j = record_json_authn_encode(&a);
+	T_EQ_INT(record_json_authn_decode(j, strlen(j), &a2), MFA_OK);
 	T_EQ_INT(a2.type, AUTHN_RECOVERY);
 	free(j);
 
@@ -342,8 +344,8 @@ test_record_roundtrip_variants(void)
 		c.state = states[i];
 		c.type = CT_OTP;
 		c.has_oob = false;
-		j = record_challenge_encode(&c);
-		T_EQ_INT(record_challenge_decode(j, strlen(j), &c2), MFA_OK);
+		j = record_json_challenge_encode(&c);
+		T_EQ_INT(record_json_challenge_decode(j, strlen(j), &c2), MFA_OK);
 		T_EQ_INT(c2.state, states[i]);
 		T_EQ_INT(c2.type, CT_OTP);
 		T_EQ_INT(c2.has_oob, false);
@@ -355,8 +357,8 @@ test_record_roundtrip_variants(void)
 		cl.auth = (enum client_auth_method)i;
 		cl.secret_sealed[0] = '\0'; /* none for private_key_jwt */
 		cl.keys[1][0] = '\0';       /* one key registered */
-		j = record_client_encode(&cl);
-		T_EQ_INT(record_client_decode(j, strlen(j), &cl2), MFA_OK);
+		j = record_json_client_encode(&cl);
+		T_EQ_INT(record_json_client_decode(j, strlen(j), &cl2), MFA_OK);
 		T_EQ_INT(cl2.auth, i);
 		T_EQ_STR(cl2.secret_sealed, "");
 		T_EQ_STR(cl2.keys[0], s_client.keys[0]);
@@ -366,8 +368,8 @@ test_record_roundtrip_variants(void)
 	for (i = 0; i <= CT_ALL; i++) {
 		cl = s_client;
 		cl.types = (unsigned)i;
-		j = record_client_encode(&cl);
-		T_EQ_INT(record_client_decode(j, strlen(j), &cl2), MFA_OK);
+		j = record_json_client_encode(&cl);
+		T_EQ_INT(record_json_client_decode(j, strlen(j), &cl2), MFA_OK);
 		T_EQ_INT(cl2.types, i);
 		free(j);
 	}
@@ -385,15 +387,15 @@ test_record_roundtrip_unsigned_range(void)
 	char *j;
 
 	c.attempts = 0x80000000u;
-	j = record_challenge_encode(&c);
+	j = record_json_challenge_encode(&c);
 	T_TRUE(j != NULL);
-	T_EQ_INT(record_challenge_decode(j, strlen(j), &c2), MFA_OK);
+	T_EQ_INT(record_json_challenge_decode(j, strlen(j), &c2), MFA_OK);
 	T_EQ_INT(c2.attempts, 0x80000000u);
 	free(j);
 
-	j = record_bucket_encode(&b);
+	j = record_json_bucket_encode(&b);
 	T_TRUE(j != NULL);
-	T_EQ_INT(record_bucket_decode(j, strlen(j), &b2), MFA_OK);
+	T_EQ_INT(record_json_bucket_decode(j, strlen(j), &b2), MFA_OK);
 	T_EQ_INT(b2.level, UINT_MAX);
 	free(j);
 }
@@ -406,7 +408,7 @@ test_record_wire(void)
 	struct bucket b = { 3, 1700000000000LL };
 	char *j;
 
-	j = record_bucket_encode(&b);
+	j = record_json_bucket_encode(&b);
 	T_EQ_STR(j, "{\"v\":1,\"level\":3,\"refilled_at\":1700000000000}");
 	free(j);
 
@@ -415,7 +417,7 @@ test_record_wire(void)
 	strcpy(t.user_id, "u\"1");
 	t.created_at = 1;
 	t.expires_at = 2;
-	j = record_token_encode(&t);
+	j = record_json_token_encode(&t);
 	T_EQ_STR(j, "{\"v\":1,\"client_id\":\"c\",\"user_id\":\"u\\\"1\","
 	    "\"scope\":\"\",\"created_at\":1,\"expires_at\":2}");
 	free(j);

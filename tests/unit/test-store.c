@@ -18,6 +18,7 @@
 #include "challenge.h"
 #include "ids.h"
 #include "keys.h"
+#include "record_json.h"
 #include "store.h"
 #include "token.h"
 #include "test.h"
@@ -246,14 +247,18 @@ test_store_open(void)
 	store_close(NULL);
 }
 
-/* Sets meta "schema" with raw LMDB calls ("val" NULL: deletes it). */
+/*
+ * Sets "key" of database "db" to "len" bytes at "val" with raw LMDB calls
+ * ("val" NULL: deletes it), as an older build or a damaged disk would.
+ */
 static int
-raw_schema(const char *dir, const char *val)
+raw_put(const char *dir, const char *db, const void *key, size_t klen,
+    const void *val, size_t len)
 {
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	MDB_val k = store_val("schema", 6), v;
+	MDB_val k = store_val(key, klen), v;
 	int rc;
 
 	if ((rc = mdb_env_create(&env)) != 0)
@@ -264,14 +269,14 @@ raw_schema(const char *dir, const char *val)
 		goto out;
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
 		goto out;
-	if ((rc = mdb_dbi_open(txn, "meta", 0, &dbi)) != 0) {
+	if ((rc = mdb_dbi_open(txn, db, 0, &dbi)) != 0) {
 		mdb_txn_abort(txn);
 		goto out;
 	}
 	if (val == NULL) {
 		rc = mdb_del(txn, dbi, &k, NULL);
 	} else {
-		v = store_val(val, strlen(val));
+		v = store_val(val, len);
 		rc = mdb_put(txn, dbi, &k, &v, 0);
 	}
 	if (rc != 0)
@@ -283,12 +288,139 @@ out:
 	return rc;
 }
 
+/* Sets meta "schema" with raw LMDB calls ("val" NULL: deletes it). */
+static int
+raw_schema(const char *dir, const char *val)
+{
+	return raw_put(dir, "meta", "schema", 6, val,
+	    val == NULL ? 0 : strlen(val));
+}
+
+/* Puts the JSON text "json" (freed here) under "key" of "db", raw. */
+static int
+raw_put_json(const char *dir, const char *db, const void *key, size_t klen,
+    char *json)
+{
+	int rc = json == NULL ? -1 : raw_put(dir, db, key, klen, json,
+	    strlen(json));
+
+	free(json);
+	return rc;
+}
+
+/* The first byte of the value of "key" in "db": RECORD_FORMAT once binary. */
+static int
+stored_format(struct store *st, enum store_db db, const void *key,
+    size_t klen)
+{
+	struct store_txn *t = begin(st, false);
+	MDB_val v;
+	int b = -1;
+
+	if (store_get(t, db, key, klen, &v) == MFA_OK && v.mv_size > 0)
+		b = ((const unsigned char *)v.mv_data)[0];
+	store_txn_abort(t);
+	return b;
+}
+
+/*
+ * A schema-1 store (JSON records, as written by earlier builds) is
+ * upgraded by the first open: every record reads back identical and is
+ * stored binary, a value that does not decode is left as it was, and the
+ * schema is 2 (a second open changes nothing).
+ */
+static void
+test_store_migrate(void)
+{
+	struct client_rec c = make_client("client-m", "Migrated"), c2;
+	struct authn_rec a = make_authn("totp|dev_M", "user-m", AUTHN_OTP, 5),
+	    a2;
+	struct token_rec tk = make_token("client-m", "user-m", 77777), tk2;
+	struct challenge_rec ch, ch2;
+	struct bucket b = { 7, 123456 }, b2;
+	struct store *st = NULL;
+	struct store_txn *t;
+	unsigned char h[MFA_HASH_BYTES];
+	char path[PATH_MAX], id[MFA_CHALLENGE_ID_MAX + 1];
+	unsigned i, same = 0;
+	MDB_val v;
+	enum { NCH = 150 }; /* some dozen pages of JSON challenges */
+
+	T_EQ_INT(store_open(&st, sub(path, sizeof(path), "migrate"), MAPSIZE,
+	    STORE_CREATE), MFA_OK);
+	store_close(st);
+	st = NULL;
+	a.last_step = 123;
+	make_hash(h, 5);
+	T_EQ_INT(raw_put_json(path, "clients", c.id, strlen(c.id),
+	    record_json_client_encode(&c)), 0);
+	T_EQ_INT(raw_put_json(path, "authns", a.id, strlen(a.id),
+	    record_json_authn_encode(&a)), 0);
+	T_EQ_INT(raw_put(path, "authns", "bad", 3, "{\"v\":1", 6), 0);
+	T_EQ_INT(raw_put_json(path, "tokens", h, MFA_HASH_BYTES,
+	    record_json_token_encode(&tk)), 0);
+	T_EQ_INT(raw_put_json(path, "buckets", "fail:user-m", 11,
+	    record_json_bucket_encode(&b)), 0);
+	for (i = 0; i < NCH; i++) {
+		snprintf(id, sizeof(id), "auth_challenge_%04u", i);
+		ch = make_challenge(id, i % 2 ? CT_OOB : CT_OTP, 1000 + i,
+		    i % 2 ? i : 0);
+		T_EQ_INT(raw_put_json(path, "challenges", id, strlen(id),
+		    record_json_challenge_encode(&ch)), 0);
+	}
+	T_EQ_INT(raw_schema(path, "1"), 0);
+
+	T_EQ_INT(store_open(&st, path, MAPSIZE, 0), MFA_OK);
+	if (st == NULL)
+		return;
+	t = begin(st, false);
+	T_EQ_INT(store_client_get(t, "client-m", &c2), MFA_OK);
+	T_EQ_MEM(&c2, &c, sizeof(c));
+	T_EQ_INT(store_authn_get(t, "totp|dev_M", &a2), MFA_OK);
+	T_EQ_MEM(&a2, &a, sizeof(a));
+	T_EQ_INT(store_authn_get(t, "bad", &a2), MFA_ERR_CORRUPT);
+	T_EQ_INT(store_token_get(t, h, &tk2), MFA_OK);
+	T_EQ_MEM(&tk2, &tk, sizeof(tk));
+	T_EQ_INT(store_bucket_get(t, "fail:user-m", &b2), MFA_OK);
+	T_EQ_INT(b2.level, 7);
+	T_EQ_INT(b2.refilled_at, 123456);
+	for (i = 0; i < NCH; i++) {
+		snprintf(id, sizeof(id), "auth_challenge_%04u", i);
+		ch = make_challenge(id, i % 2 ? CT_OOB : CT_OTP, 1000 + i,
+		    i % 2 ? i : 0);
+		same += store_challenge_get(t, id, &ch2) == MFA_OK &&
+		    memcmp(&ch, &ch2, sizeof(ch)) == 0;
+	}
+	T_EQ_INT(same, NCH);
+	T_EQ_INT(db_count(t, DB_CHALLENGES), NCH); /* nothing added */
+	T_EQ_INT(store_get(t, DB_META, "schema", 6, &v), MFA_OK);
+	T_EQ_MEM(v.mv_data, STORE_SCHEMA, v.mv_size);
+	T_EQ_INT(v.mv_size, strlen(STORE_SCHEMA));
+	store_txn_abort(t);
+	T_EQ_INT(stored_format(st, DB_CLIENTS, "client-m", 8), RECORD_FORMAT);
+	T_EQ_INT(stored_format(st, DB_AUTHNS, "bad", 3), '{');
+	T_EQ_INT(stored_format(st, DB_CHALLENGES, "auth_challenge_0149", 19),
+	    RECORD_FORMAT);
+	store_close(st);
+	st = NULL;
+
+	/* a second open finds schema 2 and reads the same records */
+	T_EQ_INT(store_open(&st, path, MAPSIZE, 0), MFA_OK);
+	if (st != NULL) {
+		t = begin(st, false);
+		T_EQ_INT(store_client_get(t, "client-m", &c2), MFA_OK);
+		T_EQ_MEM(&c2, &c, sizeof(c));
+		store_txn_abort(t);
+	}
+	store_close(st);
+}
+
 static void
 test_store_schema(void)
 {
 	struct store *st = NULL, *sentinel = (struct store *)base;
 	char path[PATH_MAX];
-	static const char *const bad[] = { "2", "0", "", "1 ", "10" };
+	static const char *const bad[] = { "3", "0", "", "1 ", "2 ", "10" };
 	size_t i;
 
 	T_EQ_INT(store_open(&st, sub(path, sizeof(path), "schema"), MAPSIZE,
@@ -1181,6 +1313,7 @@ test_store(void)
 	}
 	test_store_open();
 	test_store_schema();
+	test_store_migrate();
 	T_EQ_INT(store_open(&st, sub(path, sizeof(path), "main"), MAPSIZE,
 	    STORE_CREATE), MFA_OK);
 	T_EQ_INT(keys_create(path), MFA_OK);
