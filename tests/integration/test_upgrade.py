@@ -250,6 +250,7 @@ def test_schema1_store_upgrades_nothing_lost(tmp_path_factory, run_server):
     assert_signed_by(b["access_token"], v1)
     # a fresh TOTP code of the old seed
     step_margin()
+    http = Http(srv.url)  # the wait may outlast the keep-alive
     b = assert_ok(call(http, "/oauth/token", v1.app, {
         "grant_type": G_OTP, "mfa_token": v1.tok,
         "otp": oathtool(v1.user.secret)}))
@@ -276,6 +277,7 @@ def test_schema1_record_not_json_left_and_fails_closed(tmp_path_factory,
 
     # the broken authenticator fails closed
     step_margin()
+    http = Http(srv.url)  # the wait may outlast the keep-alive
     r = call(http, "/oauth/token", v1.app, {
         "grant_type": G_OTP, "mfa_token": v1.tok,
         "otp": oathtool(v1.user.secret)})
@@ -290,6 +292,7 @@ def test_schema1_record_not_json_left_and_fails_closed(tmp_path_factory,
                                challenge_type="otp")) == \
         {"challenge_type": "otp"}
     step_margin()
+    http = Http(srv.url)  # the wait may outlast the keep-alive
     b = assert_ok(call(http, "/oauth/token", v1.app, {
         "grant_type": G_OTP, "mfa_token": v1.tok_other,
         "otp": oathtool(v1.other.secret)}))
