@@ -2,7 +2,9 @@
  * api_challenge.c -- POST /mfa/challenge.
  *
  * load:  one read transaction: client authentication, the mfa_token, the
- *        user's authenticators;
+ *        user's authenticators (an assertion's jti is recorded in the
+ *        save's transaction, one commit instead of two, or at the end
+ *        when the request fails);
  * step:  selection_decide (pure);
  * save:  for oob, the message goes to a temporary spool file first; then
  *        one short write transaction takes a send from the user's bucket
@@ -25,6 +27,7 @@
 
 struct challenge_load {
 	struct client_rec client;
+	struct ca_jti jti; /* an assertion's, recorded with the challenge */
 	struct token_rec token;
 	unsigned char token_hash[MFA_HASH_BYTES];
 	struct authn_rec authns[STORE_AUTHN_PER_USER];
@@ -46,7 +49,8 @@ challenge_load(struct mfa_ctx *ctx, const struct mfa_req *req,
 		resp_internal(resp, rc);
 		return false;
 	}
-	if (client_auth_run(ctx, req, txn, &l->client, resp) != CA_OK)
+	if (client_auth_run_deferred(ctx, req, txn, &l->client, &l->jti,
+	    resp) != CA_OK)
 		goto fail;
 	l->token_state = token_check(txn, ctx->keys, req_get(req, F_MFA_TOKEN),
 	    l->client.id, ctx->now, &l->token, l->token_hash, &err);
@@ -75,26 +79,37 @@ fail:
 }
 
 /*
- * Save phase in one write transaction: the send bucket (oob) and the
+ * Save phase in one write transaction: the client assertion's jti (when
+ * "jti" is set; cleared once committed), the send bucket (oob) and the
  * challenge, committed with batched durability. Returns MFA_OK,
- * MFA_ERR_LIMIT (bucket empty: nothing written) or a store error.
+ * MFA_ERR_LIMIT (bucket empty: nothing written), MFA_ERR_EXISTS (the jti
+ * was used before: nothing written, "jti" still set) or a store error.
  */
 static int
 challenge_save(struct mfa_ctx *ctx, const struct challenge_rec *c,
-    const struct authn_rec *a)
+    const struct authn_rec *a, struct ca_jti *jti)
 {
 	struct store_txn *txn;
 	int rc;
 
 	if ((rc = store_txn_begin(ctx->store, true, &txn)) != MFA_OK)
 		return rc;
+	/* one commit for both: the jti first, so a replay writes nothing */
+	if (jti->set && (rc = store_jti_put(txn, jti->client_id, jti->jti,
+	    jti->exp)) != MFA_OK)
+		goto fail;
 	if (c->type == CT_OOB && (rc = deliver_take(ctx, txn, a)) != MFA_OK)
 		goto fail;
-	if ((rc = store_challenge_put(txn, c, true)) != MFA_OK)
+	if ((rc = store_challenge_put(txn, c, true)) != MFA_OK) {
+		if (rc == MFA_ERR_EXISTS) /* an id drawn twice: not a replay */
+			rc = MFA_ERR_STORE;
 		goto fail;
+	}
 	/* A pending challenge lost to a power loss only means the user asks
 	 * again (README "Durability"): no fsync of its own. */
-	return store_txn_commit_batched(txn);
+	if ((rc = store_txn_commit_batched(txn)) == MFA_OK)
+		jti->set = false;
+	return rc;
 fail:
 	store_txn_abort(txn);
 	return rc;
@@ -102,7 +117,7 @@ fail:
 
 /* Creates the challenge the machine chose and answers. */
 static void
-challenge_issue(struct mfa_ctx *ctx, const struct challenge_load *l,
+challenge_issue(struct mfa_ctx *ctx, struct challenge_load *l,
     const struct authn_rec *a, unsigned type, struct mfa_resp *resp)
 {
 	struct challenge_rec c;
@@ -122,11 +137,14 @@ challenge_issue(struct mfa_ctx *ctx, const struct challenge_load *l,
 			goto out;
 		}
 	}
-	if ((rc = challenge_save(ctx, &c, a)) != MFA_OK) {
+	if ((rc = challenge_save(ctx, &c, a, &l->jti)) != MFA_OK) {
 		if (rc == MFA_ERR_LIMIT) {
 			log_warn("user %s: %s send limit reached", a->user_id,
 			    record_channel_name(a->channel));
 			deliver_limited(resp, a);
+		} else if (rc == MFA_ERR_EXISTS) {
+			client_auth_replayed(l->jti.client_id, resp);
+			l->jti.set = false; /* it is on record already */
 		} else {
 			resp_internal(resp, rc);
 		}
@@ -175,5 +193,11 @@ api_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
 	}
 	challenge_issue(ctx, &l, &l.authns[d.pick], d.type, resp);
 out:
+	/*
+	 * An assertion whose jti did not ride on a committed challenge (an
+	 * error answer, a failed commit) is recorded now, so it is single-use
+	 * whatever the request met; a replay found here answers 401 instead.
+	 */
+	(void)client_auth_settle(ctx, &l.jti, resp);
 	sodium_memzero(&l, sizeof(l));
 }

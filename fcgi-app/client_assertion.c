@@ -21,6 +21,9 @@
 
 #define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
+_Static_assert(sizeof(((struct ca_jti *)0)->jti) == JWT_JTI_MAX + 1,
+    "a deferred jti holds every jti the claims accept");
+
 bool
 client_assertion_present(const struct mfa_req *req)
 {
@@ -268,11 +271,21 @@ client_assertion_run(const struct mfa_ctx *ctx, const struct mfa_req *req,
 	if ((cv = client_assertion_check(ctx, req, &t, client, &claims, d)) !=
 	    CA_OK)
 		goto out;
+	if (d->defer != NULL) {
+		/* the endpoint records it with its own write (client_auth.h) */
+		d->defer->set = true;
+		snprintf(d->defer->client_id, sizeof(d->defer->client_id),
+		    "%s", claims.client_id);
+		snprintf(d->defer->jti, sizeof(d->defer->jti), "%s",
+		    claims.jti);
+		d->defer->exp = (claims.exp + ctx->cfg->assertion_skew) * 1000;
+		goto out;
+	}
 	rc = store_jti_use(ctx->store, claims.client_id, claims.jti,
 	    (claims.exp + ctx->cfg->assertion_skew) * 1000);
 	if (rc == MFA_ERR_EXISTS) {
 		log_warn("client %s: replayed client assertion", client->id);
-		d->why = "jti has already been used";
+		d->why = CLIENT_AUTH_REPLAY;
 		cv = CA_INVALID;
 	} else if (rc != MFA_OK) {
 		d->err = rc;

@@ -229,17 +229,60 @@ enum client_auth_verdict
 client_auth_run(const struct mfa_ctx *ctx, const struct mfa_req *req,
     struct store_txn *txn, struct client_rec *client, struct mfa_resp *resp)
 {
+	return client_auth_run_deferred(ctx, req, txn, client, NULL, resp);
+}
+
+void
+client_auth_replayed(const char *client_id, struct mfa_resp *resp)
+{
+	log_warn("client %s: replayed client assertion", client_id);
+	log_info("client authentication failed (client_assertion: %s)",
+	    CLIENT_AUTH_REPLAY);
+	resp_error(resp, 401, "invalid_client", "Client assertion rejected: %s",
+	    CLIENT_AUTH_REPLAY);
+}
+
+enum client_auth_verdict
+client_auth_settle(const struct mfa_ctx *ctx, struct ca_jti *jti,
+    struct mfa_resp *resp)
+{
+	int rc;
+
+	if (!jti->set)
+		return CA_OK;
+	jti->set = false;
+	rc = store_jti_use(ctx->store, jti->client_id, jti->jti, jti->exp);
+	if (rc == MFA_OK)
+		return CA_OK;
+	if (rc == MFA_ERR_EXISTS) {
+		client_auth_replayed(jti->client_id, resp);
+		return CA_INVALID;
+	}
+	log_error("client authentication (client_assertion): %s",
+	    mfa_strerror(rc));
+	resp_internal(resp, rc);
+	return CA_ERROR;
+}
+
+enum client_auth_verdict
+client_auth_run_deferred(const struct mfa_ctx *ctx, const struct mfa_req *req,
+    struct store_txn *txn, struct client_rec *client, struct ca_jti *jti,
+    struct mfa_resp *resp)
+{
 	enum client_auth_verdict v, worst = CA_NO_CREDENTIALS;
 	const char *failed = NULL, *why = NULL;
 	struct ca_detail d;
 	size_t i;
 
 	memset(client, 0, sizeof(*client));
+	if (jti != NULL)
+		memset(jti, 0, sizeof(*jti));
 	if (!client_auth_precheck(ctx, req, resp))
 		return CA_INVALID;
 	for (i = 0; i < NPROVIDERS; i++) {
 		d.err = MFA_OK;
 		d.why = NULL;
+		d.defer = jti;
 		v = providers[i].run(ctx, req, txn, client, &d);
 		if (v == CA_OK)
 			return CA_OK;

@@ -7,11 +7,10 @@
 #include "store_int.h"
 
 int
-store_jti_use(struct store *st, const char *client_id, const char *jti,
+store_jti_put(struct store_txn *txn, const char *client_id, const char *jti,
     mfa_ms exp)
 {
 	char key[MFA_CLIENT_ID_MAX + 1 + 65];
-	struct store_txn *txn;
 	size_t a = strlen(client_id), b = strlen(jti);
 	int rc;
 
@@ -20,12 +19,22 @@ store_jti_use(struct store *st, const char *client_id, const char *jti,
 	memcpy(key, client_id, a);
 	key[a] = '\0';
 	memcpy(key + a + 1, jti, b);
-	if ((rc = store_txn_begin(st, true, &txn)) != MFA_OK)
-		return rc;
 	rc = store_put(txn, DB_JTI, key, a + 1 + b, "", 0, true);
 	if (rc == MFA_OK)
 		rc = store_expiry_add(txn, exp, STORE_KIND_JTI, key, a + 1 + b);
-	if (rc != MFA_OK) {
+	return rc;
+}
+
+int
+store_jti_use(struct store *st, const char *client_id, const char *jti,
+    mfa_ms exp)
+{
+	struct store_txn *txn;
+	int rc;
+
+	if ((rc = store_txn_begin(st, true, &txn)) != MFA_OK)
+		return rc;
+	if ((rc = store_jti_put(txn, client_id, jti, exp)) != MFA_OK) {
 		store_txn_abort(txn);
 		return rc;
 	}

@@ -29,11 +29,29 @@ enum client_auth_verdict {
 	CA_OK,
 };
 
+/* The reason a replayed assertion is refused with. */
+#define CLIENT_AUTH_REPLAY "jti has already been used"
+
+/*
+ * An accepted client assertion whose jti is still to be recorded: the
+ * endpoint records it in its own write transaction (one commit instead of
+ * two) or, on every other path, with client_auth_settle. "set" is false
+ * when there is nothing to record.
+ */
+struct ca_jti {
+	bool set;
+	char client_id[MFA_CLIENT_ID_MAX + 1];
+	char jti[65];
+	mfa_ms exp; /* recorded until then (ms) */
+};
+
 /* What a provider reports besides its verdict. */
 struct ca_detail {
 	int err;         /* the store error behind CA_ERROR */
 	const char *why; /* static reason for CA_INVALID, or NULL; shown as
 			    "Client assertion rejected: <why>" */
+	struct ca_jti *defer; /* NULL: the assertion provider records the
+				 jti itself before CA_OK */
 };
 
 /*
@@ -72,6 +90,30 @@ enum client_auth_verdict client_assertion_run(const struct mfa_ctx *ctx,
 enum client_auth_verdict client_auth_run(const struct mfa_ctx *ctx,
     const struct mfa_req *req, struct store_txn *txn,
     struct client_rec *client, struct mfa_resp *resp) MFA_WUR;
+
+/*
+ * client_auth_run, except that an accepted assertion's jti is not
+ * recorded: it is left in "*jti" (jti->set), and the caller must record
+ * it before answering, with store_jti_put in the write transaction that
+ * carries its result (a replay then aborts that transaction) or with
+ * client_auth_settle on every other path.
+ */
+enum client_auth_verdict client_auth_run_deferred(const struct mfa_ctx *ctx,
+    const struct mfa_req *req, struct store_txn *txn,
+    struct client_rec *client, struct ca_jti *jti,
+    struct mfa_resp *resp) MFA_WUR;
+
+/*
+ * Records the jti left by client_auth_run_deferred in a write transaction
+ * of its own (nothing when !jti->set) and clears it. CA_OK when recorded
+ * or nothing was pending; CA_INVALID for a replay, with the same 401 in
+ * "resp" that client_auth_run gives; CA_ERROR with "resp" set.
+ */
+enum client_auth_verdict client_auth_settle(const struct mfa_ctx *ctx,
+    struct ca_jti *jti, struct mfa_resp *resp);
+
+/* Sets "resp" to the 401 a replayed assertion gets and logs it. */
+void client_auth_replayed(const char *client_id, struct mfa_resp *resp);
 
 /* The method names the chain accepts, for discovery (new reference). */
 json_t *client_auth_methods_json(void);

@@ -179,6 +179,10 @@ int store_bucket_put(struct store_txn *txn, const char *key,
  */
 int store_jti_use(struct store *st, const char *client_id, const char *jti,
     mfa_ms exp) MFA_WUR;
+/* The same inside the caller's write transaction "txn" (MFA_ERR_EXISTS
+ * does not poison it: the caller aborts). */
+int store_jti_put(struct store_txn *txn, const char *client_id,
+    const char *jti, mfa_ms exp) MFA_WUR;
 
 /*
  * store_recovery.c: a user's unused recovery codes, as keyed hashes.

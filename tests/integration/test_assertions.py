@@ -819,6 +819,97 @@ def test_same_jti_twice(reg, go):
     assert_rejected(go(s, tok, "/mfa/challenge"), R_REPLAY)
 
 
+def test_challenge_records_jti_with_the_challenge(reg, go, store):
+    """On /mfa/challenge the jti is recorded in the challenge's own write
+    transaction: after a success it is in the jti table and the
+    assertion is a replay, on this endpoint and on /mfa/token."""
+    s = reg["RS256"]
+    jti = "ch-" + new_jti()
+    tok = s.sign(jti=jti)
+    assert_success(go(s, tok, "/mfa/challenge"), "/mfa/challenge")
+    marker = " %s\\00%s" % (s.client_id, jti)
+    assert [ln for ln in store.lmdb_dump().splitlines()
+            if ln.endswith(marker)], "jti not in the store"
+    assert_rejected(go(s, tok, "/mfa/challenge"), R_REPLAY)
+    assert_rejected(go(s, s.sign(jti=jti), "/mfa/challenge"), R_REPLAY)
+    assert_rejected(go(s, tok), R_REPLAY)
+
+
+@pytest.mark.parametrize("first", ["bad mfa_token", "unsupported type"])
+def test_challenge_error_answer_still_spends_jti(http, reg, store, user,
+                                                 first):
+    """A well-signed assertion whose request fails after client
+    authentication (an unknown mfa_token, a challenge type the user has
+    no authenticator for) is single-use all the same: the jti is recorded
+    before the error goes back, and the replay is refused with the 401
+    even though the second request is good."""
+    s = reg["EdDSA"]
+    tok = s.sign()
+    good = endpoint_params(store, "/mfa/challenge", s.client_id, user)
+    if first == "bad mfa_token":
+        r = send(http, "/mfa/challenge", tok,
+                 dict(good, mfa_token="A" * 43))
+        assert_error(r, 400, "invalid_grant", "Malformed mfa_token")
+    else:
+        r = send(http, "/mfa/challenge", tok,
+                 dict(good, challenge_type="oob"))
+        assert_error(r, 400, "unsupported_challenge_type",
+                     "No matching challenge_type. Requested: [oob]. "
+                     "Available: [otp].")
+    assert_rejected(send(http, "/mfa/challenge", tok, good), R_REPLAY)
+
+
+def race(server, n, request):
+    """Runs request(http, i) for i in 0..n-1 from n threads released at
+    once (each on its own warmed keep-alive connection); the responses."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+    errors = []
+
+    def run(i):
+        try:
+            h = Http(server.url)
+            # Warm a keep-alive connection so the POSTs start together.
+            h.request("GET", "/.well-known/openid-configuration")
+            barrier.wait(timeout=10)
+            results[i] = request(h, i)
+        except Exception as e:      # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    return results
+
+
+def assert_one_wins(results, path):
+    """Exactly one response succeeded on "path"; the others are replays."""
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [200] + [401] * (len(results) - 1), \
+        [(r.status_code, r.text) for r in results]
+    for r in results:
+        if r.status_code == 200:
+            assert_success(r, path)
+        else:
+            assert_rejected(r, R_REPLAY)
+
+
+def test_same_jti_concurrently_on_challenge(server, reg, store, user):
+    """One assertion sent by 8 threads at once to /mfa/challenge (each
+    with its own mfa_token): exactly one challenge is created."""
+    s = reg["RS256"]
+    tok = s.sign()
+    n = 8
+    params = [endpoint_params(store, "/mfa/challenge", s.client_id, user)
+              for _ in range(n)]
+    results = race(server, n, lambda h, i: send(h, "/mfa/challenge", tok,
+                                                params[i]))
+    assert_one_wins(results, "/mfa/challenge")
+
+
 def test_jti_is_per_client(reg, go):
     jti = new_jti()
     for name in ("EdDSA", "other_ed", "HS256"):
@@ -866,34 +957,9 @@ def test_same_jti_concurrently(server, reg, user):
     s = reg["ES256"]
     tok = s.sign()
     n = 8
-    barrier = threading.Barrier(n)
-    results = [None] * n
-    errors = []
-
-    def run(i):
-        try:
-            h = Http(server.url)
-            # Warm a keep-alive connection so the POSTs start together.
-            h.request("GET", "/.well-known/openid-configuration")
-            barrier.wait(timeout=10)
-            results[i] = send(h, "/mfa/token", tok, {"user_id": user})
-        except Exception as e:      # reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors, errors
-    statuses = sorted(r.status_code for r in results)
-    assert statuses == [200] + [401] * (n - 1), \
-        [(r.status_code, r.text) for r in results]
-    for r in results:
-        if r.status_code == 200:
-            assert_success(r, "/mfa/token")
-        else:
-            assert_rejected(r, R_REPLAY)
+    results = race(server, n, lambda h, i: send(h, "/mfa/token", tok,
+                                                {"user_id": user}))
+    assert_one_wins(results, "/mfa/token")
 
 
 # ------------------------------------------------------ size and syntax
