@@ -819,7 +819,7 @@ def test_same_jti_twice(reg, go):
     assert_rejected(go(s, tok, "/mfa/challenge"), R_REPLAY)
 
 
-def test_challenge_records_jti_with_the_challenge(reg, go, store):
+def test_challenge_records_jti_with_the_challenge(http, reg, go, store):
     """On /mfa/challenge the jti is recorded in the challenge's own write
     transaction: after a success it is in the jti table and the
     assertion is a replay, on this endpoint and on /mfa/token."""
@@ -833,6 +833,11 @@ def test_challenge_records_jti_with_the_challenge(reg, go, store):
     assert_rejected(go(s, tok, "/mfa/challenge"), R_REPLAY)
     assert_rejected(go(s, s.sign(jti=jti), "/mfa/challenge"), R_REPLAY)
     assert_rejected(go(s, tok), R_REPLAY)
+    # a replay on a request that fails for another reason too (a bad
+    # mfa_token) is still answered as the replay
+    r = send(http, "/mfa/challenge", tok,
+             {"mfa_token": "A" * 43, "challenge_type": "otp"})
+    assert_rejected(r, R_REPLAY)
 
 
 @pytest.mark.parametrize("first", ["bad mfa_token", "unsupported type"])

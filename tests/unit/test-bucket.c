@@ -9,16 +9,6 @@
 #include "bucket.h"
 #include "test.h"
 
-#define ROW_INT(row, a, b)                                                 \
-	do {                                                               \
-		long long r_a_ = (long long)(a), r_b_ = (long long)(b);    \
-		test_report(r_a_ == r_b_, __FILE__, __LINE__,              \
-		    "[%s] %s == %s (%lld vs %lld)", (row), #a, #b, r_a_,   \
-		    r_b_);                                                 \
-	} while (0)
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 /*
  * A script: each step is a take (or a wait query) at a time, with the
  * expected answer and the bucket state after it.

@@ -17,10 +17,6 @@
 #include "qr.h"
 #include "test.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define ROW_TRUE(row, c)                                                   \
-	test_report((c), __FILE__, __LINE__, "[%s] %s", (row), #c)
-
 static void
 test_enroll_life(void)
 {

@@ -10,13 +10,6 @@
 #include "mask.h"
 #include "test.h"
 
-#define ROW_INT(row, a, b)                                                 \
-	do {                                                               \
-		long long r_a_ = (long long)(a), r_b_ = (long long)(b);    \
-		test_report(r_a_ == r_b_, __FILE__, __LINE__,              \
-		    "[%s] %s == %s (%lld vs %lld)", (row), #a, #b, r_a_,   \
-		    r_b_);                                                 \
-	} while (0)
 #define ROW_STR(row, a, b)                                                 \
 	do {                                                               \
 		const char *r_a_ = (a), *r_b_ = (b);                       \
@@ -25,8 +18,6 @@
 		    "[%s] %s == %s (\"%s\" vs \"%s\")", (row), #a, #b,     \
 		    r_a_ ? r_a_ : "(null)", r_b_ ? r_b_ : "(null)");       \
 	} while (0)
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 #define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 #define B64URL ALNUM "-_"

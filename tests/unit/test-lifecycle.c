@@ -13,16 +13,6 @@
 #include "lifecycle.h"
 #include "test.h"
 
-#define ROW_INT(row, a, b)                                                 \
-	do {                                                               \
-		long long r_a_ = (long long)(a), r_b_ = (long long)(b);    \
-		test_report(r_a_ == r_b_, __FILE__, __LINE__,              \
-		    "[%s] %s == %s (%lld vs %lld)", (row), #a, #b, r_a_,   \
-		    r_b_);                                                 \
-	} while (0)
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 #define T0 1700000000000LL  /* created */
 #define EXP (T0 + 300000)   /* expires_at of the rows */
 

@@ -17,13 +17,6 @@
 #include "record_json.h"
 #include "test.h"
 
-#define ROW_INT(row, a, b)                                                 \
-	do {                                                               \
-		long long r_a_ = (long long)(a), r_b_ = (long long)(b);    \
-		test_report(r_a_ == r_b_, __FILE__, __LINE__,              \
-		    "[%s] %s == %s (%lld vs %lld)", (row), #a, #b, r_a_,   \
-		    r_b_);                                                 \
-	} while (0)
 #define ROW_STR(row, a, b)                                                 \
 	do {                                                               \
 		const char *r_a_ = (a), *r_b_ = (b);                       \
@@ -32,10 +25,6 @@
 		    "[%s] %s == %s (\"%s\" vs \"%s\")", (row), #a, #b,     \
 		    r_a_ ? r_a_ : "(null)", r_b_ ? r_b_ : "(null)");       \
 	} while (0)
-#define ROW_TRUE(row, c)                                                   \
-	test_report((c), __FILE__, __LINE__, "[%s] %s", (row), #c)
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Wrappers so one table can drive every record kind. */
 static char *

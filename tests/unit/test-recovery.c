@@ -18,20 +18,9 @@
 #include "recovery.h"
 #include "test.h"
 
-#define ROW_INT(row, a, b)                                                 \
-	do {                                                               \
-		long long r_a_ = (long long)(a), r_b_ = (long long)(b);    \
-		test_report(r_a_ == r_b_, __FILE__, __LINE__,              \
-		    "[%s] %s == %s (%lld vs %lld)", (row), #a, #b, r_a_,   \
-		    r_b_);                                                 \
-	} while (0)
 #define ROW_STR(row, a, b)                                                 \
 	test_report(strcmp((a), (b)) == 0, __FILE__, __LINE__,             \
 	    "[%s] %s == %s (\"%s\" vs \"%s\")", (row), #a, #b, (a), (b))
-#define ROW_TRUE(row, c)                                                   \
-	test_report((c), __FILE__, __LINE__, "[%s] %s", (row), #c)
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 #define ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define NCODES 10000

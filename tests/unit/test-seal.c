@@ -15,18 +15,6 @@
 #include "keys.h"
 #include "test.h"
 
-#define ROW_INT(row, a, b)                                                 \
-	do {                                                               \
-		long long r_a_ = (long long)(a), r_b_ = (long long)(b);    \
-		test_report(r_a_ == r_b_, __FILE__, __LINE__,              \
-		    "[%s] %s == %s (%lld vs %lld)", (row), #a, #b, r_a_,   \
-		    r_b_);                                                 \
-	} while (0)
-#define ROW_TRUE(row, c)                                                   \
-	test_report((c), __FILE__, __LINE__, "[%s] %s", (row), #c)
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 static bool
 all_zero(const void *p, size_t n)
 {

@@ -9,13 +9,6 @@
 #include "test.h"
 
 /* Like T_EQ_INT / T_EQ_STR, naming the table row that failed. */
-#define ROW_INT(row, a, b)                                                 \
-	do {                                                               \
-		long long r_a_ = (long long)(a), r_b_ = (long long)(b);    \
-		test_report(r_a_ == r_b_, __FILE__, __LINE__,              \
-		    "[%s] %s == %s (%lld vs %lld)", (row), #a, #b, r_a_,   \
-		    r_b_);                                                 \
-	} while (0)
 #define ROW_STR(row, a, b)                                                 \
 	do {                                                               \
 		const char *r_a_ = (a), *r_b_ = (b);                       \
@@ -25,7 +18,6 @@
 		    r_a_ ? r_a_ : "(null)", r_b_ ? r_b_ : "(null)");       \
 	} while (0)
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define SET(a) (a), NELEM(a)
 
 /* The user's authenticators, in enrollment order. */

@@ -25,13 +25,6 @@
 /* white-box checks of the indexes */
 #include "../../fcgi-app/store_int.h"
 
-#define ROW_INT(row, a, b)                                                 \
-	do {                                                               \
-		long long r_a_ = (long long)(a), r_b_ = (long long)(b);    \
-		test_report(r_a_ == r_b_, __FILE__, __LINE__,              \
-		    "[%s] %s == %s (%lld vs %lld)", (row), #a, #b, r_a_,   \
-		    r_b_);                                                 \
-	} while (0)
 #define ROW_STR(row, a, b)                                                 \
 	do {                                                               \
 		const char *r_a_ = (a), *r_b_ = (b);                       \
@@ -41,7 +34,6 @@
 		    r_a_ ? r_a_ : "(null)", r_b_ ? r_b_ : "(null)");       \
 	} while (0)
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MAPSIZE ((size_t)32 << 20)
 
 static char base[] = "/tmp/mfa-test-store-XXXXXX";

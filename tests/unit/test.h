@@ -35,6 +35,21 @@ void test_report(bool ok, const char *file, int line, const char *fmt, ...)
 	test_report(memcmp((a), (b), (n)) == 0, __FILE__, __LINE__,        \
 	    "memcmp(%s, %s, %s) == 0", #a, #b, #n)
 
+/* Checks in a table walk, naming the row ("row", a string) that failed. */
+#define ROW_INT(row, a, b)                                                 \
+	do {                                                               \
+		long long r_a_ = (long long)(a), r_b_ = (long long)(b);    \
+		test_report(r_a_ == r_b_, __FILE__, __LINE__,              \
+		    "[%s] %s == %s (%lld vs %lld)", (row), #a, #b, r_a_,   \
+		    r_b_);                                                 \
+	} while (0)
+#define ROW_TRUE(row, c)                                                   \
+	test_report((c), __FILE__, __LINE__, "[%s] %s", (row), #c)
+
+/* Rows in a table. */
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+
 /* Every test module, in the order the runner calls them. */
 #define TEST_MODULES(X) \
 	X(form) X(request) X(basic) X(b32) X(config) X(selection) \
