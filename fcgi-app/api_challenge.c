@@ -6,10 +6,12 @@
  *        save's transaction, one commit instead of two, or at the end
  *        when the request fails);
  * step:  selection_decide (pure);
- * save:  for oob, the message goes to a temporary spool file first; then
- *        one short write transaction takes a send from the user's bucket
- *        and stores the challenge; the spool file is published only after
- *        the commit, and removed if the commit fails.
+ * save:  otp: the challenge joins the next batch of new challenges, one
+ *        commit for the challenges of every worker waiting to write
+ *        (store_batch.c); oob: the message goes to a temporary spool file
+ *        first, then one short write transaction takes a send from the
+ *        user's bucket and stores the challenge; the spool file is
+ *        published only after the commit, and removed if it fails.
  */
 #include <stdio.h>
 #include <string.h>
@@ -79,6 +81,23 @@ fail:
 }
 
 /*
+ * An otp challenge and the assertion's jti, in a commit that other
+ * workers' new challenges may share (store_challenge_create).
+ */
+static int
+challenge_save_otp(struct mfa_ctx *ctx, const struct challenge_rec *c,
+    struct ca_jti *jti)
+{
+	struct store_jti_op op = { jti->client_id, jti->jti, jti->exp };
+	int rc;
+
+	rc = store_challenge_create(ctx->store, c, jti->set ? &op : NULL);
+	if (rc == MFA_OK)
+		jti->set = false;
+	return rc;
+}
+
+/*
  * Save phase in one write transaction: the client assertion's jti (when
  * "jti" is set; cleared once committed), the send bucket (oob) and the
  * challenge, committed with batched durability. Returns MFA_OK,
@@ -92,13 +111,15 @@ challenge_save(struct mfa_ctx *ctx, const struct challenge_rec *c,
 	struct store_txn *txn;
 	int rc;
 
+	if (c->type == CT_OTP)
+		return challenge_save_otp(ctx, c, jti);
 	if ((rc = store_txn_begin(ctx->store, true, &txn)) != MFA_OK)
 		return rc;
 	/* one commit for both: the jti first, so a replay writes nothing */
 	if (jti->set && (rc = store_jti_put(txn, jti->client_id, jti->jti,
 	    jti->exp)) != MFA_OK)
 		goto fail;
-	if (c->type == CT_OOB && (rc = deliver_take(ctx, txn, a)) != MFA_OK)
+	if ((rc = deliver_take(ctx, txn, a)) != MFA_OK)
 		goto fail;
 	if ((rc = store_challenge_put(txn, c, true)) != MFA_OK) {
 		if (rc == MFA_ERR_EXISTS) /* an id drawn twice: not a replay */

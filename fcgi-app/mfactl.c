@@ -139,6 +139,12 @@ mfactl_open(struct mfactl *m)
 	if (rc != MFA_OK)
 		return mfactl_fail("cannot open the store %s: %s", m->cfg.db,
 		    mfa_strerror(rc));
+	/* commit the challenges the service queued, so that mfactl reads
+	 * every one it acknowledged */
+	if ((rc = store_sync_attach(m->store)) != MFA_OK)
+		fprintf(stderr, "mfactl: warning: challenges the service "
+		    "queued in %s/sync.state are not committed (%s); they may "
+		    "not show yet\n", m->cfg.db, mfa_strerror(rc));
 	if ((rc = keys_load(m->cfg.db, &m->keys)) != MFA_OK)
 		return mfactl_fail("cannot load %s/%s: %s", m->cfg.db,
 		    KEYS_FILE, mfa_strerror(rc));

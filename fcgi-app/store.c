@@ -313,6 +313,20 @@ store_txn_begin(struct store *st, bool write, struct store_txn **out)
 	}
 	t->st = st;
 	t->write = write;
+	if (write && store_batch_join(t) != MFA_OK) {
+		/* the queued challenges could not be taken in (no room, say):
+		 * they stay queued, and this transaction goes on without */
+		mdb_txn_abort(t->txn);
+		store_batch_settle(t, false);
+		t->err = MFA_OK;
+		if ((rc = mdb_txn_begin(st->env, NULL, 0, &t->txn)) !=
+		    MDB_SUCCESS) {
+			free(t);
+			log_error("store: cannot begin transaction: %s",
+			    mdb_strerror(rc));
+			return store_map_err(rc);
+		}
+	}
 	st->active++;
 	*out = t;
 	return MFA_OK;
@@ -332,6 +346,9 @@ store_txn_finish(struct store_txn *txn, bool durable)
 	} else {
 		rc = store_sync_commit(txn, durable);
 	}
+	/* a sync error after a commit hands the queue back too: taking it
+	 * in again finds those challenges stored */
+	store_batch_settle(txn, rc == MFA_OK);
 	store_txn_done(txn->st, rc);
 	free(txn);
 	return rc;
@@ -355,6 +372,7 @@ store_txn_abort(struct store_txn *txn)
 	if (txn == NULL)
 		return;
 	mdb_txn_abort(txn->txn);
+	store_batch_settle(txn, false);
 	store_txn_done(txn->st, txn->err);
 	free(txn);
 }

@@ -42,11 +42,21 @@ struct store {
 			no transaction is open (store_txn_begin) */
 };
 
+/* A queued challenge a write transaction took in (store_batch.c). */
+struct store_batch_ref {
+	uint64_t seq;
+	uint8_t slot;
+};
+
+#define STORE_BATCH_SLOTS 64
+
 struct store_txn {
 	struct store *st;
 	MDB_txn *txn;
 	bool write;
 	int err; /* first error; a failed txn never commits */
+	size_t nbatch;
+	struct store_batch_ref batch[STORE_BATCH_SLOTS];
 };
 
 /* An MDB_val over borrowed const bytes (LMDB never writes through it). */
@@ -125,5 +135,40 @@ int store_expiry_add(struct store_txn *txn, mfa_ms at, enum store_kind kind,
  */
 int store_sync_commit(struct store_txn *txn, bool durable);
 void store_sync_close(struct store *st);
+
+/*
+ * The queue area of sync.state (store_batch.c): STORE_BATCH_SLOTS slots
+ * of STORE_BATCH_SLOT_SIZE bytes, each a queued new challenge.
+ * store_sync_area returns NULL without store_sync_init/attach.
+ */
+#define STORE_BATCH_SLOT_SIZE 1088
+void *store_sync_area(struct store *st);
+
+/* Whether new challenges may be queued: group commit with batch_ms > 0. */
+bool store_sync_batching(const struct store *st);
+
+/* Counts a commit that carried "n" queued challenges (make bench). */
+void store_sync_count_batch(struct store *st, size_t n);
+
+/*
+ * The "something is queued" flag store_sync_tick looks at: marked (with
+ * the time, unless already set) after a slot becomes QUEUED; cleared by a
+ * writer before it scans the slots, so a slot queued after the scan marks
+ * it again.
+ */
+void store_sync_mark_queued(struct store *st);
+void store_sync_clear_queued(struct store *st);
+
+/*
+ * store_batch.c. store_batch_join takes the queued challenges into write
+ * transaction "txn" (store_txn_begin calls it); MFA_OK, or the error that
+ * poisoned "txn" (the caller aborts it, settles and begins again without
+ * the queue). store_batch_settle releases what "txn" took in once it
+ * committed, or hands it back to the queue. store_batch_reclaim frees the
+ * slots of processes that died while filling one.
+ */
+int store_batch_join(struct store_txn *txn);
+void store_batch_settle(struct store_txn *txn, bool committed);
+void store_batch_reclaim(void *area);
 
 #endif

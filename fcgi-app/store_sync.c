@@ -19,7 +19,9 @@
  *
  * The shared state is a small file "sync.state" in the store directory,
  * mapped by every process that serves requests, and flock(2) on it
- * serialises the syncers. A process that dies while holding the lock
+ * serialises the syncers. Its first page is struct store_sync_shm; the
+ * batch slots of store_batch.c follow (a file of an older version, one
+ * page long, grows by zeros: free slots). A process that dies while holding the lock
  * releases it. The file is only a cache of what is known to be on disk:
  * when it claims a transaction the environment does not have (a power
  * loss rolled the environment back, a restored backup), it is reset.
@@ -41,7 +43,9 @@
 
 #define STORE_SYNC_FILE "sync.state"
 #define STORE_SYNC_MAGIC 0x6d666153796e6331ULL /* marks an initialised file */
-#define STORE_SYNC_SIZE 4096
+#define STORE_SYNC_HEAD 4096 /* struct store_sync_shm; then the batch area */
+#define STORE_SYNC_SIZE (STORE_SYNC_HEAD + \
+	STORE_BATCH_SLOTS * STORE_BATCH_SLOT_SIZE)
 
 /* The mapped file. Fields are little-endian u64 (read by make bench). */
 struct store_sync_shm {
@@ -51,6 +55,9 @@ struct store_sync_shm {
 	_Atomic int64_t last_ms;  /* CLOCK_MONOTONIC ms of the last sync */
 	_Atomic uint64_t nsyncs;  /* fdatasyncs made */
 	_Atomic uint64_t ndurable; /* durable commits acknowledged */
+	_Atomic uint64_t nbatches; /* commits of store_batch.c */
+	_Atomic uint64_t nbatched; /* challenges those commits carried */
+	_Atomic int64_t queued_ms; /* 0, or when a challenge was queued */
 };
 
 struct store_sync {
@@ -127,8 +134,13 @@ store_sync_locked(struct store *st)
 	return MFA_OK;
 }
 
-int
-store_sync_init(struct store *st, int batch_ms)
+/*
+ * Maps the shared state of "st" (creating the file when "create"; when it
+ * is absent and !create, MFA_OK with nothing attached) and switches the
+ * environment to group commit.
+ */
+static int
+store_sync_open(struct store *st, int batch_ms, bool create)
 {
 	struct store_sync *s;
 	struct stat sb;
@@ -145,7 +157,10 @@ store_sync_init(struct store *st, int batch_ms)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 	    STORE_SYNC_FILE) >= sizeof(path))
 		return MFA_ERR_CONFIG;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0),
+	    0600)) < 0) {
+		if (!create && errno == ENOENT)
+			return MFA_OK;
 		log_error("store: cannot open %s: %s", path, strerror(errno));
 		return MFA_ERR_IO;
 	}
@@ -187,7 +202,80 @@ store_sync_init(struct store *st, int batch_ms)
 		return store_map_err(rc);
 	}
 	st->sync = s;
+	/* a slot left by a process killed while filling it is free again;
+	 * what is still queued is taken in by the next write or tick */
+	store_batch_reclaim(store_sync_area(st));
+	store_sync_mark_queued(st);
 	return MFA_OK;
+}
+
+int
+store_sync_init(struct store *st, int batch_ms)
+{
+	return store_sync_open(st, batch_ms, true);
+}
+
+/* Commits the queued challenges (a write transaction takes them in), with
+ * a sync. */
+static int
+store_sync_flush(struct store *st)
+{
+	struct store_txn *txn;
+	int rc;
+
+	if ((rc = store_txn_begin(st, true, &txn)) != MFA_OK)
+		return rc;
+	return store_txn_commit(txn);
+}
+
+int
+store_sync_attach(struct store *st)
+{
+	int rc;
+
+	if ((rc = store_sync_open(st, 0, false)) != MFA_OK || st->sync == NULL)
+		return rc;
+	return store_sync_flush(st);
+}
+
+bool
+store_sync_batching(const struct store *st)
+{
+	return st->sync != NULL && st->sync->batch_ms > 0;
+}
+
+void
+store_sync_mark_queued(struct store *st)
+{
+	int64_t zero = 0, now = store_sync_now();
+
+	if (st->sync != NULL)
+		(void)atomic_compare_exchange_strong(&st->sync->shm->queued_ms,
+		    &zero, now > 0 ? now : 1);
+}
+
+void
+store_sync_clear_queued(struct store *st)
+{
+	if (st->sync != NULL)
+		atomic_store(&st->sync->shm->queued_ms, 0);
+}
+
+void
+store_sync_count_batch(struct store *st, size_t n)
+{
+	if (st->sync == NULL)
+		return;
+	atomic_fetch_add(&st->sync->shm->nbatches, 1);
+	atomic_fetch_add(&st->sync->shm->nbatched, n);
+}
+
+void *
+store_sync_area(struct store *st)
+{
+	if (st->sync == NULL)
+		return NULL;
+	return (unsigned char *)st->sync->shm + STORE_SYNC_HEAD;
 }
 
 /*
@@ -234,6 +322,33 @@ store_sync_commit(struct store_txn *txn, bool durable)
 	return MFA_OK;
 }
 
+/* Lowers "*next_ms" (-1: none yet) to "ms". */
+static void
+store_sync_next(int *next_ms, int ms)
+{
+	if (*next_ms < 0 || ms < *next_ms)
+		*next_ms = ms;
+}
+
+/*
+ * Commits the queued challenges once the oldest has waited "batch_ms"
+ * (store_batch.c); else sets "*next_ms" to when it is due.
+ */
+static int
+store_sync_tick_queue(struct store *st, int *next_ms)
+{
+	int64_t q = atomic_load(&st->sync->shm->queued_ms), age;
+
+	if (q == 0)
+		return MFA_OK;
+	age = store_sync_now() - q;
+	if (age >= 0 && age < st->sync->batch_ms) {
+		store_sync_next(next_ms, (int)(st->sync->batch_ms - age));
+		return MFA_OK;
+	}
+	return store_sync_flush(st); /* a clock from before a reboot: now */
+}
+
 int
 store_sync_tick(struct store *st, int *next_ms)
 {
@@ -246,17 +361,19 @@ store_sync_tick(struct store *st, int *next_ms)
 	if (s == NULL)
 		return MFA_OK;
 	m = s->shm;
+	if ((rc = store_sync_tick_queue(st, next_ms)) != MFA_OK)
+		return rc;
 	if (atomic_load(&m->batched) <= atomic_load(&m->synced))
 		return MFA_OK;
 	age = store_sync_now() - atomic_load(&m->last_ms);
 	if (age < s->batch_ms) {
-		*next_ms = (int)(s->batch_ms - age);
+		store_sync_next(next_ms, (int)(s->batch_ms - age));
 		return MFA_OK;
 	}
 	/* A worker between requests does not queue behind another's sync:
 	 * that one covers what is batched now, or the next tick will. */
 	if (!store_sync_trylock(s)) {
-		*next_ms = 1;
+		store_sync_next(next_ms, 1);
 		return MFA_OK;
 	}
 	if (atomic_load(&m->batched) > atomic_load(&m->synced))
@@ -272,7 +389,9 @@ store_sync_close(struct store *st)
 
 	if (s == NULL)
 		return;
-	/* a clean stop leaves nothing batched behind */
+	/* a clean stop leaves nothing queued or batched behind */
+	if (atomic_load(&s->shm->queued_ms) != 0)
+		(void)store_sync_flush(st);
 	if (atomic_load(&s->shm->batched) > atomic_load(&s->shm->synced)) {
 		store_sync_lock(s);
 		if (atomic_load(&s->shm->batched) >

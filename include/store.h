@@ -119,6 +119,14 @@ int store_txn_commit_batched(struct store_txn *txn) MFA_WUR;
 int store_sync_init(struct store *st, int batch_ms) MFA_WUR;
 
 /*
+ * For mfactl: joins the group commit of the serving processes when the
+ * store has one (its sync.state exists; never creates it), syncing every
+ * commit, and commits the challenges they queued, so that what follows
+ * reads every acknowledged challenge. MFA_OK also when there is none.
+ */
+int store_sync_attach(struct store *st) MFA_WUR;
+
+/*
  * Makes the periodic sync of batched commits when it is due; call it
  * between requests. Sets "*next_ms" to the milliseconds until the next
  * one is due, or -1 when nothing is waiting. Returns MFA_OK or
@@ -208,6 +216,30 @@ int store_signing_put(struct store_txn *txn, const struct signing_rec *r)
     MFA_WUR;
 int store_signing_each(struct store_txn *txn,
     int (*fn)(void *arg, const struct signing_rec *r), void *arg) MFA_WUR;
+
+/* An assertion's jti to record with a new challenge (store_jti_put). */
+struct store_jti_op {
+	const char *client_id;
+	const char *jti;
+	mfa_ms exp;
+};
+
+/*
+ * store_batch.c: creates challenge "c" (without an oob send bucket to
+ * take) and, when "jti" is not NULL, records the assertion's jti with it.
+ * With store_sync_init and batch_ms > 0 a challenge without a jti or an
+ * oob code is queued in the shared file and committed with the queue by
+ * the next write transaction of any process or the next tick (at most
+ * batch_ms later); else one batched commit, which takes the queue in too.
+ * Either way it is visible to every later write transaction, survives the
+ * crash of any process, and may be lost to a power loss within batch_ms
+ * (store_txn_commit_batched). Returns MFA_OK,
+ * MFA_ERR_EXISTS (the jti was used before: nothing written),
+ * MFA_ERR_INVALID (a jti out of bounds: nothing written) or a store error
+ * (MFA_ERR_STORE also for an id already in use).
+ */
+int store_challenge_create(struct store *st, const struct challenge_rec *c,
+    const struct store_jti_op *jti) MFA_WUR;
 
 /* store_challenge.c */
 int store_challenge_get(struct store_txn *txn, const char *id,

@@ -293,13 +293,14 @@ def run_wrk(url, reqfile, mode, seconds=None):
 
 
 def sync_counters(db):
-    """(fdatasyncs, durable commits) from the group-commit state file."""
+    """(fdatasyncs, durable commits, challenge batch commits, challenges
+    they carried) from the group-commit state file."""
     try:
-        b = (Path(db) / "sync.state").read_bytes()[:48]
-        f = struct.unpack("<6Q", b)
-        return f[4], f[5]
+        b = (Path(db) / "sync.state").read_bytes()[:64]
+        f = struct.unpack("<8Q", b)
+        return f[4], f[5], f[6], f[7]
     except (OSError, struct.error):
-        return 0, 0
+        return 0, 0, 0, 0
 
 
 def median(xs):
@@ -474,6 +475,7 @@ def setup_and_run(build, root, results, t_start):
     rows = []
     replays = 0
     syncs = [0, 0]
+    batches = [0, 0]
     for rnd in range(ROUNDS):
         order = cases[rnd % len(cases):] + cases[:rnd % len(cases)]
         for case in order:
@@ -502,6 +504,9 @@ def setup_and_run(build, root, results, t_start):
                 syncs[0] += s1[0] - s0[0]
                 syncs[1] += s1[1] - s0[1]
                 replays += replay_check(srv.url, f)
+            if case.startswith("challenge otp"):
+                batches[0] += s1[2] - s0[2]
+                batches[1] += s1[3] - s0[3]
             rss = max([rss_kib(p) for p in srv.workers()] or [0])
             bad = sum(v for k, v in r["statuses"].items()
                       if int(k) != expected[case]) + r["socket_errors"]
@@ -513,8 +518,8 @@ def setup_and_run(build, root, results, t_start):
             clear_spool(db)
         say("bench: round %d/%d done (%.0f s)" % (
             rnd + 1, ROUNDS, time.monotonic() - t_start))
-    report(rows, cases, expected, probe, syncs, replays, mach, results,
-           t_start)
+    report(rows, cases, expected, probe, syncs, batches, replays, mach,
+           results, t_start)
     return servers
 
 
@@ -572,7 +577,8 @@ def replay_check(url, reqfile, n=20):
     return accepted
 
 
-def report(rows, cases, expected, probe, syncs, replays, mach, results,
+def report(rows, cases, expected, probe, syncs, batches, replays, mach,
+           results,
            t_start):
     ceil = {r["round"]: r["rate"] for r in rows if r["case"] == "ceiling"}
     for r in rows:
@@ -619,6 +625,9 @@ def report(rows, cases, expected, probe, syncs, replays, mach, results,
         w("durable verification: %d durable commits in %d fdatasyncs "
           "(%.1f commits per sync)" % (syncs[1], syncs[0],
                                        syncs[1] / syncs[0]))
+    if batches[0]:
+        w("otp challenges: %d in %d write transactions (%.2f per commit)"
+          % (batches[1], batches[0], batches[1] / batches[0]))
     w("")
     w("targets (printed, not enforced):")
     by = {s["case"]: s for s in summary}

@@ -184,8 +184,19 @@ class Store:
             time.sleep(0.02)
 
     # -- read-only looks at the LMDB environment (lmdb-utils)
-    def lmdb_dump(self):
-        """mdb_dump -a -p of the environment (printable), as text."""
+    def commit_queue(self):
+        """Commits the otp challenges the service queued in sync.state (any
+        mfactl command does, as it opens the store), so that the LMDB tools
+        below see every challenge that was acknowledged. A store mfactl
+        cannot open (made read-only by a test) is read as it is."""
+        if (self.path / "sync.state").exists():
+            self.run("store", "info")
+
+    def lmdb_dump(self, queue=True):
+        """mdb_dump -a -p of the environment (printable), as text, after
+        commit_queue unless "queue" is false (what LMDB holds now)."""
+        if queue:
+            self.commit_queue()
         p = subprocess.run(["mdb_dump", "-a", "-p", str(self.path)],
                            capture_output=True, text=True, timeout=30,
                            errors="replace")
@@ -193,16 +204,18 @@ class Store:
             raise HarnessError("mdb_dump: %s" % p.stderr)
         return p.stdout
 
-    def challenge_ids(self):
-        """Every key of the environment that is a challenge ID."""
+    def challenge_ids(self, queue=True):
+        """Every key of the environment that is a challenge ID (those still
+        queued in sync.state too, unless "queue" is false)."""
         ids = set()
-        for line in self.lmdb_dump().splitlines():
+        for line in self.lmdb_dump(queue).splitlines():
             if line.startswith(" ") and CHALLENGE_ID.match(line[1:]):
                 ids.add(line[1:])
         return ids
 
     def entry_counts(self):
         """{database name: entries} of the environment (mdb_stat -a)."""
+        self.commit_queue()
         p = subprocess.run(["mdb_stat", "-a", str(self.path)],
                            capture_output=True, text=True, timeout=30)
         if p.returncode != 0:

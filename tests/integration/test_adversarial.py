@@ -448,9 +448,13 @@ def test_brute_force_thousand_codes(server, store, app):
 
 # ------------------------------------------------------ tampered records
 
-def dump(store, db):
+def dump(store, db, queue=True):
     """The header lines and the (key, value) bytes of database "db" of
-    the store (mdb_dump without -p: every key and value in hex)."""
+    the store (mdb_dump without -p: every key and value in hex), after
+    Store.commit_queue unless "queue" is false (a store mfactl must not
+    open yet, as opening upgrades it)."""
+    if queue:
+        store.commit_queue()
     p = subprocess.run(["mdb_dump", "-s", db, str(store.path)],
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stderr

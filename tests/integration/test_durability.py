@@ -1,4 +1,5 @@
-"""Durability of acknowledged verifications (README "Durability").
+"""Durability of acknowledged verifications and of queued challenges
+(README "Durability").
 
 A consumed TOTP code is a durable commit: the reply is sent only after an
 fdatasync covers the transaction (shared between workers: group commit).
@@ -33,9 +34,11 @@ import time
 
 import pytest
 
-from servers import (Http, Lighttpd, Store, body_of, pid_alive,
-                     procs_mentioning, short_root, start_server, stop_server,
-                     wait_gone)
+from conftest import make_client
+
+from servers import (Http, Lighttpd, Store, assert_ok, body_of, challenge,
+                     pid_alive, procs_mentioning, short_root, start_server,
+                     stop_server, wait_gone)
 
 GRANT = "http://auth0.com/oauth/grant-type/mfa-otp"
 USERS = 48
@@ -178,3 +181,78 @@ def test_kill9_loses_no_acknowledged_consumption(setup, tmp_path):
             assert body_of(r)["error"] == "invalid_grant"
     finally:
         stop_server(again)
+
+
+def otp_challenges(http, client, tokens, n):
+    """"n" otp challenges (the mfa_tokens in turn); each must be
+    acknowledged."""
+    for i in range(n):
+        assert assert_ok(challenge(http, client, tokens[i % len(tokens)],
+                                   challenge_type="otp")) == \
+            {"challenge_type": "otp"}
+
+
+def otp_tokens(store, client, prefix, n):
+    """mfa_tokens of "n" new users with an otp authenticator."""
+    tokens = []
+    for i in range(n):
+        u = "%s-%d" % (prefix, i)
+        store.enroll_otp(u)
+        tokens.append(store.issue_token(client.id, u)["mfa_token"])
+    return tokens
+
+
+@pytest.fixture
+def queued(tmp_path):
+    """A server whose queued challenges wait 10 s for their commit, so that
+    only other writes (a worker's first sweep, a full queue) commit them
+    before a test looks."""
+    srv = start_server("lighttpd", tmp_path / "q", workers=4,
+                       env={"MFA_CHALLENGE_SYNC_MS": "10000"})
+    try:
+        store = srv.store
+        client = make_client(store, "queued", "otp")
+        yield srv, store, client, otp_tokens(store, client, "queued", 4)
+    finally:
+        try:
+            stop_server(srv)
+        except AssertionError:
+            pass
+
+
+def test_kill9_loses_no_queued_challenge(queued):
+    """Acknowledged otp challenges still queued in sync.state when every
+    process dies are committed by the next process that opens the store
+    (mfactl here)."""
+    srv, store, client, users = queued
+    http = Http(srv.url)
+    otp_challenges(http, client, users, 8)
+    before = store.challenge_ids()   # the queue committed by mfactl
+    otp_challenges(http, client, users, 20)
+    in_lmdb = store.challenge_ids(queue=False) - before
+    assert len(in_lmdb) < 20, "nothing was left queued: the test is void"
+    kill_all(srv)
+    new = store.challenge_ids() - before   # mfactl commits the queue
+    assert len(new) == 20
+    assert store.challenge_ids(queue=False) - before == new
+
+
+def test_queued_challenge_committed_within_sync_ms(tmp_path):
+    """With nothing else writing, an idle worker's tick commits a queued
+    challenge once challenge_sync_ms (100 ms by default) have passed."""
+    srv = start_server("lighttpd", tmp_path / "t", workers=1)
+    try:
+        store = srv.store
+        client = make_client(store, "tick", "otp")
+        tokens = otp_tokens(store, client, "tick", 1)
+        http = Http(srv.url)
+        otp_challenges(http, client, tokens, 1)
+        before = store.challenge_ids()   # the queue committed by mfactl
+        otp_challenges(http, client, tokens, 1)
+        deadline = time.monotonic() + 5
+        while (len(store.challenge_ids(queue=False) - before) != 1 and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
+        assert len(store.challenge_ids(queue=False) - before) == 1
+    finally:
+        stop_server(srv)

@@ -38,8 +38,8 @@ import records
 from conftest import make_client, make_user
 from servers import (Http, Store, assert_error, assert_ok, challenge, call,
                      start_server, stop_server)
-from test_adversarial import (G_OOB, G_OTP, SERVER_ERROR, dump, oathtool,
-                              step_margin)
+import test_adversarial
+from test_adversarial import G_OOB, G_OTP, SERVER_ERROR, oathtool, step_margin
 
 KIND = "lighttpd"   # the responder's stderr (the upgrade's log line) is kept
 RECORD_DBS = ["clients", "authns", "tokens", "challenges", "buckets",
@@ -99,6 +99,12 @@ def snapshot(store):
     return {db: dict(dump(store, db)[1]) for db in RECORD_DBS}
 
 
+def dump(store, db):
+    """test_adversarial.dump without mfactl: opening a schema-1 store
+    upgrades it (to_schema_1 commits the queue once, first)."""
+    return test_adversarial.dump(store, db, queue=False)
+
+
 def schema(store):
     return dict(dump(store, "meta")[1]).get(b"schema")
 
@@ -108,6 +114,7 @@ def to_schema_1(store, broken=()):
     ((db, key) pairs) get the value b"{" instead. Returns the number of
     records written as JSON."""
     n = 0
+    store.commit_queue()
     for db in RECORD_DBS:
         head, pairs = dump(store, db)
         out = []

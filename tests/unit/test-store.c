@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -1292,6 +1294,261 @@ test_challenge(struct store *st, const struct keys *keys)
 	json_decref(j);
 }
 
+/* ---------------------------------------- the queue of new challenges */
+
+/*
+ * White-box views of a slot of store_batch.c: its state word (sequence
+ * << 32 | the poster's pid << 8 | state) at offset 0, the record's length
+ * at 8 and the record at 10.
+ */
+enum { Q_FREE, Q_FILLING, Q_QUEUED, Q_APPLYING };
+
+static unsigned char *
+q_slot(struct store *st, size_t i)
+{
+	return (unsigned char *)store_sync_area(st) +
+	    i * STORE_BATCH_SLOT_SIZE;
+}
+
+static size_t
+q_count(struct store *st, unsigned state)
+{
+	uint64_t w;
+	size_t i, n = 0;
+
+	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
+		memcpy(&w, q_slot(st, i), sizeof(w));
+		n += (w & 0xff) == state;
+	}
+	return n;
+}
+
+/* The first slot in "state", or STORE_BATCH_SLOTS. */
+static size_t
+q_find(struct store *st, unsigned state)
+{
+	uint64_t w;
+	size_t i;
+
+	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
+		memcpy(&w, q_slot(st, i), sizeof(w));
+		if ((w & 0xff) == state)
+			return i;
+	}
+	return i;
+}
+
+/* Sets slot "i" to "state", keeping its sequence number. */
+static void
+q_set(struct store *st, size_t i, unsigned state)
+{
+	uint64_t w;
+
+	memcpy(&w, q_slot(st, i), sizeof(w));
+	w = (w & ~(uint64_t)0xff) | state;
+	memcpy(q_slot(st, i), &w, sizeof(w));
+}
+
+/* Is challenge "id" committed (seen by a read transaction)? */
+static bool
+q_seen(struct store *st, const char *id)
+{
+	struct store_txn *t = begin(st, false);
+	struct challenge_rec c;
+	int rc;
+
+	if (t == NULL)
+		return false;
+	rc = store_challenge_get(t, id, &c);
+	store_txn_abort(t);
+	return rc == MFA_OK;
+}
+
+static struct store *
+q_open(const char *name, int batch_ms)
+{
+	struct store *st = NULL;
+	char path[PATH_MAX];
+
+	T_EQ_INT(store_open(&st, sub(path, sizeof(path), name), MAPSIZE,
+	    STORE_CREATE), MFA_OK);
+	if (st != NULL && batch_ms >= 0)
+		T_EQ_INT(store_sync_init(st, batch_ms), MFA_OK);
+	return st;
+}
+
+/* Queued, taken in by a write transaction, handed back by its abort,
+ * released by its commit. */
+static void
+test_batch_queue(struct store *st)
+{
+	struct challenge_rec c = make_challenge("auth_challenge_Q1", CT_OTP,
+	    9000, 0), got;
+	struct store_txn *t;
+
+	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	T_TRUE(!q_seen(st, c.id)); /* queued, not committed yet */
+	T_EQ_INT(q_count(st, Q_QUEUED), 1);
+	t = begin(st, true);
+	T_EQ_INT(store_challenge_get(t, c.id, &got), MFA_OK);
+	T_EQ_INT(t->nbatch, 1);
+	T_EQ_INT(q_count(st, Q_APPLYING), 1);
+	store_txn_abort(t);
+	T_EQ_INT(q_count(st, Q_QUEUED), 1);
+	T_TRUE(!q_seen(st, c.id));
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_TRUE(q_seen(st, c.id));
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	t = begin(st, false);
+	T_EQ_INT(store_challenge_get(t, c.id, &got), MFA_OK);
+	T_EQ_STR(got.factor_id, "totp|dev_T");
+	T_EQ_INT(got.purge_at, 9000);
+	store_txn_abort(t);
+}
+
+/* Writers that died: before their commit (the slot is applied again),
+ * after it (the record is found by its id, written once). */
+static void
+test_batch_dead_writer(struct store *st)
+{
+	struct challenge_rec a = make_challenge("auth_challenge_Q2", CT_OTP,
+	    9000, 0), b = make_challenge("auth_challenge_Q3", CT_OTP, 9000, 0);
+	struct store_txn *t;
+	size_t i, n, x;
+
+	T_EQ_INT(store_challenge_create(st, &a, NULL), MFA_OK);
+	q_set(st, i = q_find(st, Q_QUEUED), Q_APPLYING);
+	T_TRUE(i < STORE_BATCH_SLOTS);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_TRUE(q_seen(st, a.id));
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+
+	T_EQ_INT(store_challenge_create(st, &b, NULL), MFA_OK);
+	i = q_find(st, Q_QUEUED);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	t = begin(st, false);
+	n = db_count(t, DB_CHALLENGES);
+	x = db_count(t, DB_EXPIRY);
+	store_txn_abort(t);
+	q_set(st, i, Q_APPLYING); /* as if it died before releasing it */
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	t = begin(st, false);
+	T_EQ_INT(db_count(t, DB_CHALLENGES), n);
+	T_EQ_INT(db_count(t, DB_EXPIRY), x);
+	store_txn_abort(t);
+}
+
+/* What is not queued: a jti's verdict, an oob challenge; a record that
+ * does not decode is dropped; a full queue commits with the next one. */
+static void
+test_batch_direct(struct store *st)
+{
+	struct challenge_rec c = make_challenge("auth_challenge_J1", CT_OTP,
+	    9000, 0), o = make_challenge("auth_challenge_O1", CT_OOB, 9000, 7);
+	struct store_jti_op jti = { "client-1", "jti-1", 9000 };
+	char id[MFA_CHALLENGE_ID_MAX + 1];
+	size_t i;
+	uint16_t len = 3;
+
+	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_OK);
+	T_TRUE(q_seen(st, c.id));
+	snprintf(c.id, sizeof(c.id), "auth_challenge_J2");
+	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_ERR_EXISTS);
+	T_TRUE(!q_seen(st, c.id));
+	T_EQ_INT(store_challenge_create(st, &o, NULL), MFA_OK);
+	T_TRUE(q_seen(st, o.id));
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+
+	q_set(st, i = q_find(st, Q_FREE), Q_QUEUED);
+	memcpy(q_slot(st, i) + 8, &len, sizeof(len));
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+
+	for (i = 0; i <= STORE_BATCH_SLOTS; i++) {
+		snprintf(c.id, sizeof(c.id), "auth_challenge_F%zu", i);
+		T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	}
+	for (i = 0; i <= STORE_BATCH_SLOTS; i++) {
+		snprintf(id, sizeof(id), "auth_challenge_F%zu", i);
+		ROW_TRUE(id, q_seen(st, id));
+	}
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+}
+
+/* The tick commits what waited batch_ms; a clean close what is left; a
+ * slot of a poster that died while filling it is freed by the next
+ * process; mfactl's attach commits the queue and never makes the file. */
+static void
+test_batch_lifecycle(void)
+{
+	struct challenge_rec c = make_challenge("auth_challenge_T1", CT_OTP,
+	    9000, 0);
+	struct timespec ms5 = { 0, 5000000 };
+	struct store *st = q_open("queue-tick", 1), *o;
+	char path[PATH_MAX];
+	int next = 0, status;
+	uint64_t w;
+	pid_t pid;
+
+	if (st == NULL)
+		return;
+	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	T_EQ_INT(store_sync_tick(st, &next), MFA_OK);
+	T_TRUE(next >= 0 && next <= 1); /* due within batch_ms */
+	nanosleep(&ms5, NULL);
+	T_EQ_INT(store_sync_tick(st, &next), MFA_OK);
+	T_TRUE(q_seen(st, c.id));
+	T_EQ_INT(next, -1);
+
+	snprintf(c.id, sizeof(c.id), "auth_challenge_T2");
+	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	if ((pid = fork()) == 0)
+		_exit(0);
+	T_TRUE(pid > 0 && waitpid(pid, &status, 0) == pid);
+	w = (uint64_t)7 << 32 | (uint64_t)pid << 8 | Q_FILLING;
+	memcpy(q_slot(st, q_find(st, Q_FREE)), &w, sizeof(w));
+	store_close(st);
+	st = q_open("queue-tick", -1); /* no group commit: a plain reader */
+	if (st == NULL)
+		return;
+	T_TRUE(q_seen(st, c.id)); /* store_close committed it */
+	T_EQ_INT(store_sync_attach(st), MFA_OK);
+	T_EQ_INT(q_count(st, Q_FILLING), 0); /* the dead poster's is free */
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	store_close(st);
+
+	/* batch_ms 0 queues nothing; attach leaves a store without the
+	 * shared file as it is */
+	st = q_open("queue-zero", 0);
+	snprintf(c.id, sizeof(c.id), "auth_challenge_Z1");
+	if (st != NULL)
+		T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	T_TRUE(st != NULL && q_seen(st, c.id));
+	store_close(st);
+	if ((o = q_open("queue-none", -1)) != NULL) {
+		T_EQ_INT(store_sync_attach(o), MFA_OK);
+		T_TRUE(store_sync_area(o) == NULL);
+		T_TRUE(access(sub(path, sizeof(path), "queue-none/sync.state"),
+		    F_OK) != 0);
+	}
+	store_close(o);
+}
+
+static void
+test_store_batch(void)
+{
+	struct store *st = q_open("queue", 60000);
+
+	if (st != NULL) {
+		test_batch_queue(st);
+		test_batch_dead_writer(st);
+		test_batch_direct(st);
+	}
+	store_close(st);
+	test_batch_lifecycle();
+}
+
 void
 test_store(void)
 {
@@ -1323,5 +1580,6 @@ test_store(void)
 	store_close(st);
 	test_store_sweep();
 	test_store_jti();
+	test_store_batch();
 	rm_tree(base);
 }

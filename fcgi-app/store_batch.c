@@ -1,0 +1,268 @@
+/*
+ * store_batch.c -- new otp challenges of every worker in one commit
+ * (combined writes).
+ *
+ * Pre-forked workers that each commit their own new challenge queue on
+ * LMDB's single writer lock, and every commit writes the same few pages
+ * again (the B-tree paths, the freelist, the meta page). An otp challenge
+ * that needs no answer from the store (no jti to check, no bucket to take)
+ * is instead queued in a slot of the shared file "sync.state" (store_sync.c
+ * maps it) and acknowledged at once. Every write transaction of a serving
+ * process takes the queued slots in first (store_batch_join, called by
+ * store_txn_begin), so a challenge is in LMDB before any write that could
+ * look for it; store_sync_tick commits what is still queued once
+ * "batch_ms" have passed; a process that finds the queue full commits it
+ * with its own challenge; mfactl drains it before it reads. One commit
+ * thus carries the challenges of many requests.
+ *
+ * Slot states (with a sequence number, bumped on each hand-over, so that
+ * a process that acts late cannot touch the slot's next use):
+ *
+ *   FREE -> FILLING     a poster claims it (CAS, with its pid) and
+ *                       writes the record
+ *   FILLING -> QUEUED   the record is complete: the challenge exists
+ *   QUEUED -> APPLYING  a writer put it in its open transaction
+ *   APPLYING -> FREE    that transaction committed
+ *   APPLYING -> QUEUED  it aborted
+ *
+ * A writer that dies leaves its slots APPLYING; as writers hold LMDB's
+ * writer lock, the next one knows that transaction is over and takes
+ * them again (a record already committed is found by its id and counted
+ * done). A poster that dies in FILLING leaves a slot that
+ * store_batch_reclaim frees. A queued challenge survives the crash of
+ * every process (the file is shared and on disk); a power loss may take
+ * it, as it may take any batched commit (README "Durability").
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "log.h"
+#include "self.h"
+#include "store_int.h"
+
+#define BATCH_REC_MAX 1024
+
+enum batch_state { BS_FREE, BS_FILLING, BS_QUEUED, BS_APPLYING };
+
+/*
+ * A slot's word: a 32-bit sequence number, the 24-bit pid of the poster
+ * while FILLING (Linux pids are below 2^22), the state. One CAS claims a
+ * slot and names its poster.
+ */
+#define BW(seq, pid, state) ((uint64_t)(uint32_t)(seq) << 32 |             \
+	(uint64_t)((uint32_t)(pid) & 0xffffff) << 8 | (uint64_t)(state))
+#define BW_STATE(w) ((enum batch_state)((w) & 0xff))
+#define BW_PID(w) ((int32_t)(((w) >> 8) & 0xffffff))
+#define BW_SEQ(w) ((uint32_t)((w) >> 32))
+
+/*
+ * Shared by every process that maps sync.state: a change to this layout
+ * needs a new file name in store_sync.c, so that old and new processes
+ * never read each other's slots.
+ */
+struct batch_slot {
+	_Atomic uint64_t word;
+	uint16_t rec_len;
+	unsigned char rec[BATCH_REC_MAX]; /* record_challenge_encode */
+};
+
+_Static_assert(sizeof(struct batch_slot) <= STORE_BATCH_SLOT_SIZE,
+    "a batch slot outgrew its room in sync.state");
+
+static struct batch_slot *
+batch_slot(void *area, size_t i)
+{
+	return (struct batch_slot *)(void *)((unsigned char *)area +
+	    i * STORE_BATCH_SLOT_SIZE);
+}
+
+/* Moves "s" from word "from" to "to"; false when it was not "from". */
+static bool
+batch_move(struct batch_slot *s, uint64_t from, uint64_t to)
+{
+	return atomic_compare_exchange_strong(&s->word, &from, to);
+}
+
+/* A free slot, now FILLING for this process ("*w" its word); NULL when
+ * none is free. */
+static struct batch_slot *
+batch_claim(void *area, uint64_t *w)
+{
+	pid_t pid = self_pid();
+	size_t start = (size_t)pid % STORE_BATCH_SLOTS, i;
+	struct batch_slot *s;
+	uint64_t v;
+
+	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
+		s = batch_slot(area, (start + i) % STORE_BATCH_SLOTS);
+		v = atomic_load(&s->word);
+		*w = BW(BW_SEQ(v), pid, BS_FILLING);
+		if (BW_STATE(v) == BS_FREE && batch_move(s, v, *w))
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * Applies slot "s" in "txn". Returns MFA_OK when its challenge is in the
+ * transaction (put now, or committed before by a writer that died),
+ * MFA_ERR_CORRUPT for a record that does not decode (dropped), or the
+ * error that poisoned "txn".
+ */
+static int
+batch_apply(struct store_txn *txn, const struct batch_slot *s)
+{
+	struct challenge_rec c;
+	int rc;
+
+	if (s->rec_len > sizeof(s->rec) ||
+	    record_challenge_decode(s->rec, s->rec_len, &c) != MFA_OK) {
+		log_error("store: a queued challenge does not decode; dropped");
+		return MFA_ERR_CORRUPT;
+	}
+	rc = store_challenge_put(txn, &c, true);
+	return rc == MFA_ERR_EXISTS ? MFA_OK : rc;
+}
+
+/* Hands the slots "txn" took back (QUEUED) or releases them (FREE). */
+static void
+batch_settle(struct store_txn *txn, bool committed)
+{
+	struct batch_slot *s;
+	uint64_t seq;
+	size_t i;
+	void *area = store_sync_area(txn->st);
+
+	for (i = 0; i < txn->nbatch; i++) {
+		s = batch_slot(area, txn->batch[i].slot);
+		seq = txn->batch[i].seq;
+		(void)batch_move(s, BW(seq, 0, BS_APPLYING), committed ?
+		    BW(seq + 1, 0, BS_FREE) : BW(seq, 0, BS_QUEUED));
+	}
+	if (committed)
+		store_sync_count_batch(txn->st, txn->nbatch);
+	else
+		store_sync_mark_queued(txn->st);
+	txn->nbatch = 0;
+}
+
+void
+store_batch_settle(struct store_txn *txn, bool committed)
+{
+	if (txn->nbatch > 0)
+		batch_settle(txn, committed);
+}
+
+int
+store_batch_join(struct store_txn *txn)
+{
+	struct batch_slot *s;
+	void *area;
+	uint64_t w;
+	size_t i;
+	int rc;
+
+	if ((area = store_sync_area(txn->st)) == NULL)
+		return MFA_OK;
+	store_sync_clear_queued(txn->st); /* before the scan: see
+					     store_sync_mark_queued */
+	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
+		s = batch_slot(area, i);
+		w = atomic_load(&s->word);
+		/* APPLYING: its writer's transaction is over (we hold the
+		 * writer lock); a new sequence number keeps it off */
+		if ((BW_STATE(w) != BS_QUEUED && BW_STATE(w) != BS_APPLYING) ||
+		    !batch_move(s, w, BW(BW_SEQ(w) + 1, 0, BS_APPLYING)))
+			continue;
+		txn->batch[txn->nbatch].slot = (uint8_t)i;
+		txn->batch[txn->nbatch].seq = BW_SEQ(w) + 1;
+		txn->nbatch++;
+		if ((rc = batch_apply(txn, s)) == MFA_ERR_CORRUPT) {
+			txn->nbatch--; /* nothing to keep */
+			atomic_store(&s->word, BW(BW_SEQ(w) + 2, 0, BS_FREE));
+		} else if (rc != MFA_OK) {
+			log_error("store: cannot take in queued challenges: %s",
+			    mfa_strerror(rc));
+			return rc;
+		}
+	}
+	return MFA_OK;
+}
+
+/* The path without a free slot (or without the shared file): a write
+ * transaction of its own, which takes in the queue too. */
+static int
+batch_direct(struct store *st, const struct challenge_rec *c,
+    const struct store_jti_op *jti)
+{
+	struct store_txn *txn;
+	int rc;
+
+	if ((rc = store_txn_begin(st, true, &txn)) != MFA_OK)
+		return rc;
+	if (jti != NULL && (rc = store_jti_put(txn, jti->client_id, jti->jti,
+	    jti->exp)) != MFA_OK)
+		goto fail;
+	if ((rc = store_challenge_put(txn, c, true)) != MFA_OK) {
+		if (rc == MFA_ERR_EXISTS) /* an id drawn twice: not a replay */
+			rc = MFA_ERR_STORE;
+		goto fail;
+	}
+	return store_txn_commit_batched(txn);
+fail:
+	store_txn_abort(txn);
+	return rc;
+}
+
+int
+store_challenge_create(struct store *st, const struct challenge_rec *c,
+    const struct store_jti_op *jti)
+{
+	unsigned char buf[RECORD_ENC_MAX];
+	struct batch_slot *s;
+	uint64_t w;
+	size_t n;
+	void *area;
+
+	/* a jti needs the store's verdict (a replay) before the answer */
+	if (jti != NULL || c->has_oob || !store_sync_batching(st) ||
+	    (area = store_sync_area(st)) == NULL)
+		return batch_direct(st, c, jti);
+	n = record_challenge_encode(c, buf);
+	if (n == 0 || n > BATCH_REC_MAX || (s = batch_claim(area, &w)) ==
+	    NULL)
+		return batch_direct(st, c, NULL);
+	memcpy(s->rec, buf, n);
+	s->rec_len = (uint16_t)n;
+	atomic_store(&s->word, BW(BW_SEQ(w), 0, BS_QUEUED));
+	store_sync_mark_queued(st);
+	return MFA_OK;
+}
+
+/* True when process "pid" is gone (EPERM: it lives under another uid). */
+static bool
+batch_owner_dead(int32_t pid)
+{
+	return pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+}
+
+void
+store_batch_reclaim(void *area)
+{
+	struct batch_slot *s;
+	size_t i, n = 0;
+	uint64_t w;
+
+	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
+		s = batch_slot(area, i);
+		w = atomic_load(&s->word);
+		if (BW_STATE(w) == BS_FILLING && batch_owner_dead(BW_PID(w)) &&
+		    batch_move(s, w, BW(BW_SEQ(w) + 1, 0, BS_FREE)))
+			n++;
+	}
+	if (n > 0)
+		log_info("store: freed %zu challenge slots of dead processes",
+		    n);
+}
