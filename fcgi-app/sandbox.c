@@ -38,6 +38,7 @@ static const char *const sandbox_allowed[] = {
 	"dup3", "fcntl", "flock", "accept", "accept4", "recvfrom", "sendto",
 	"recvmsg", "sendmsg", "shutdown", "getsockname", "getpeername",
 	"getsockopt", "setsockopt", "connect", "select", "pselect6", "poll",
+	"epoll_pwait", "epoll_pwait2", "epoll_wait", "epoll_ctl",
 	"ppoll",
 	/* files: LMDB, the spool, what later features write */
 	"open", "openat", "stat", "fstat", "lstat", "newfstatat", "statx",

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/select.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,10 +32,11 @@
 #define WORKER_HOUSEKEEPING_MS (60 * 1000)
 #define WORKER_SWEEP_BATCH 256
 #define WORKER_SWEEP_MAX 2048
+#define WORKER_ACCEPT_RUN 16 /* requests accepted without a wait */
 
 /*
  * Stop requests (SIGTERM, SIGINT) stay blocked except while the worker
- * waits in pselect() for a connection, which unblocks them atomically: a
+ * waits in epoll_pwait() for a connection, which unblocks them atomically: a
  * stop can only land between requests, never in the middle of one (not
  * even while libfcgi reads the parameters of a connection it accepted),
  * and never in the gap before the wait.
@@ -80,29 +81,44 @@ worker_mask(sigset_t *waiting)
 }
 
 /*
- * Waits for a connection on "fd" with the stop signals admitted (POSIX
- * pselect swaps the mask atomically), at most until the next
- * housekeeping, or "sync_ms" when that is not -1 (the store's periodic
- * sync of batched commits is due then). Returns 1 (readable), 0 (timeout
- * or signal) or -1.
+ * The worker's own epoll set on the listening socket. EPOLLEXCLUSIVE
+ * wakes one waiting worker per connection, where pselect() woke every
+ * idle one (make bench: a herd of wake-ups and accepts that found
+ * nothing). Returns the descriptor or -1.
  */
 static int
-worker_wait(int fd, const sigset_t *waiting, int sync_ms)
+worker_poller(int listen_fd)
 {
-	struct timespec ts = { WORKER_HOUSEKEEPING_MS / 1000, 0 };
-	fd_set rd;
-	int rc;
+	struct epoll_event ev;
+	int ep;
 
-	if (fd >= FD_SETSIZE) {
-		errno = EBADF;
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		return -1;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.fd = listen_fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0) {
+		close(ep);
 		return -1;
 	}
-	if (sync_ms >= 0) /* a batched commit waits for its sync */
-		ts = (struct timespec){ sync_ms / 1000,
-			(long)(sync_ms % 1000) * 1000000 };
-	FD_ZERO(&rd);
-	FD_SET(fd, &rd);
-	rc = pselect(fd + 1, &rd, NULL, NULL, &ts, waiting);
+	return ep;
+}
+
+/*
+ * Waits for a connection ("ep": worker_poller) with the stop signals
+ * admitted (epoll_pwait swaps the mask atomically), at most until the
+ * next housekeeping, or "sync_ms" when that is not -1 (the store's
+ * periodic sync of batched commits is due then). Returns 1 (readable), 0
+ * (timeout or signal) or -1.
+ */
+static int
+worker_wait(int ep, const sigset_t *waiting, int sync_ms)
+{
+	struct epoll_event ev;
+	int rc;
+
+	rc = epoll_pwait(ep, &ev, 1, sync_ms >= 0 ? sync_ms :
+	    WORKER_HOUSEKEEPING_MS, waiting);
 	if (rc < 0 && errno == EINTR)
 		return 0;
 	return rc;
@@ -600,7 +616,7 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	FCGX_Request r;
 	sigset_t waiting;
 	mfa_ms last = clock_now_ms();
-	int status = 1, flags, rc, sync_ms = -1;
+	int status = 1, flags, rc, sync_ms = -1, ep = -1, run = 0;
 
 	(void)arg;
 	memset(&ctx, 0, sizeof(ctx));
@@ -615,12 +631,13 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 		goto out;
 	/*
 	 * A non-blocking listening socket: when another worker wins the
-	 * connection pselect() announced, accept() says EAGAIN instead of
+	 * connection epoll announced, accept() says EAGAIN instead of
 	 * sleeping with the stop signals blocked. Linux does not pass
 	 * O_NONBLOCK on to the accepted connection.
 	 */
 	if ((flags = fcntl(listen_fd, F_GETFL)) < 0 ||
 	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    (ep = worker_poller(listen_fd)) < 0 ||
 	    FCGX_InitRequest(&r, listen_fd, 0) != 0) {
 		log_error("cannot prepare the listening socket: %s",
 		    strerror(errno));
@@ -633,16 +650,25 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	    privdrop_is_root() ? ", as root" : "");
 	status = 0;
 	while (!worker_stop) {
-		if ((rc = worker_wait(listen_fd, &waiting, sync_ms)) < 0) {
-			log_error("poll failed: %s", strerror(errno));
-			status = 1;
-			break;
+		/* after a request the next connection is often waiting
+		 * already: it is accepted without a wait, WORKER_ACCEPT_RUN
+		 * times in a row at most, so that a stop gets in that often */
+		rc = 1;
+		if (run == 0 || run >= WORKER_ACCEPT_RUN) {
+			run = 0;
+			if ((rc = worker_wait(ep, &waiting, sync_ms)) < 0) {
+				log_error("poll failed: %s", strerror(errno));
+				status = 1;
+				break;
+			}
 		}
 		if (rc > 0 && (rc = FCGX_Accept_r(&r)) == 0) {
 			worker_serve(&ctx, &r);
 			worker_finish(&r);
-		} else if (rc < 0 && rc != -EAGAIN && rc != -EWOULDBLOCK &&
-		    rc != -EINTR && rc != -ECONNABORTED) {
+			run++;
+		} else if ((run = 0) == 0 && rc < 0 && rc != -EAGAIN &&
+		    rc != -EWOULDBLOCK && rc != -EINTR &&
+		    rc != -ECONNABORTED) {
 			log_error("accept failed: %s", strerror(-rc));
 			status = 1;
 			break;
@@ -653,6 +679,8 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	}
 	FCGX_Free(&r, 1);
 out:
+	if (ep >= 0)
+		close(ep);
 	keys_free(keys);
 	store_close(ctx.store);
 	return status;
