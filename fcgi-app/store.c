@@ -279,10 +279,12 @@ store_txn_done(struct store *st, int err)
 
 /*
  * Begins a transaction, adopting a map grown by another process and
- * reclaiming dead readers once when the reader table is full.
+ * reclaiming dead readers once when the reader table is full. A write
+ * transaction takes the queued challenges in unless "join" is false.
  */
-int
-store_txn_begin(struct store *st, bool write, struct store_txn **out)
+static int
+store_txn_open(struct store *st, bool write, bool join,
+    struct store_txn **out)
 {
 	struct store_txn *t;
 	int rc, tries;
@@ -313,7 +315,7 @@ store_txn_begin(struct store *st, bool write, struct store_txn **out)
 	}
 	t->st = st;
 	t->write = write;
-	if (write && store_batch_join(t) != MFA_OK) {
+	if (write && join && store_batch_join(t) != MFA_OK) {
 		/* the queued challenges could not be taken in (no room, say):
 		 * they stay queued, and this transaction goes on without */
 		mdb_txn_abort(t->txn);
@@ -330,6 +332,18 @@ store_txn_begin(struct store *st, bool write, struct store_txn **out)
 	st->active++;
 	*out = t;
 	return MFA_OK;
+}
+
+int
+store_txn_begin(struct store *st, bool write, struct store_txn **out)
+{
+	return store_txn_open(st, write, true, out);
+}
+
+int
+store_txn_lock(struct store *st, struct store_txn **out)
+{
+	return store_txn_open(st, true, false, out);
 }
 
 /* Commits (durable or batched) unless an operation poisoned "txn". */

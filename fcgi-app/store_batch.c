@@ -5,9 +5,12 @@
  * Pre-forked workers that each commit their own new challenge queue on
  * LMDB's single writer lock, and every commit writes the same few pages
  * again (the B-tree paths, the freelist, the meta page). An otp challenge
- * that needs no answer from the store (no jti to check, no bucket to take)
- * is instead queued in a slot of the shared file "sync.state" (store_sync.c
- * maps it) and acknowledged at once. Every write transaction of a serving
+ * (no oob send bucket to take) is instead queued in a slot of the shared
+ * file "sync.state" (store_sync.c maps it) and acknowledged at once; one
+ * whose client authenticated with an assertion is queued with its jti,
+ * after the check that the jti is unused (in LMDB and in the queue) made
+ * under LMDB's writer lock, which is then let go without a commit. Every
+ * write transaction of a serving
  * process takes the queued slots in first (store_batch_join, called by
  * store_txn_begin), so a challenge is in LMDB before any write that could
  * look for it; store_sync_tick commits what is still queued once
@@ -66,6 +69,10 @@ struct batch_slot {
 	_Atomic uint64_t word;
 	uint16_t rec_len;
 	unsigned char rec[BATCH_REC_MAX]; /* record_challenge_encode */
+	uint8_t has_jti;  /* a client assertion's jti to record with it */
+	char client_id[MFA_CLIENT_ID_MAX + 1];
+	char jti[65];
+	mfa_ms jti_exp;
 };
 
 _Static_assert(sizeof(struct batch_slot) <= STORE_BATCH_SLOT_SIZE,
@@ -122,6 +129,11 @@ batch_apply(struct store_txn *txn, const struct batch_slot *s)
 		log_error("store: a queued challenge does not decode; dropped");
 		return MFA_ERR_CORRUPT;
 	}
+	/* EXISTS: put before by a writer that died after its commit (the
+	 * jti was checked free under the writer lock when it was queued) */
+	if (s->has_jti && (rc = store_jti_put(txn, s->client_id, s->jti,
+	    s->jti_exp)) != MFA_OK && rc != MFA_ERR_EXISTS)
+		return rc;
 	rc = store_challenge_put(txn, &c, true);
 	return rc == MFA_ERR_EXISTS ? MFA_OK : rc;
 }
@@ -216,29 +228,96 @@ fail:
 	return rc;
 }
 
+/* Queues challenge "c" (encoded in "rec", "n" bytes) with "jti" (may be
+ * NULL); false when no slot is free. */
+static bool
+batch_post(struct store *st, void *area, const unsigned char *rec,
+    size_t n, const struct store_jti_op *jti)
+{
+	struct batch_slot *s;
+	uint64_t w;
+
+	if ((s = batch_claim(area, &w)) == NULL)
+		return false;
+	memcpy(s->rec, rec, n);
+	s->rec_len = (uint16_t)n;
+	s->has_jti = jti != NULL;
+	if (jti != NULL) {
+		memcpy(s->client_id, jti->client_id, strlen(jti->client_id) + 1);
+		memcpy(s->jti, jti->jti, strlen(jti->jti) + 1);
+		s->jti_exp = jti->exp;
+	}
+	atomic_store(&s->word, BW(BW_SEQ(w), 0, BS_QUEUED));
+	store_sync_mark_queued(st);
+	return true;
+}
+
+/* Is "jti" in a queued slot? Under the writer lock (no slot is being
+ * applied; a poster of a jti holds the lock too). */
+static bool
+batch_jti_queued(void *area, const struct store_jti_op *jti)
+{
+	const struct batch_slot *s;
+	enum batch_state state;
+	size_t i;
+
+	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
+		s = batch_slot(area, i);
+		state = BW_STATE(atomic_load(&s->word));
+		if ((state == BS_QUEUED || state == BS_APPLYING) &&
+		    s->has_jti && strcmp(s->client_id, jti->client_id) == 0 &&
+		    strcmp(s->jti, jti->jti) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Queues a challenge with a jti: the jti is checked unused, in LMDB and in
+ * the queue, and the slot posted, all under LMDB's writer lock, which is
+ * then let go without a commit. MFA_OK, MFA_ERR_EXISTS (a replay),
+ * MFA_ERR_INVALID, MFA_ERR_NOTFOUND (no free slot: nothing done) or a
+ * store error.
+ */
+static int
+batch_post_jti(struct store *st, void *area, const unsigned char *rec,
+    size_t n, const struct store_jti_op *jti)
+{
+	struct store_txn *txn;
+	int rc;
+
+	if ((rc = store_txn_lock(st, &txn)) != MFA_OK)
+		return rc;
+	if ((rc = store_jti_seen(txn, jti->client_id, jti->jti)) == MFA_OK)
+		rc = MFA_ERR_EXISTS;
+	else if (rc == MFA_ERR_NOTFOUND)
+		rc = batch_jti_queued(area, jti) ? MFA_ERR_EXISTS :
+		    batch_post(st, area, rec, n, jti) ? MFA_OK :
+		    MFA_ERR_NOTFOUND;
+	store_txn_abort(txn);
+	return rc;
+}
+
 int
 store_challenge_create(struct store *st, const struct challenge_rec *c,
     const struct store_jti_op *jti)
 {
 	unsigned char buf[RECORD_ENC_MAX];
-	struct batch_slot *s;
-	uint64_t w;
 	size_t n;
 	void *area;
+	int rc;
 
-	/* a jti needs the store's verdict (a replay) before the answer */
-	if (jti != NULL || c->has_oob || !store_sync_batching(st) ||
+	if (c->has_oob || !store_sync_batching(st) ||
 	    (area = store_sync_area(st)) == NULL)
 		return batch_direct(st, c, jti);
 	n = record_challenge_encode(c, buf);
-	if (n == 0 || n > BATCH_REC_MAX || (s = batch_claim(area, &w)) ==
-	    NULL)
-		return batch_direct(st, c, NULL);
-	memcpy(s->rec, buf, n);
-	s->rec_len = (uint16_t)n;
-	atomic_store(&s->word, BW(BW_SEQ(w), 0, BS_QUEUED));
-	store_sync_mark_queued(st);
-	return MFA_OK;
+	if (n == 0 || n > BATCH_REC_MAX)
+		return batch_direct(st, c, jti);
+	if (jti == NULL)
+		return batch_post(st, area, buf, n, NULL) ? MFA_OK :
+		    batch_direct(st, c, NULL);
+	rc = batch_post_jti(st, area, buf, n, jti);
+	return rc == MFA_ERR_NOTFOUND ? batch_direct(st, c, jti) : rc;
 }
 
 /* True when process "pid" is gone (EPERM: it lives under another uid). */

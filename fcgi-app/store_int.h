@@ -70,6 +70,12 @@ store_val(const void *p, size_t n)
 	return v;
 }
 
+/*
+ * A write transaction that leaves the queued challenges where they are:
+ * for a check made under LMDB's writer lock (store_batch.c), then aborted.
+ */
+int store_txn_lock(struct store *st, struct store_txn **out);
+
 /* Maps an LMDB return code to enum mfa_err. */
 int store_map_err(int rc);
 
@@ -141,7 +147,7 @@ void store_sync_close(struct store *st);
  * of STORE_BATCH_SLOT_SIZE bytes, each a queued new challenge.
  * store_sync_area returns NULL without store_sync_init/attach.
  */
-#define STORE_BATCH_SLOT_SIZE 1088
+#define STORE_BATCH_SLOT_SIZE 1280
 void *store_sync_area(struct store *st);
 
 /* Whether new challenges may be queued: group commit with batch_ms > 0. */

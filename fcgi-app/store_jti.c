@@ -6,23 +6,49 @@
 
 #include "store_int.h"
 
+#define JTI_KEY_MAX (MFA_CLIENT_ID_MAX + 1 + 64)
+
+/* The key "<client_id>\0<jti>" into "key"; its length, 0 when out of
+ * bounds. */
+static size_t
+jti_key(const char *client_id, const char *jti, char key[JTI_KEY_MAX])
+{
+	size_t a = strlen(client_id), b = strlen(jti);
+
+	if (a == 0 || a > MFA_CLIENT_ID_MAX || b == 0 || b > 64)
+		return 0;
+	memcpy(key, client_id, a);
+	key[a] = '\0';
+	memcpy(key + a + 1, jti, b);
+	return a + 1 + b;
+}
+
 int
 store_jti_put(struct store_txn *txn, const char *client_id, const char *jti,
     mfa_ms exp)
 {
-	char key[MFA_CLIENT_ID_MAX + 1 + 65];
-	size_t a = strlen(client_id), b = strlen(jti);
+	char key[JTI_KEY_MAX];
+	size_t n = jti_key(client_id, jti, key);
 	int rc;
 
-	if (a == 0 || a > MFA_CLIENT_ID_MAX || b == 0 || b > 64)
+	if (n == 0)
 		return MFA_ERR_INVALID;
-	memcpy(key, client_id, a);
-	key[a] = '\0';
-	memcpy(key + a + 1, jti, b);
-	rc = store_put(txn, DB_JTI, key, a + 1 + b, "", 0, true);
+	rc = store_put(txn, DB_JTI, key, n, "", 0, true);
 	if (rc == MFA_OK)
-		rc = store_expiry_add(txn, exp, STORE_KIND_JTI, key, a + 1 + b);
+		rc = store_expiry_add(txn, exp, STORE_KIND_JTI, key, n);
 	return rc;
+}
+
+int
+store_jti_seen(struct store_txn *txn, const char *client_id, const char *jti)
+{
+	char key[JTI_KEY_MAX];
+	size_t n = jti_key(client_id, jti, key);
+	MDB_val v;
+
+	if (n == 0)
+		return MFA_ERR_INVALID;
+	return store_get(txn, DB_JTI, key, n, &v);
 }
 
 int

@@ -187,8 +187,12 @@ int store_bucket_put(struct store_txn *txn, const char *key,
  */
 int store_jti_use(struct store *st, const char *client_id, const char *jti,
     mfa_ms exp) MFA_WUR;
-/* The same inside the caller's write transaction "txn" (MFA_ERR_EXISTS
- * does not poison it: the caller aborts). */
+/* MFA_OK when "jti" of "client_id" is on record, MFA_ERR_NOTFOUND,
+ * MFA_ERR_INVALID (out of bounds) or a store error. */
+int store_jti_seen(struct store_txn *txn, const char *client_id,
+    const char *jti) MFA_WUR;
+/* store_jti_use inside the caller's write transaction "txn"
+ * (MFA_ERR_EXISTS does not poison it: the caller aborts). */
 int store_jti_put(struct store_txn *txn, const char *client_id,
     const char *jti, mfa_ms exp) MFA_WUR;
 
@@ -227,8 +231,9 @@ struct store_jti_op {
 /*
  * store_batch.c: creates challenge "c" (without an oob send bucket to
  * take) and, when "jti" is not NULL, records the assertion's jti with it.
- * With store_sync_init and batch_ms > 0 a challenge without a jti or an
- * oob code is queued in the shared file and committed with the queue by
+ * With store_sync_init and batch_ms > 0 a challenge without an oob code
+ * is queued in the shared file (with its jti, checked unused under the
+ * writer lock first) and committed with the queue by
  * the next write transaction of any process or the next tick (at most
  * batch_ms later); else one batched commit, which takes the queue in too.
  * Either way it is visible to every later write transaction, survives the

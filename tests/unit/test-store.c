@@ -1439,23 +1439,57 @@ test_batch_dead_writer(struct store *st)
 	store_txn_abort(t);
 }
 
-/* What is not queued: a jti's verdict, an oob challenge; a record that
- * does not decode is dropped; a full queue commits with the next one. */
+/* A jti is queued once checked unused in LMDB and in the queue; a
+ * transaction that records a jti itself sees the queued ones. */
+static void
+test_batch_jti(struct store *st)
+{
+	struct challenge_rec c = make_challenge("auth_challenge_J1", CT_OTP,
+	    9000, 0);
+	struct store_jti_op jti = { "client-1", "jti-1", 9000 },
+	    other = { "client-1", "jti-2", 9000 },
+	    empty = { "client-1", "", 9000 };
+	struct store_txn *t;
+
+	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_OK);
+	T_TRUE(!q_seen(st, c.id));
+	T_EQ_INT(q_count(st, Q_QUEUED), 1);
+	snprintf(c.id, sizeof(c.id), "auth_challenge_J2");
+	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_ERR_EXISTS);
+	T_EQ_INT(q_count(st, Q_QUEUED), 1); /* the replay queued nothing */
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_TRUE(q_seen(st, "auth_challenge_J1"));
+	T_TRUE(!q_seen(st, c.id));
+	t = begin(st, false);
+	T_EQ_INT(store_jti_seen(t, "client-1", "jti-1"), MFA_OK);
+	T_EQ_INT(store_jti_seen(t, "client-1", "jti-2"), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_jti_seen(t, "client-1", ""), MFA_ERR_INVALID);
+	store_txn_abort(t);
+	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_ERR_EXISTS);
+	T_EQ_INT(store_challenge_create(st, &c, &empty), MFA_ERR_INVALID);
+	T_EQ_INT(q_count(st, Q_QUEUED), 0);
+
+	snprintf(c.id, sizeof(c.id), "auth_challenge_J3");
+	T_EQ_INT(store_challenge_create(st, &c, &other), MFA_OK);
+	T_EQ_INT(store_jti_use(st, "client-1", "jti-2", 9000),
+	    MFA_ERR_EXISTS);
+	/* its abort handed the queue back */
+	T_EQ_INT(q_count(st, Q_QUEUED), 1);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_TRUE(q_seen(st, c.id));
+}
+
+/* What is not queued: an oob challenge; a record that does not decode is
+ * dropped; a full queue commits with the next one. */
 static void
 test_batch_direct(struct store *st)
 {
-	struct challenge_rec c = make_challenge("auth_challenge_J1", CT_OTP,
+	struct challenge_rec c = make_challenge("auth_challenge_D1", CT_OTP,
 	    9000, 0), o = make_challenge("auth_challenge_O1", CT_OOB, 9000, 7);
-	struct store_jti_op jti = { "client-1", "jti-1", 9000 };
 	char id[MFA_CHALLENGE_ID_MAX + 1];
 	size_t i;
 	uint16_t len = 3;
 
-	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_OK);
-	T_TRUE(q_seen(st, c.id));
-	snprintf(c.id, sizeof(c.id), "auth_challenge_J2");
-	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_ERR_EXISTS);
-	T_TRUE(!q_seen(st, c.id));
 	T_EQ_INT(store_challenge_create(st, &o, NULL), MFA_OK);
 	T_TRUE(q_seen(st, o.id));
 	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
@@ -1543,6 +1577,7 @@ test_store_batch(void)
 	if (st != NULL) {
 		test_batch_queue(st);
 		test_batch_dead_writer(st);
+		test_batch_jti(st);
 		test_batch_direct(st);
 	}
 	store_close(st);
