@@ -225,6 +225,10 @@ store_sync_flush(struct store *st)
 
 	if ((rc = store_txn_begin(st, true, &txn)) != MFA_OK)
 		return rc;
+	if (txn->nbatch == 0 && txn->err == MFA_OK) {
+		store_txn_abort(txn); /* nothing was queued: no sync either */
+		return MFA_OK;
+	}
 	return store_txn_commit(txn);
 }
 
