@@ -315,12 +315,17 @@ store_txn_open(struct store *st, bool write, bool join,
 	}
 	t->st = st;
 	t->write = write;
-	if (write && join && store_batch_join(t) != MFA_OK) {
+	t->joined = write && join;
+	if (t->joined && (rc = store_batch_join(t)) != MFA_OK) {
 		/* the queued challenges could not be taken in (no room, say):
-		 * they stay queued, and this transaction goes on without */
-		mdb_txn_abort(t->txn);
+		 * they stay queued, this transaction goes on without them,
+		 * and store_jti_put looks in the queue itself */
+		if (rc == MFA_ERR_FULL)
+			st->full = true;
 		store_batch_settle(t, false);
+		mdb_txn_abort(t->txn);
 		t->err = MFA_OK;
+		t->joined = false;
 		if ((rc = mdb_txn_begin(st->env, NULL, 0, &t->txn)) !=
 		    MDB_SUCCESS) {
 			free(t);
@@ -352,17 +357,18 @@ store_txn_finish(struct store_txn *txn, bool durable)
 {
 	int rc = txn->err;
 
-	if (rc != MFA_OK) {
-		mdb_txn_abort(txn->txn);
-	} else if (STORE_FAULT("commit", EIO)) {
-		mdb_txn_abort(txn->txn);
+	if (rc == MFA_OK && STORE_FAULT("commit", EIO))
 		rc = store_map_err(EIO);
+	if (rc != MFA_OK) {
+		/* the queue goes back while the writer lock is still held */
+		store_batch_settle(txn, false);
+		mdb_txn_abort(txn->txn);
 	} else {
 		rc = store_sync_commit(txn, durable);
+		/* a sync error after a commit hands the queue back too:
+		 * taking it in again finds those challenges stored */
+		store_batch_settle(txn, rc == MFA_OK);
 	}
-	/* a sync error after a commit hands the queue back too: taking it
-	 * in again finds those challenges stored */
-	store_batch_settle(txn, rc == MFA_OK);
 	store_txn_done(txn->st, rc);
 	free(txn);
 	return rc;
@@ -385,8 +391,8 @@ store_txn_abort(struct store_txn *txn)
 {
 	if (txn == NULL)
 		return;
+	store_batch_settle(txn, false); /* with the writer lock still held */
 	mdb_txn_abort(txn->txn);
-	store_batch_settle(txn, false);
 	store_txn_done(txn->st, txn->err);
 	free(txn);
 }

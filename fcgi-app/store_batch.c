@@ -75,6 +75,8 @@ struct batch_slot {
 	mfa_ms jti_exp;
 };
 
+/* the word is shared between processes: it must not need a lock */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics take a lock");
 _Static_assert(sizeof(struct batch_slot) <= STORE_BATCH_SLOT_SIZE,
     "a batch slot outgrew its room in sync.state");
 
@@ -167,6 +169,28 @@ store_batch_settle(struct store_txn *txn, bool committed)
 		batch_settle(txn, committed);
 }
 
+/*
+ * Takes slot "s" for a writer holding the writer lock: a QUEUED one, or an
+ * APPLYING one, whose writer's transaction is over (a new sequence number
+ * keeps that writer off). Tries again while the word moves between the
+ * two (a writer that aborted or failed its commit hands its slots back
+ * after letting the lock go), so that no queued challenge, and no queued
+ * jti, is passed over. "*w": the word taken. False for a FREE or FILLING
+ * slot.
+ */
+static bool
+batch_take(struct batch_slot *s, uint64_t *w)
+{
+	*w = atomic_load(&s->word);
+	while (BW_STATE(*w) == BS_QUEUED || BW_STATE(*w) == BS_APPLYING) {
+		/* on failure the CAS reloads "*w" */
+		if (atomic_compare_exchange_strong(&s->word, w,
+		    BW(BW_SEQ(*w) + 1, 0, BS_APPLYING)))
+			return true;
+	}
+	return false;
+}
+
 int
 store_batch_join(struct store_txn *txn)
 {
@@ -182,11 +206,7 @@ store_batch_join(struct store_txn *txn)
 					     store_sync_mark_queued */
 	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
 		s = batch_slot(area, i);
-		w = atomic_load(&s->word);
-		/* APPLYING: its writer's transaction is over (we hold the
-		 * writer lock); a new sequence number keeps it off */
-		if ((BW_STATE(w) != BS_QUEUED && BW_STATE(w) != BS_APPLYING) ||
-		    !batch_move(s, w, BW(BW_SEQ(w) + 1, 0, BS_APPLYING)))
+		if (!batch_take(s, &w))
 			continue;
 		txn->batch[txn->nbatch].slot = (uint8_t)i;
 		txn->batch[txn->nbatch].seq = BW_SEQ(w) + 1;
@@ -197,9 +217,14 @@ store_batch_join(struct store_txn *txn)
 		} else if (rc != MFA_OK) {
 			log_error("store: cannot take in queued challenges: %s",
 			    mfa_strerror(rc));
+			store_sync_mark_queued(txn->st);
 			return rc;
 		}
 	}
+	/* the flag stays up until a scan finds nothing: this writer may
+	 * die before its commit, and its slots must not wait for traffic */
+	if (txn->nbatch > 0)
+		store_sync_mark_queued(txn->st);
 	return MFA_OK;
 }
 
@@ -237,8 +262,11 @@ batch_post(struct store *st, void *area, const unsigned char *rec,
 	struct batch_slot *s;
 	uint64_t w;
 
-	if ((s = batch_claim(area, &w)) == NULL)
-		return false;
+	if ((s = batch_claim(area, &w)) == NULL) {
+		store_batch_reclaim(area); /* a dead poster's slot, if any */
+		if ((s = batch_claim(area, &w)) == NULL)
+			return false;
+	}
 	memcpy(s->rec, rec, n);
 	s->rec_len = (uint16_t)n;
 	s->has_jti = jti != NULL;
@@ -247,7 +275,9 @@ batch_post(struct store *st, void *area, const unsigned char *rec,
 		memcpy(s->jti, jti->jti, strlen(jti->jti) + 1);
 		s->jti_exp = jti->exp;
 	}
-	atomic_store(&s->word, BW(BW_SEQ(w), 0, BS_QUEUED));
+	/* a CAS: a slot freed under a poster taken for dead is not ours */
+	if (!batch_move(s, w, BW(BW_SEQ(w), 0, BS_QUEUED)))
+		return false;
 	store_sync_mark_queued(st);
 	return true;
 }
@@ -257,6 +287,8 @@ batch_post(struct store *st, void *area, const unsigned char *rec,
 static bool
 batch_jti_queued(void *area, const struct store_jti_op *jti)
 {
+	if (area == NULL)
+		return false;
 	const struct batch_slot *s;
 	enum batch_state state;
 	size_t i;
@@ -270,6 +302,15 @@ batch_jti_queued(void *area, const struct store_jti_op *jti)
 			return true;
 	}
 	return false;
+}
+
+bool
+store_batch_jti_queued(struct store *st, const char *client_id,
+    const char *jti)
+{
+	struct store_jti_op op = { client_id, jti, 0 };
+
+	return batch_jti_queued(store_sync_area(st), &op);
 }
 
 /*

@@ -55,6 +55,7 @@ struct store_txn {
 	MDB_txn *txn;
 	bool write;
 	int err; /* first error; a failed txn never commits */
+	bool joined; /* a write txn that took the queue in */
 	size_t nbatch;
 	struct store_batch_ref batch[STORE_BATCH_SLOTS];
 };
@@ -174,6 +175,10 @@ void store_sync_clear_queued(struct store *st);
  * slots of processes that died while filling one.
  */
 int store_batch_join(struct store_txn *txn);
+/* Is "jti" of "client_id" in the queue? (For a write transaction that did
+ * not take it in; store_jti_put asks.) */
+bool store_batch_jti_queued(struct store *st, const char *client_id,
+    const char *jti);
 void store_batch_settle(struct store_txn *txn, bool committed);
 void store_batch_reclaim(void *area);
 

@@ -33,6 +33,8 @@ store_jti_put(struct store_txn *txn, const char *client_id, const char *jti,
 
 	if (n == 0)
 		return MFA_ERR_INVALID;
+	if (!txn->joined && store_batch_jti_queued(txn->st, client_id, jti))
+		return MFA_ERR_EXISTS; /* queued with a challenge */
 	rc = store_put(txn, DB_JTI, key, n, "", 0, true);
 	if (rc == MFA_OK)
 		rc = store_expiry_add(txn, exp, STORE_KIND_JTI, key, n);

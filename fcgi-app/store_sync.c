@@ -308,7 +308,7 @@ int
 store_sync_commit(struct store_txn *txn, bool durable)
 {
 	struct store *st = txn->st;
-	uint64_t id = (uint64_t)mdb_txn_id(txn->txn), cur;
+	uint64_t id = (uint64_t)mdb_txn_id(txn->txn), cur, last;
 	int rc;
 
 	if ((rc = mdb_txn_commit(txn->txn)) != MDB_SUCCESS) {
@@ -317,6 +317,11 @@ store_sync_commit(struct store_txn *txn, bool durable)
 	}
 	if (st->sync == NULL || !txn->write)
 		return MFA_OK; /* LMDB synced the commit itself, or a reader */
+	/* a commit that changed nothing does not take its txnid: what it
+	 * read is covered by the last one */
+	last = store_sync_last(st);
+	if (last != 0 && id > last)
+		id = last;
 	if (durable || st->sync->batch_ms == 0)
 		return store_sync_cover(st, id);
 	cur = atomic_load(&st->sync->shm->batched);

@@ -1473,10 +1473,22 @@ test_batch_jti(struct store *st)
 	T_EQ_INT(store_challenge_create(st, &c, &other), MFA_OK);
 	T_EQ_INT(store_jti_use(st, "client-1", "jti-2", 9000),
 	    MFA_ERR_EXISTS);
-	/* its abort handed the queue back */
+	/* its abort handed the queue back; a transaction that did not take
+	 * the queue in (store_txn_lock, or a join that failed) still finds
+	 * the queued jti used */
 	T_EQ_INT(q_count(st, Q_QUEUED), 1);
+	t = NULL;
+	T_EQ_INT(store_txn_lock(st, &t), MFA_OK);
+	if (t != NULL) {
+		T_EQ_INT(t->nbatch, 0);
+		T_EQ_INT(store_jti_put(t, "client-1", "jti-2", 9000),
+		    MFA_ERR_EXISTS);
+		T_EQ_INT(store_jti_put(t, "client-1", "jti-9", 9000), MFA_OK);
+		store_txn_abort(t);
+	}
 	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
 	T_TRUE(q_seen(st, c.id));
+	T_EQ_INT(q_count(st, Q_QUEUED), 0);
 }
 
 /* What is not queued: an oob challenge; a record that does not decode is
@@ -1529,7 +1541,7 @@ test_batch_lifecycle(void)
 		return;
 	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
 	T_EQ_INT(store_sync_tick(st, &next), MFA_OK);
-	T_TRUE(next >= 0 && next <= 1); /* due within batch_ms */
+	T_TRUE(next <= 1); /* due within batch_ms, or committed already */
 	nanosleep(&ms5, NULL);
 	T_EQ_INT(store_sync_tick(st, &next), MFA_OK);
 	T_TRUE(q_seen(st, c.id));
