@@ -262,11 +262,10 @@ batch_post(struct store *st, void *area, const unsigned char *rec,
 	struct batch_slot *s;
 	uint64_t w;
 
-	if ((s = batch_claim(area, &w)) == NULL) {
-		store_batch_reclaim(area); /* a dead poster's slot, if any */
-		if ((s = batch_claim(area, &w)) == NULL)
-			return false;
-	}
+	/* no reclaim here: kill(2) is outside a sandboxed worker's system
+	 * calls; a full queue is committed with the next challenge */
+	if ((s = batch_claim(area, &w)) == NULL)
+		return false;
 	memcpy(s->rec, rec, n);
 	s->rec_len = (uint16_t)n;
 	s->has_jti = jti != NULL;

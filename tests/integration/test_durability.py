@@ -237,6 +237,42 @@ def test_kill9_loses_no_queued_challenge(queued):
     assert store.challenge_ids(queue=False) - before == new
 
 
+def test_full_queue_commits_with_the_next_challenge(queued):
+    """More otp challenges than the queue's 64 slots, from 8 threads, with
+    no tick due: the sandboxed workers answer every one (none dies on a
+    system call the sandbox refuses, as one did when a full queue made it
+    look for dead posters with kill(2)) and every one is stored."""
+    srv, store, client, users = queued
+    workers = sorted(srv.wait_workers(4))
+    before = store.challenge_ids()
+    errors = []
+    # A slot a live process is filling (this test's pid; the word is
+    # seq << 32 | pid << 8 | FILLING, at 4096 + slot * 1280 in sync.state):
+    # a full queue then always meets one, as under load it sometimes does.
+    fd = os.open(store.path / "sync.state", os.O_RDWR)
+    try:
+        os.pwrite(fd, struct.pack("<Q", os.getpid() << 8 | 1), 4096)
+    finally:
+        os.close(fd)
+
+    def burst():
+        try:
+            otp_challenges(Http(srv.url), client, users, 50)
+        except AssertionError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=burst) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    in_lmdb = store.challenge_ids(queue=False) - before
+    assert len(in_lmdb) >= 63, "the queue never filled: the test is void"
+    assert len(store.challenge_ids() - before) == 400
+    assert sorted(srv.workers()) == workers   # none died and was replaced
+
+
 def test_queued_challenge_committed_within_sync_ms(tmp_path):
     """With nothing else writing, an idle worker's tick commits a queued
     challenge once challenge_sync_ms (100 ms by default) have passed."""
