@@ -143,7 +143,8 @@ static const struct config_key config_keys[] = {
 	KEY(result_ttl, CFG_SECONDS, CS_I64, 60, 86400, "600",
 	    "lifetime of the signed result tokens"),
 	KEY(challenge_sync_ms, CFG_INT, CS_INT, 0, 10000, "100",
-	    "ms a new challenge may wait for its commit and fsync; 0: sync each commit"),
+	    "ms a new challenge may wait for its commit and fsync; "
+	    "0: sync each commit"),
 	KEY(user, CFG_NAME, CS_STR, 0, 63, "",
 	    "started as root: workers drop to this user; empty: no drop"),
 	KEY_CHOICE(sandbox, config_sandbox_names, "on",

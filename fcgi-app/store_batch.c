@@ -295,9 +295,11 @@ batch_jti_queued(void *area, const struct store_jti_op *jti)
 	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
 		s = batch_slot(area, i);
 		state = BW_STATE(atomic_load(&s->word));
+		/* a client id and a jti are public identifiers */
 		if ((state == BS_QUEUED || state == BS_APPLYING) &&
-		    s->has_jti && strcmp(s->client_id, jti->client_id) == 0 &&
-		    strcmp(s->jti, jti->jti) == 0)
+		    s->has_jti &&
+		    strcmp(s->client_id, jti->client_id) == 0 && /* public */
+		    strcmp(s->jti, jti->jti) == 0) /* public */
 			return true;
 	}
 	return false;

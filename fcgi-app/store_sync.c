@@ -21,10 +21,11 @@
  * mapped by every process that serves requests, and flock(2) on it
  * serialises the syncers. Its first page is struct store_sync_shm; the
  * batch slots of store_batch.c follow (a file of an older version, one
- * page long, grows by zeros: free slots). A process that dies while holding the lock
- * releases it. The file is only a cache of what is known to be on disk:
- * when it claims a transaction the environment does not have (a power
- * loss rolled the environment back, a restored backup), it is reset.
+ * page long, grows by zeros: free slots). A process that dies while
+ * holding the lock releases it. The file is only a cache of what is known
+ * to be on disk: when it claims a transaction the environment does not
+ * have (a power loss rolled the environment back, a restored backup), it
+ * is reset.
  */
 #include <errno.h>
 #include <fcntl.h>
