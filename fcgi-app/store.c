@@ -278,26 +278,17 @@ store_txn_done(struct store *st, int err)
 }
 
 /*
- * Begins a transaction, adopting a map grown by another process and
- * reclaiming dead readers once when the reader table is full. A write
- * transaction takes the queued challenges in unless "join" is false.
+ * mdb_txn_begin for "t", adopting a map grown by another process and
+ * reclaiming dead readers once when the reader table is full. Returns an
+ * LMDB code (logged).
  */
 static int
-store_txn_open(struct store *st, bool write, bool join,
-    struct store_txn **out)
+store_txn_mdb_begin(struct store *st, struct store_txn *t)
 {
-	struct store_txn *t;
 	int rc, tries;
 
-	store_check_pid(st);
-	if (st->full && st->active == 0)
-		store_adopt_mapsize(st);
-	if (STORE_FAULT("begin", MDB_READERS_FULL))
-		return store_map_err(MDB_READERS_FULL);
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return MFA_ERR_NOMEM;
 	for (tries = 0; tries < 3; tries++) {
-		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY,
+		rc = mdb_txn_begin(st->env, NULL, t->write ? 0 : MDB_RDONLY,
 		    &t->txn);
 		if (rc == MDB_MAP_RESIZED)
 			rc = mdb_env_set_mapsize(st->env, 0) == MDB_SUCCESS ?
@@ -307,15 +298,35 @@ store_txn_open(struct store *st, bool write, bool join,
 		else
 			break;
 	}
-	if (rc != MDB_SUCCESS) {
-		free(t);
+	if (rc != MDB_SUCCESS)
 		log_error("store: cannot begin transaction: %s",
 		    mdb_strerror(rc));
-		return store_map_err(rc);
-	}
+	return rc;
+}
+
+/*
+ * Begins a transaction (store_txn_mdb_begin). A write transaction takes
+ * the queued challenges in unless "join" is false.
+ */
+static int
+store_txn_open(struct store *st, bool write, bool join,
+    struct store_txn **out)
+{
+	struct store_txn *t;
+	int rc;
+
+	store_check_pid(st);
+	if (st->full && st->active == 0)
+		store_adopt_mapsize(st);
+	if (STORE_FAULT("begin", MDB_READERS_FULL))
+		return store_map_err(MDB_READERS_FULL);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return MFA_ERR_NOMEM;
 	t->st = st;
 	t->write = write;
 	t->joined = write && join;
+	if ((rc = store_txn_mdb_begin(st, t)) != MDB_SUCCESS)
+		goto fail;
 	if (t->joined && (rc = store_batch_join(t)) != MFA_OK) {
 		/* the queued challenges could not be taken in (no room, say):
 		 * they stay queued, this transaction goes on without them,
@@ -326,17 +337,15 @@ store_txn_open(struct store *st, bool write, bool join,
 		mdb_txn_abort(t->txn);
 		t->err = MFA_OK;
 		t->joined = false;
-		if ((rc = mdb_txn_begin(st->env, NULL, 0, &t->txn)) !=
-		    MDB_SUCCESS) {
-			free(t);
-			log_error("store: cannot begin transaction: %s",
-			    mdb_strerror(rc));
-			return store_map_err(rc);
-		}
+		if ((rc = store_txn_mdb_begin(st, t)) != MDB_SUCCESS)
+			goto fail;
 	}
 	st->active++;
 	*out = t;
 	return MFA_OK;
+fail:
+	free(t);
+	return store_map_err(rc);
 }
 
 int

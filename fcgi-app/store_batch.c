@@ -132,23 +132,29 @@ batch_apply(struct store_txn *txn, const struct batch_slot *s)
 		return MFA_ERR_CORRUPT;
 	}
 	/* EXISTS: put before by a writer that died after its commit (the
-	 * jti was checked free under the writer lock when it was queued) */
+	 * jti was checked free under the writer lock when it was queued);
+	 * INVALID: a damaged slot (it was checked in bounds), dropped */
 	if (s->has_jti && (rc = store_jti_put(txn, s->client_id, s->jti,
-	    s->jti_exp)) != MFA_OK && rc != MFA_ERR_EXISTS)
-		return rc;
+	    s->jti_exp)) != MFA_OK && rc != MFA_ERR_EXISTS) {
+		if (rc != MFA_ERR_INVALID)
+			return rc;
+		log_error("store: a queued jti is out of bounds; dropped");
+		return MFA_ERR_CORRUPT;
+	}
 	rc = store_challenge_put(txn, &c, true);
 	return rc == MFA_ERR_EXISTS ? MFA_OK : rc;
 }
 
-/* Hands the slots "txn" took back (QUEUED) or releases them (FREE). */
-static void
-batch_settle(struct store_txn *txn, bool committed)
+void
+store_batch_settle(struct store_txn *txn, bool committed)
 {
 	struct batch_slot *s;
 	uint64_t seq;
 	size_t i;
 	void *area = store_sync_area(txn->st);
 
+	if (txn->nbatch == 0)
+		return;
 	for (i = 0; i < txn->nbatch; i++) {
 		s = batch_slot(area, txn->batch[i].slot);
 		seq = txn->batch[i].seq;
@@ -160,13 +166,6 @@ batch_settle(struct store_txn *txn, bool committed)
 	else
 		store_sync_mark_queued(txn->st);
 	txn->nbatch = 0;
-}
-
-void
-store_batch_settle(struct store_txn *txn, bool committed)
-{
-	if (txn->nbatch > 0)
-		batch_settle(txn, committed);
 }
 
 /*
@@ -208,13 +207,14 @@ store_batch_join(struct store_txn *txn)
 		s = batch_slot(area, i);
 		if (!batch_take(s, &w))
 			continue;
+		if ((rc = batch_apply(txn, s)) == MFA_ERR_CORRUPT) {
+			atomic_store(&s->word, BW(BW_SEQ(w) + 2, 0, BS_FREE));
+			continue; /* dropped: nothing to keep */
+		}
 		txn->batch[txn->nbatch].slot = (uint8_t)i;
 		txn->batch[txn->nbatch].seq = BW_SEQ(w) + 1;
 		txn->nbatch++;
-		if ((rc = batch_apply(txn, s)) == MFA_ERR_CORRUPT) {
-			txn->nbatch--; /* nothing to keep */
-			atomic_store(&s->word, BW(BW_SEQ(w) + 2, 0, BS_FREE));
-		} else if (rc != MFA_OK) {
+		if (rc != MFA_OK) {
 			log_error("store: cannot take in queued challenges: %s",
 			    mfa_strerror(rc));
 			store_sync_mark_queued(txn->st);

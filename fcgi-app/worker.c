@@ -666,12 +666,14 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 			worker_serve(&ctx, &r);
 			worker_finish(&r);
 			run++;
-		} else if ((run = 0) == 0 && rc < 0 && rc != -EAGAIN &&
-		    rc != -EWOULDBLOCK && rc != -EINTR &&
-		    rc != -ECONNABORTED) {
-			log_error("accept failed: %s", strerror(-rc));
-			status = 1;
-			break;
+		} else {
+			run = 0; /* nothing waiting: wait next time */
+			if (rc < 0 && rc != -EAGAIN && rc != -EWOULDBLOCK &&
+			    rc != -EINTR && rc != -ECONNABORTED) {
+				log_error("accept failed: %s", strerror(-rc));
+				status = 1;
+				break;
+			}
 		}
 		worker_housekeeping(&ctx, &last);
 		if (store_sync_tick(ctx.store, &sync_ms) != MFA_OK)

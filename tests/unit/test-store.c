@@ -1581,6 +1581,34 @@ test_batch_lifecycle(void)
 	store_close(o);
 }
 
+/* A queued slot whose jti is out of bounds (damaged) is dropped, not
+ * left to fail every later join. */
+static void
+test_batch_bad_jti(struct store *st)
+{
+	struct challenge_rec c = make_challenge("auth_challenge_B1", CT_OTP,
+	    9000, 0);
+	struct store_jti_op jti = { "client-1", "jti-damaged", 9000 };
+	unsigned char *p;
+	size_t i, n;
+
+	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_OK);
+	i = q_find(st, Q_QUEUED);
+	T_TRUE(i < STORE_BATCH_SLOTS);
+	if (i >= STORE_BATCH_SLOTS)
+		return;
+	/* the jti's bytes, wherever the slot keeps them */
+	for (p = q_slot(st, i), n = 0; n + 11 <= STORE_BATCH_SLOT_SIZE; n++)
+		if (memcmp(p + n, "jti-damaged", 11) == 0)
+			break;
+	T_TRUE(n + 11 <= STORE_BATCH_SLOT_SIZE);
+	if (n + 11 <= STORE_BATCH_SLOT_SIZE)
+		p[n] = '\0';
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	T_TRUE(!q_seen(st, c.id));
+}
+
 static void
 test_store_batch(void)
 {
@@ -1590,6 +1618,7 @@ test_store_batch(void)
 		test_batch_queue(st);
 		test_batch_dead_writer(st);
 		test_batch_jti(st);
+		test_batch_bad_jti(st);
 		test_batch_direct(st);
 	}
 	store_close(st);
