@@ -10,8 +10,15 @@
  * processes writing to the same pipe do not interleave within a line
  * (lines are shorter than PIPE_BUF). Control characters in the message
  * become '?', so a value quoted in a message cannot forge a second line.
+ *
+ * A worker holds the info and debug lines of a request (log_hold) and
+ * writes them with one write(2) after the reply is out (log_release):
+ * at most PIPE_BUF bytes at a time, so the lines of two processes still
+ * do not interleave. A warning or an error is never held: it is written
+ * at once, after the lines held before it.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +44,11 @@ static const char *const log_names[] = {
 static char log_progname[LOG_PROGNAME_MAX] = "mfa.fcgi";
 static enum log_level log_threshold = LOG_LVL_INFO;
 static bool log_to_syslog;
+
+/* Lines held between log_hold() and log_release(). */
+static char log_held[PIPE_BUF];
+static size_t log_held_len;
+static bool log_holding;
 
 /* syslog(3) priorities of our levels. */
 static const int log_priorities[] = {
@@ -106,6 +118,42 @@ log_write(const char *buf, size_t len)
 	}
 }
 
+static void
+log_flush_held(void)
+{
+	if (log_held_len > 0)
+		log_write(log_held, log_held_len);
+	log_held_len = 0;
+}
+
+void
+log_hold(void)
+{
+	log_holding = !log_to_syslog;
+}
+
+void
+log_release(void)
+{
+	log_flush_held();
+	log_holding = false;
+}
+
+/* Writes the line "buf" ("len" bytes, newline included) or holds it. */
+static void
+log_put(enum log_level level, const char *buf, size_t len)
+{
+	if (log_holding && level >= LOG_LVL_INFO) {
+		if (log_held_len + len > sizeof(log_held))
+			log_flush_held();
+		memcpy(log_held + log_held_len, buf, len);
+		log_held_len += len;
+		return;
+	}
+	log_flush_held();
+	log_write(buf, len);
+}
+
 static void log_emit(enum log_level, const char *, va_list) MFA_PRINTF(2, 0);
 
 static void
@@ -145,7 +193,7 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
 		goto out;
 	}
 	line[len++] = '\n';
-	log_write(line, len);
+	log_put(level, line, len);
 out:
 	errno = saved_errno;
 }

@@ -676,8 +676,10 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 			}
 		}
 		if (rc > 0 && (rc = FCGX_Accept_r(&r)) == 0) {
+			log_hold(); /* the request's lines: one write */
 			worker_serve(&ctx, &r);
 			worker_finish(&r);
+			log_release(); /* after the reply is out */
 			run++;
 		} else {
 			run = 0; /* nothing waiting: wait next time */

@@ -18,6 +18,9 @@ void log_debug(const char *fmt, ...) MFA_PRINTF(1, 2);
 
 /* Logs at "level", chosen at run time. */
 void log_at(enum log_level level, const char *fmt, ...) MFA_PRINTF(2, 3);
+/* Holds info and debug lines until log_release() writes them at once. */
+void log_hold(void);
+void log_release(void);
 
 /*
  * Sends later lines to stderr or syslog (CONFIG_LOG_SYSLOG: facility

@@ -466,9 +466,20 @@ def setup_and_run(build, root, results, t_start):
     if ONLY:
         cases = [c for c in cases
                  if c == "ceiling" or any(c.startswith(o) for o in ONLY)]
+    def verify_file(rnd):
+        """Fresh codes of this round's users (each consumes a step)."""
+        step = int(time.time()) // 30
+        users = v_users[rnd * VERIFY_POOL:(rnd + 1) * VERIFY_POOL]
+        return write("verify-%d" % rnd, [line("/oauth/token", "", {
+            "grant_type": OTP_GRANT, "client_id": cid,
+            "client_secret": csec, "mfa_token": u[2],
+            "otp": totp(u[1], step)}) for u in users])
+
     if PROFILE:
         profile(PROFILE, ceiling if PROFILE == "ceiling" else mfa,
-                files.get(PROFILE) or pools.get((PROFILE, 0)), results)
+                files.get(PROFILE) or pools.get((PROFILE, 0)) or
+                (verify_file(0) if PROFILE.startswith("verify otp")
+                 else None), results)
         return servers
     expected = {c: 200 for c in cases}
     expected["verify wrong code"] = 403
@@ -485,12 +496,7 @@ def setup_and_run(build, root, results, t_start):
                 f = files[case]
             elif case.startswith("verify otp"):
                 mode = "pool"
-                step = int(time.time()) // 30
-                users = v_users[rnd * VERIFY_POOL:(rnd + 1) * VERIFY_POOL]
-                f = write("verify-%d" % rnd, [line("/oauth/token", "", {
-                    "grant_type": OTP_GRANT, "client_id": cid,
-                    "client_secret": csec, "mfa_token": u[2],
-                    "otp": totp(u[1], step)}) for u in users])
+                f = verify_file(rnd)
             else:
                 mode = "pool"
                 f = pools[(case, rnd)]
@@ -535,7 +541,7 @@ def profile(case, srv, reqfile, results):
                             stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     r = run_wrk(srv.url, reqfile, "pool" if "RS256" in case or
-                "EdDSA" in case else "cycle")
+                "EdDSA" in case or case.startswith("verify otp") else "cycle")
     perf.send_signal(2)
     perf.wait()
     say("bench: %s: %.0f req/s, p99 %.2f ms" % (case, r["rate"],
