@@ -488,6 +488,21 @@ store_cursor_get(struct store_txn *txn, MDB_cursor *cur, MDB_val *k,
 }
 
 int
+store_has_pair(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	MDB_val k = store_val(key, klen), v = store_val(val, vlen);
+	MDB_cursor *cur;
+	int rc;
+
+	if ((rc = store_cursor_open(txn, db, &cur)) != MFA_OK)
+		return rc;
+	rc = store_cursor_get(txn, cur, &k, &v, MDB_GET_BOTH);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int
 store_decoded(int rc, enum store_db db, const char *name)
 {
 	if (rc == MFA_ERR_CORRUPT)

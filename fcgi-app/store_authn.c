@@ -27,6 +27,13 @@ store_authn_put(struct store_txn *txn, const struct authn_rec *r)
 	    record_authn_encode(r, buf), false);
 	if (rc != MFA_OK)
 		return rc;
+	/* An update (a TOTP step used, an enrollment confirmed) finds its
+	 * index entry in place: putting it again would still copy the
+	 * index's pages on write, three or four more pages to commit and
+	 * sync for every verification. */
+	if ((rc = store_has_pair(txn, DB_USER_AUTHNS, r->user_id,
+	    strlen(r->user_id), r->id, strlen(r->id))) != MFA_ERR_NOTFOUND)
+		return rc;
 	/* A duplicate pair is not an error for a DUPSORT index. */
 	rc = store_put(txn, DB_USER_AUTHNS, r->user_id, strlen(r->user_id),
 	    r->id, strlen(r->id), false);

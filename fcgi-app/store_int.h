@@ -105,6 +105,10 @@ int store_cursor_open(struct store_txn *txn, enum store_db db,
     MDB_cursor **cur);
 int store_cursor_get(struct store_txn *txn, MDB_cursor *cur, MDB_val *k,
     MDB_val *v, MDB_cursor_op op);
+/* MFA_OK when the DUPSORT "db" holds the pair "key"/"val", else
+ * MFA_ERR_NOTFOUND or a store error; a lookup that writes nothing. */
+int store_has_pair(struct store_txn *txn, enum store_db db, const void *key,
+    size_t klen, const void *val, size_t vlen);
 
 /*
  * Passes "rc" (a record_*_decode result) through, logging a corrupt

@@ -20,16 +20,8 @@ int
 store_recovery_has(struct store_txn *txn, const char *user_id,
     const unsigned char hash[MFA_HASH_BYTES])
 {
-	MDB_val k = store_val(user_id, strlen(user_id));
-	MDB_val v = store_val(hash, MFA_HASH_BYTES);
-	MDB_cursor *cur;
-	int rc;
-
-	if ((rc = store_cursor_open(txn, DB_RECOVERY, &cur)) != MFA_OK)
-		return rc;
-	rc = store_cursor_get(txn, cur, &k, &v, MDB_GET_BOTH);
-	mdb_cursor_close(cur);
-	return rc;
+	return store_has_pair(txn, DB_RECOVERY, user_id, strlen(user_id), hash,
+	    MFA_HASH_BYTES);
 }
 
 int

@@ -612,6 +612,18 @@ test_store_authn(struct store *st)
 	T_EQ_INT(n, 4);
 	store_txn_abort(t);
 
+	/* an update skips the index pair it finds, and puts back one that
+	 * is missing */
+	t = begin(st, true);
+	T_EQ_INT(store_del(t, DB_USER_AUTHNS, "u1", 2, "sms|dev_A", 9),
+	    MFA_OK);
+	T_TRUE(!index_has(t, "u1", "sms|dev_A"));
+	T_EQ_INT(store_authn_put(t, &upd), MFA_OK);
+	T_TRUE(index_has(t, "u1", "sms|dev_A"));
+	T_EQ_INT(store_authn_put(t, &upd), MFA_OK);
+	T_EQ_INT(db_count(t, DB_USER_AUTHNS), 5);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+
 	/* delete removes the record and its index entry */
 	t = begin(st, true);
 	T_TRUE(index_has(t, "u1", "sms|dev_A"));
