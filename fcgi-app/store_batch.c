@@ -80,6 +80,21 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics take a lock");
 _Static_assert(sizeof(struct batch_slot) <= STORE_BATCH_SLOT_SIZE,
     "a batch slot outgrew its room in sync.state");
 
+/* The queue of a store: its slots ("area") and how many ("n"). */
+struct batch_q {
+	void *area;
+	size_t n;
+};
+
+/* The queue of "st"; false without the shared file. */
+static bool
+batch_q_of(struct store *st, struct batch_q *q)
+{
+	q->area = store_sync_area(st);
+	q->n = store_sync_slots(st);
+	return q->area != NULL && q->n > 0;
+}
+
 static struct batch_slot *
 batch_slot(void *area, size_t i)
 {
@@ -97,15 +112,15 @@ batch_move(struct batch_slot *s, uint64_t from, uint64_t to)
 /* A free slot, now FILLING for this process ("*w" its word); NULL when
  * none is free. */
 static struct batch_slot *
-batch_claim(void *area, uint64_t *w)
+batch_claim(const struct batch_q *q, uint64_t *w)
 {
 	pid_t pid = self_pid();
-	size_t start = (size_t)pid % STORE_BATCH_SLOTS, i;
+	size_t start = (size_t)pid % q->n, i;
 	struct batch_slot *s;
 	uint64_t v;
 
-	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
-		s = batch_slot(area, (start + i) % STORE_BATCH_SLOTS);
+	for (i = 0; i < q->n; i++) {
+		s = batch_slot(q->area, (start + i) % q->n);
 		v = atomic_load(&s->word);
 		*w = BW(BW_SEQ(v), pid, BS_FILLING);
 		if (BW_STATE(v) == BS_FREE && batch_move(s, v, *w))
@@ -194,17 +209,17 @@ int
 store_batch_join(struct store_txn *txn)
 {
 	struct batch_slot *s;
-	void *area;
+	struct batch_q q;
 	uint64_t w;
 	size_t i;
 	int rc;
 
-	if ((area = store_sync_area(txn->st)) == NULL)
+	if (!batch_q_of(txn->st, &q))
 		return MFA_OK;
 	store_sync_clear_queued(txn->st); /* before the scan: see
 					     store_sync_mark_queued */
-	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
-		s = batch_slot(area, i);
+	for (i = 0; i < q.n; i++) {
+		s = batch_slot(q.area, i);
 		if (!batch_take(s, &w))
 			continue;
 		if ((rc = batch_apply(txn, s)) == MFA_ERR_CORRUPT) {
@@ -256,15 +271,15 @@ fail:
 /* Queues challenge "c" (encoded in "rec", "n" bytes) with "jti" (may be
  * NULL); false when no slot is free. */
 static bool
-batch_post(struct store *st, void *area, const unsigned char *rec,
-    size_t n, const struct store_jti_op *jti)
+batch_post(struct store *st, const struct batch_q *q,
+    const unsigned char *rec, size_t n, const struct store_jti_op *jti)
 {
 	struct batch_slot *s;
 	uint64_t w;
 
 	/* no reclaim here: kill(2) is outside a sandboxed worker's system
 	 * calls; a full queue is committed with the next challenge */
-	if ((s = batch_claim(area, &w)) == NULL)
+	if ((s = batch_claim(q, &w)) == NULL)
 		return false;
 	memcpy(s->rec, rec, n);
 	s->rec_len = (uint16_t)n;
@@ -284,16 +299,14 @@ batch_post(struct store *st, void *area, const unsigned char *rec,
 /* Is "jti" in a queued slot? Under the writer lock (no slot is being
  * applied; a poster of a jti holds the lock too). */
 static bool
-batch_jti_queued(void *area, const struct store_jti_op *jti)
+batch_jti_queued(const struct batch_q *q, const struct store_jti_op *jti)
 {
-	if (area == NULL)
-		return false;
 	const struct batch_slot *s;
 	enum batch_state state;
 	size_t i;
 
-	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
-		s = batch_slot(area, i);
+	for (i = 0; i < q->n; i++) {
+		s = batch_slot(q->area, i);
 		state = BW_STATE(atomic_load(&s->word));
 		/* a client id and a jti are public identifiers */
 		if ((state == BS_QUEUED || state == BS_APPLYING) &&
@@ -310,8 +323,9 @@ store_batch_jti_queued(struct store *st, const char *client_id,
     const char *jti)
 {
 	struct store_jti_op op = { client_id, jti, 0 };
+	struct batch_q q;
 
-	return batch_jti_queued(store_sync_area(st), &op);
+	return batch_q_of(st, &q) && batch_jti_queued(&q, &op);
 }
 
 /*
@@ -322,8 +336,8 @@ store_batch_jti_queued(struct store *st, const char *client_id,
  * store error.
  */
 static int
-batch_post_jti(struct store *st, void *area, const unsigned char *rec,
-    size_t n, const struct store_jti_op *jti)
+batch_post_jti(struct store *st, const struct batch_q *q,
+    const unsigned char *rec, size_t n, const struct store_jti_op *jti)
 {
 	struct store_txn *txn;
 	int rc;
@@ -333,8 +347,8 @@ batch_post_jti(struct store *st, void *area, const unsigned char *rec,
 	if ((rc = store_jti_seen(txn, jti->client_id, jti->jti)) == MFA_OK)
 		rc = MFA_ERR_EXISTS;
 	else if (rc == MFA_ERR_NOTFOUND)
-		rc = batch_jti_queued(area, jti) ? MFA_ERR_EXISTS :
-		    batch_post(st, area, rec, n, jti) ? MFA_OK :
+		rc = batch_jti_queued(q, jti) ? MFA_ERR_EXISTS :
+		    batch_post(st, q, rec, n, jti) ? MFA_OK :
 		    MFA_ERR_NOTFOUND;
 	store_txn_abort(txn);
 	return rc;
@@ -345,20 +359,19 @@ store_challenge_create(struct store *st, const struct challenge_rec *c,
     const struct store_jti_op *jti)
 {
 	unsigned char buf[RECORD_ENC_MAX];
+	struct batch_q q;
 	size_t n;
-	void *area;
 	int rc;
 
-	if (c->has_oob || !store_sync_batching(st) ||
-	    (area = store_sync_area(st)) == NULL)
+	if (c->has_oob || !store_sync_batching(st) || !batch_q_of(st, &q))
 		return batch_direct(st, c, jti);
 	n = record_challenge_encode(c, buf);
 	if (n == 0 || n > BATCH_REC_MAX)
 		return batch_direct(st, c, jti);
 	if (jti == NULL)
-		return batch_post(st, area, buf, n, NULL) ? MFA_OK :
+		return batch_post(st, &q, buf, n, NULL) ? MFA_OK :
 		    batch_direct(st, c, NULL);
-	rc = batch_post_jti(st, area, buf, n, jti);
+	rc = batch_post_jti(st, &q, buf, n, jti);
 	return rc == MFA_ERR_NOTFOUND ? batch_direct(st, c, jti) : rc;
 }
 
@@ -370,14 +383,17 @@ batch_owner_dead(int32_t pid)
 }
 
 void
-store_batch_reclaim(void *area)
+store_batch_reclaim(struct store *st)
 {
 	struct batch_slot *s;
+	struct batch_q q;
 	size_t i, n = 0;
 	uint64_t w;
 
-	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
-		s = batch_slot(area, i);
+	if (!batch_q_of(st, &q))
+		return;
+	for (i = 0; i < q.n; i++) {
+		s = batch_slot(q.area, i);
 		w = atomic_load(&s->word);
 		if (BW_STATE(w) == BS_FILLING && batch_owner_dead(BW_PID(w)) &&
 		    batch_move(s, w, BW(BW_SEQ(w) + 1, 0, BS_FREE)))

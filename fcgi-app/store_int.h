@@ -48,7 +48,11 @@ struct store_batch_ref {
 	uint8_t slot;
 };
 
-#define STORE_BATCH_SLOTS 64
+/* Slots of the queue in sync.state: STORE_BATCH_SLOTS in a file this
+ * build initialised, STORE_BATCH_SLOTS_V1 in one an earlier build did
+ * (store_sync_slots). */
+#define STORE_BATCH_SLOTS 128
+#define STORE_BATCH_SLOTS_V1 64
 
 struct store_txn {
 	struct store *st;
@@ -148,12 +152,14 @@ int store_sync_commit(struct store_txn *txn, bool durable);
 void store_sync_close(struct store *st);
 
 /*
- * The queue area of sync.state (store_batch.c): STORE_BATCH_SLOTS slots
+ * The queue area of sync.state (store_batch.c): store_sync_slots slots
  * of STORE_BATCH_SLOT_SIZE bytes, each a queued new challenge.
- * store_sync_area returns NULL without store_sync_init/attach.
+ * store_sync_area returns NULL (and store_sync_slots 0) without
+ * store_sync_init/attach.
  */
 #define STORE_BATCH_SLOT_SIZE 1280
 void *store_sync_area(struct store *st);
+size_t store_sync_slots(const struct store *st);
 
 /* Whether new challenges may be queued: group commit with batch_ms > 0. */
 bool store_sync_batching(const struct store *st);
@@ -184,6 +190,6 @@ int store_batch_join(struct store_txn *txn);
 bool store_batch_jti_queued(struct store *st, const char *client_id,
     const char *jti);
 void store_batch_settle(struct store_txn *txn, bool committed);
-void store_batch_reclaim(void *area);
+void store_batch_reclaim(struct store *st);
 
 #endif

@@ -21,7 +21,10 @@
  * mapped by every process that serves requests, and flock(2) on it
  * serialises the syncers. Its first page is struct store_sync_shm; the
  * batch slots of store_batch.c follow (a file of an older version, one
- * page long, grows by zeros: free slots). A process that dies while
+ * page long, grows by zeros: free slots). A file that an earlier build
+ * initialised (STORE_SYNC_MAGIC_V1) keeps its STORE_BATCH_SLOTS_V1 slots,
+ * so that processes of both builds sharing it scan the same slots; one
+ * this build initialises records STORE_BATCH_SLOTS. A process that dies while
  * holding the lock releases it. The file is only a cache of what is known
  * to be on disk: when it claims a transaction the environment does not
  * have (a power loss rolled the environment back, a restored backup), it
@@ -43,7 +46,10 @@
 #include "store_int.h"
 
 #define STORE_SYNC_FILE "sync.state"
-#define STORE_SYNC_MAGIC 0x6d666153796e6331ULL /* marks an initialised file */
+/* mark an initialised file: with the slot count in "nslots", or (V1, by
+ * an earlier build) with STORE_BATCH_SLOTS_V1 slots */
+#define STORE_SYNC_MAGIC 0x6d666153796e6332ULL
+#define STORE_SYNC_MAGIC_V1 0x6d666153796e6331ULL
 #define STORE_SYNC_HEAD 4096 /* struct store_sync_shm; then the batch area */
 #define STORE_SYNC_SIZE (STORE_SYNC_HEAD + \
 	STORE_BATCH_SLOTS * STORE_BATCH_SLOT_SIZE)
@@ -59,11 +65,13 @@ struct store_sync_shm {
 	_Atomic uint64_t nbatches; /* commits of store_batch.c */
 	_Atomic uint64_t nbatched; /* challenges those commits carried */
 	_Atomic int64_t queued_ms; /* 0, or when a challenge was queued */
+	uint64_t nslots;           /* slots in the queue (STORE_SYNC_MAGIC) */
 };
 
 struct store_sync {
 	int fd;
 	int batch_ms;
+	size_t nslots; /* the queue's slots, fixed when the file was mapped */
 	struct store_sync_shm *shm;
 };
 
@@ -136,6 +144,31 @@ store_sync_locked(struct store *st)
 }
 
 /*
+ * With the sync lock held, "m" mapped: a new, foreign or damaged file is
+ * initialised for this build's queue; the counters of one from before a
+ * rollback ("last": the environment's last txnid) are reset, trusting
+ * nothing; the magic and slot count of a valid file are kept.
+ */
+static void
+store_sync_check(struct store_sync_shm *m, uint64_t last)
+{
+	bool valid = m->magic == STORE_SYNC_MAGIC_V1 ||
+	    (m->magic == STORE_SYNC_MAGIC && m->nslots >= 1 &&
+	    m->nslots <= STORE_BATCH_SLOTS);
+
+	if (valid && atomic_load(&m->synced) <= last &&
+	    atomic_load(&m->batched) <= last)
+		return;
+	atomic_store(&m->synced, 0);
+	atomic_store(&m->batched, 0);
+	atomic_store(&m->last_ms, 0);
+	if (!valid) {
+		m->nslots = STORE_BATCH_SLOTS;
+		m->magic = STORE_SYNC_MAGIC;
+	}
+}
+
+/*
  * Maps the shared state of "st" (creating the file when "create"; when it
  * is absent and !create, MFA_OK with nothing attached) and switches the
  * environment to group commit.
@@ -186,15 +219,9 @@ store_sync_open(struct store *st, int batch_ms, bool create)
 	s->batch_ms = batch_ms < 0 ? 0 : batch_ms;
 	store_sync_lock(s);
 	last = store_sync_last(st);
-	if (s->shm->magic != STORE_SYNC_MAGIC ||
-	    atomic_load(&s->shm->synced) > last ||
-	    atomic_load(&s->shm->batched) > last) {
-		/* new, foreign or from before a rollback: trust nothing */
-		atomic_store(&s->shm->synced, 0);
-		atomic_store(&s->shm->batched, 0);
-		atomic_store(&s->shm->last_ms, 0);
-		s->shm->magic = STORE_SYNC_MAGIC;
-	}
+	store_sync_check(s->shm, last);
+	s->nslots = s->shm->magic == STORE_SYNC_MAGIC_V1 ?
+	    STORE_BATCH_SLOTS_V1 : (size_t)s->shm->nslots;
 	store_sync_unlock(s);
 	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != MDB_SUCCESS) {
 		munmap(p, STORE_SYNC_SIZE);
@@ -205,7 +232,7 @@ store_sync_open(struct store *st, int batch_ms, bool create)
 	st->sync = s;
 	/* a slot left by a process killed while filling it is free again;
 	 * what is still queued is taken in by the next write or tick */
-	store_batch_reclaim(store_sync_area(st));
+	store_batch_reclaim(st);
 	store_sync_mark_queued(st);
 	return MFA_OK;
 }
@@ -281,6 +308,12 @@ store_sync_area(struct store *st)
 	if (st->sync == NULL)
 		return NULL;
 	return (unsigned char *)st->sync->shm + STORE_SYNC_HEAD;
+}
+
+size_t
+store_sync_slots(const struct store *st)
+{
+	return st->sync == NULL ? 0 : st->sync->nslots;
 }
 
 /*

@@ -238,7 +238,7 @@ def test_kill9_loses_no_queued_challenge(queued):
 
 
 def test_full_queue_commits_with_the_next_challenge(queued):
-    """More otp challenges than the queue's 64 slots, from 8 threads, with
+    """More otp challenges than the queue's 128 slots, from 8 threads, with
     no tick due: the sandboxed workers answer every one (none dies on a
     system call the sandbox refuses, as one did when a full queue made it
     look for dead posters with kill(2)) and every one is stored."""
@@ -268,7 +268,7 @@ def test_full_queue_commits_with_the_next_challenge(queued):
         t.join(60)
     assert errors == []
     in_lmdb = store.challenge_ids(queue=False) - before
-    assert len(in_lmdb) >= 63, "the queue never filled: the test is void"
+    assert len(in_lmdb) >= 127, "the queue never filled: the test is void"
     assert len(store.challenge_ids() - before) == 400
     assert sorted(srv.workers()) == workers   # none died and was replaced
 

@@ -6,6 +6,7 @@
  * WorkOS view).
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1621,6 +1622,72 @@ test_batch_bad_jti(struct store *st)
 	T_TRUE(!q_seen(st, c.id));
 }
 
+/*
+ * The header of sync.state as this test writes it: the magic at offset 0,
+ * the slot count at 72; "size" truncates the file (0: leaves it).
+ */
+static void
+q_header(const char *name, uint64_t magic, uint64_t nslots, off_t size)
+{
+	char path[PATH_MAX], rel[64];
+	int fd;
+
+	snprintf(rel, sizeof(rel), "%s/sync.state", name);
+	if ((fd = open(sub(path, sizeof(path), rel), O_RDWR)) < 0) {
+		T_TRUE(!"open sync.state");
+		return;
+	}
+	T_EQ_INT(pwrite(fd, &magic, 8, 0), 8);
+	T_EQ_INT(pwrite(fd, &nslots, 8, 72), 8);
+	if (size > 0)
+		T_EQ_INT(ftruncate(fd, size), 0);
+	close(fd);
+}
+
+/* A file this build made has STORE_BATCH_SLOTS slots; one an earlier
+ * build made (its magic, 64 slots, a shorter file) keeps 64, so that
+ * processes of both builds scan the same slots; a damaged count is
+ * replaced. */
+static void
+test_batch_layout(void)
+{
+	struct challenge_rec c = make_challenge("auth_challenge_L0", CT_OTP,
+	    9000, 0);
+	char id[MFA_CHALLENGE_ID_MAX + 1];
+	struct store *st;
+	size_t i;
+
+	if ((st = q_open("queue-v1", 60000)) == NULL)
+		return;
+	T_EQ_INT(store_sync_slots(st), STORE_BATCH_SLOTS);
+	store_close(st);
+	q_header("queue-v1", 0x6d666153796e6331ULL, 0,
+	    4096 + STORE_BATCH_SLOTS_V1 * STORE_BATCH_SLOT_SIZE);
+	if ((st = q_open("queue-v1", 60000)) == NULL)
+		return;
+	T_EQ_INT(store_sync_slots(st), STORE_BATCH_SLOTS_V1);
+	for (i = 0; i < STORE_BATCH_SLOTS_V1; i++) {
+		snprintf(c.id, sizeof(c.id), "auth_challenge_L%zu", i);
+		T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	}
+	T_EQ_INT(q_count(st, Q_QUEUED), STORE_BATCH_SLOTS_V1);
+	snprintf(c.id, sizeof(c.id), "auth_challenge_Lx");
+	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK); /* full */
+	T_TRUE(q_seen(st, c.id));
+	for (i = 0; i < STORE_BATCH_SLOTS_V1; i++) {
+		snprintf(id, sizeof(id), "auth_challenge_L%zu", i);
+		ROW_TRUE(id, q_seen(st, id));
+	}
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	store_close(st);
+
+	q_header("queue-v1", 0x6d666153796e6332ULL, 500, 0);
+	if ((st = q_open("queue-v1", 60000)) == NULL)
+		return;
+	T_EQ_INT(store_sync_slots(st), STORE_BATCH_SLOTS);
+	store_close(st);
+}
+
 static void
 test_store_batch(void)
 {
@@ -1635,6 +1702,7 @@ test_store_batch(void)
 	}
 	store_close(st);
 	test_batch_lifecycle();
+	test_batch_layout();
 }
 
 void
