@@ -73,7 +73,7 @@ result_issue(const struct mfa_ctx *ctx, const struct signing_rec *key,
 	json_t *body = NULL, *at = NULL, *idt = NULL;
 	int rc;
 
-	if ((rc = signing_open(ctx->keys, key, &k)) != MFA_OK) {
+	if ((rc = signing_open_cached(ctx->keys, key, &k)) != MFA_OK) {
 		log_error("signing key %s does not open (%s): run \"mfactl "
 		    "keys rotate\"", key->kid, mfa_strerror(rc));
 		return rc;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jwk.h"
+#include "self.h"
 #include "signing.h"
 
 #define B64V sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -224,6 +225,53 @@ out:
 	if (rc != MFA_OK)
 		sodium_memzero(out, sizeof(*out));
 	return rc;
+}
+
+/* The key signing_open_cached opened last in process "pid" (0: none). */
+static struct {
+	pid_t pid;
+	struct signing_rec rec;
+	struct signing_key key;
+} signing_cache;
+
+/* Does the cache hold the key of record "r", opened in this process? */
+static bool
+signing_cache_hit(const struct signing_rec *r)
+{
+	const struct signing_rec *c = &signing_cache.rec;
+	size_t n = strlen(r->seed_sealed);
+
+	/* a kid, a public key and a sealed seed hide nothing */
+	return signing_cache.pid != 0 && signing_cache.pid == self_pid() &&
+	    strcmp(c->kid, r->kid) == 0 && /* public */
+	    strcmp(c->public_b64, r->public_b64) == 0 && /* public */
+	    strlen(c->seed_sealed) == n &&
+	    sodium_memcmp(c->seed_sealed, r->seed_sealed, n) == 0;
+}
+
+int
+signing_open_cached(const struct keys *keys, const struct signing_rec *r,
+    struct signing_key *out)
+{
+	int rc;
+
+	if (signing_cache_hit(r)) {
+		*out = signing_cache.key;
+		return MFA_OK;
+	}
+	signing_cache_wipe();
+	if ((rc = signing_open(keys, r, out)) != MFA_OK)
+		return rc;
+	signing_cache.rec = *r;
+	signing_cache.key = *out;
+	signing_cache.pid = self_pid();
+	return MFA_OK;
+}
+
+void
+signing_cache_wipe(void)
+{
+	sodium_memzero(&signing_cache, sizeof(signing_cache));
 }
 
 int

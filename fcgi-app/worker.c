@@ -698,6 +698,7 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 out:
 	if (ep >= 0)
 		close(ep);
+	signing_cache_wipe();
 	keys_free(keys);
 	store_close(ctx.store);
 	return status;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "jwk.h"
@@ -541,6 +542,75 @@ test_signing_tamper(struct store *st, const struct keys *k,
 	free(s);
 }
 
+/* signing_open_cached with "k" on "r": 0 when it answered "want" with
+ * the key of "want_sk" (or a wiped key on an error). */
+static int
+cached_is(const struct keys *k, const struct signing_rec *r, int want,
+    const struct signing_key *want_sk)
+{
+	struct signing_key got;
+	int rc;
+
+	memset(&got, 0xa5, sizeof(got));
+	rc = signing_open_cached(k, r, &got);
+	if (rc != want)
+		return 1;
+	if (rc != MFA_OK)
+		return !sodium_is_zero((unsigned char *)&got, sizeof(got));
+	return memcmp(&got, want_sk, sizeof(got)) != 0;
+}
+
+/*
+ * The per-process key cache. Another master key shows what the cache
+ * served: it opens nothing, so an MFA_OK with it can only be a hit. A
+ * record changed in its sealed seed, a failed open, and a forked child
+ * all miss.
+ */
+static void
+test_signing_cache(struct store *st, const struct keys *k, const char *dir)
+{
+	struct signing_rec cur, bad;
+	struct signing_key sk;
+	struct store_txn *txn = NULL;
+	struct keys *other = NULL;
+	char path[PATH_MAX];
+	pid_t pid;
+	int status = -1;
+
+	T_EQ_INT(store_txn_begin(st, false, &txn), MFA_OK);
+	T_EQ_INT(signing_current_rec(txn, &cur), MFA_OK);
+	store_txn_abort(txn);
+	T_EQ_INT(signing_open(k, &cur, &sk), MFA_OK);
+	snprintf(path, sizeof(path), "%s/other2", dir);
+	T_EQ_INT(mkdir(path, 0700), 0);
+	T_EQ_INT(keys_create(path), MFA_OK);
+	T_EQ_INT(keys_load(path, &other), MFA_OK);
+	if (other == NULL)
+		return;
+
+	signing_cache_wipe();
+	T_EQ_INT(cached_is(other, &cur, MFA_ERR_CRYPTO, NULL), 0); /* empty */
+	T_EQ_INT(cached_is(k, &cur, MFA_OK, &sk), 0);      /* opened */
+	T_EQ_INT(cached_is(other, &cur, MFA_OK, &sk), 0);  /* a hit */
+
+	if ((pid = fork()) == 0)
+		_exit(cached_is(other, &cur, MFA_ERR_CRYPTO, NULL));
+	T_TRUE(pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* another sealed seed under the same kid: opened, refused */
+	bad = cur;
+	bad.seed_sealed[strlen(bad.seed_sealed) / 2] ^= 0x01;
+	T_EQ_INT(cached_is(k, &bad, MFA_ERR_CRYPTO, NULL), 0);
+	/* and the failure emptied the cache */
+	T_EQ_INT(cached_is(other, &cur, MFA_ERR_CRYPTO, NULL), 0);
+	T_EQ_INT(cached_is(k, &cur, MFA_OK, &sk), 0);
+	signing_cache_wipe();
+	T_EQ_INT(cached_is(other, &cur, MFA_ERR_CRYPTO, NULL), 0);
+	signing_key_wipe(&sk);
+	keys_free(other);
+}
+
 /* The claims builder, exact JSON. */
 static void
 test_signing_claims(void)
@@ -625,6 +695,7 @@ test_signing(void)
 		test_signing_token(st, keys, kid);
 		test_signing_rotate(st, keys, kid);
 		test_signing_tamper(st, keys, base);
+		test_signing_cache(st, keys, base);
 	}
 	keys_free(keys);
 	store_close(st);
