@@ -6,16 +6,19 @@
  * daemon), at the matching priority.
  *
  * Each line is formatted into a fixed buffer and handed to the kernel with
- * write(2) (no stdio buffer), so nothing is held across fork() and two
- * processes writing to the same pipe do not interleave within a line
- * (lines are shorter than PIPE_BUF). Control characters in the message
+ * write(2) (no stdio buffer), so two processes writing to the same pipe
+ * do not interleave within a line (lines are shorter than PIPE_BUF). Control characters in the message
  * become '?', so a value quoted in a message cannot forge a second line.
  *
  * A worker holds the info and debug lines of a request (log_hold) and
  * writes them with one write(2) after the reply is out (log_release):
  * at most PIPE_BUF bytes at a time, so the lines of two processes still
  * do not interleave. A warning or an error is never held: it is written
- * at once, after the lines held before it.
+ * at once, after the lines held before it. Only a worker holds, between
+ * its own fork and exit, so nothing held crosses a fork(); a worker that
+ * dies inside a request loses what it held, unless it logs an error first
+ * (worker_oom does; the sandbox's SIGSYS report is written directly and
+ * comes before the held lines of its request).
  */
 #include <errno.h>
 #include <limits.h>

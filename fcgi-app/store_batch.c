@@ -63,7 +63,8 @@ enum batch_state { BS_FREE, BS_FILLING, BS_QUEUED, BS_APPLYING };
 /*
  * Shared by every process that maps sync.state: a change to this layout
  * needs a new file name in store_sync.c, so that old and new processes
- * never read each other's slots.
+ * never read each other's slots. (The number of slots may differ: a file
+ * an earlier build made keeps STORE_BATCH_SLOTS_V1, see store_sync.c.)
  */
 struct batch_slot {
 	_Atomic uint64_t word;
@@ -79,8 +80,17 @@ struct batch_slot {
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics take a lock");
 _Static_assert(sizeof(struct batch_slot) <= STORE_BATCH_SLOT_SIZE,
     "a batch slot outgrew its room in sync.state");
+_Static_assert(STORE_BATCH_SLOTS <= 256 &&
+    STORE_BATCH_SLOTS_V1 <= STORE_BATCH_SLOTS,
+    "a slot number is a uint8_t (struct store_batch_ref)");
 
-/* The queue of a store: its slots ("area") and how many ("n"). */
+/*
+ * The queue of a store: its slots ("area", STORE_BATCH_SLOTS of them are
+ * mapped) and how many of them are posted to ("n", store_sync_slots).
+ * Every scan covers all the mapped slots, so that a slot a process with
+ * another count posted to (only if builds were mixed against the README's
+ * advice) is still taken in, and still seen by a jti check.
+ */
 struct batch_q {
 	void *area;
 	size_t n;
@@ -218,7 +228,7 @@ store_batch_join(struct store_txn *txn)
 		return MFA_OK;
 	store_sync_clear_queued(txn->st); /* before the scan: see
 					     store_sync_mark_queued */
-	for (i = 0; i < q.n; i++) {
+	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
 		s = batch_slot(q.area, i);
 		if (!batch_take(s, &w))
 			continue;
@@ -305,7 +315,7 @@ batch_jti_queued(const struct batch_q *q, const struct store_jti_op *jti)
 	enum batch_state state;
 	size_t i;
 
-	for (i = 0; i < q->n; i++) {
+	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
 		s = batch_slot(q->area, i);
 		state = BW_STATE(atomic_load(&s->word));
 		/* a client id and a jti are public identifiers */
@@ -392,7 +402,7 @@ store_batch_reclaim(struct store *st)
 
 	if (!batch_q_of(st, &q))
 		return;
-	for (i = 0; i < q.n; i++) {
+	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
 		s = batch_slot(q.area, i);
 		w = atomic_load(&s->word);
 		if (BW_STATE(w) == BS_FILLING && batch_owner_dead(BW_PID(w)) &&

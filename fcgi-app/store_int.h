@@ -152,10 +152,11 @@ int store_sync_commit(struct store_txn *txn, bool durable);
 void store_sync_close(struct store *st);
 
 /*
- * The queue area of sync.state (store_batch.c): store_sync_slots slots
- * of STORE_BATCH_SLOT_SIZE bytes, each a queued new challenge.
- * store_sync_area returns NULL (and store_sync_slots 0) without
- * store_sync_init/attach.
+ * The queue area of sync.state (store_batch.c): STORE_BATCH_SLOTS slots
+ * of STORE_BATCH_SLOT_SIZE bytes are mapped, each a queued new challenge;
+ * challenges are posted to the first store_sync_slots of them (fixed when
+ * the file was mapped). store_sync_area returns NULL (and
+ * store_sync_slots 0) without store_sync_init/attach.
  */
 #define STORE_BATCH_SLOT_SIZE 1280
 void *store_sync_area(struct store *st);

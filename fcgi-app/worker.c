@@ -374,6 +374,18 @@ worker_read_body(FCGX_Stream *in, char *buf, size_t len)
 	return true;
 }
 
+/*
+ * Out of memory in the middle of a request: said in the log (an error,
+ * so the request's held lines go out first, see log_hold) and the worker
+ * stops; the supervisor starts another.
+ */
+static _Noreturn void
+worker_oom(const char *what)
+{
+	log_error("out of memory for %s: the worker stops", what);
+	abort();
+}
+
 /* Fills "req" from the FastCGI request; false when "resp" is the answer. */
 static bool
 worker_build(const struct mfa_ctx *ctx, FCGX_Request *r, struct mfa_req *req,
@@ -398,7 +410,7 @@ worker_build(const struct mfa_ctx *ctx, FCGX_Request *r, struct mfa_req *req,
 			return false;
 		}
 		if ((req->authorization = strdup(authz)) == NULL)
-			abort();
+			worker_oom("the Authorization header");
 	}
 	if (worker_query_has_credentials(FCGX_GetParam("QUERY_STRING",
 	    r->envp))) {
@@ -427,7 +439,7 @@ worker_build(const struct mfa_ctx *ctx, FCGX_Request *r, struct mfa_req *req,
 		return false;
 	}
 	if ((body = malloc(len + 1)) == NULL)
-		abort();
+		worker_oom("the request body");
 	if (!worker_read_body(r->in, body, len)) {
 		resp_error(resp, 400, "invalid_request",
 		    "request body is shorter than Content-Length");
@@ -483,7 +495,7 @@ worker_serve(struct mfa_ctx *ctx, FCGX_Request *r)
 	if (worker_build(ctx, r, &req, &resp))
 		router_dispatch(ctx, &req, &resp);
 	if ((out = resp_serialize(&resp, &len)) == NULL)
-		abort();
+		worker_oom("the reply");
 	FCGX_PutStr(out, (int)len, r->out);
 	worker_claimed_client(&req, client, sizeof(client));
 	log_access(req_method_name(req.method), req.path, resp.status,

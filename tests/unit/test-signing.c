@@ -608,6 +608,13 @@ test_signing_cache(struct store *st, const struct keys *k, const char *dir)
 	T_TRUE(pid > 0 && waitpid(pid, &status, 0) == pid);
 	close(fds[0]);
 
+	/* another public key beside the same kid and seed: opened, refused
+	 * (the cache holds the right key, but the record is not its own) */
+	bad = cur;
+	bad.public_b64[0] = bad.public_b64[0] == 'A' ? 'B' : 'A';
+	T_EQ_INT(cached_is(k, &bad, MFA_ERR_CRYPTO, NULL), 0);
+	T_EQ_INT(cached_is(k, &cur, MFA_OK, &sk), 0);
+
 	/* another sealed seed under the same kid: opened, refused */
 	bad = cur;
 	bad.seed_sealed[strlen(bad.seed_sealed) / 2] ^= 0x01;

@@ -1622,6 +1622,20 @@ test_batch_bad_jti(struct store *st)
 	T_TRUE(!q_seen(st, c.id));
 }
 
+/* sync.state of store "name", opened for writing; -1 (a failure) when
+ * it cannot be. */
+static int
+q_state_open(const char *name)
+{
+	char path[PATH_MAX], rel[64];
+	int fd;
+
+	snprintf(rel, sizeof(rel), "%s/sync.state", name);
+	if ((fd = open(sub(path, sizeof(path), rel), O_RDWR)) < 0)
+		T_TRUE(!"open sync.state");
+	return fd;
+}
+
 /*
  * The header of sync.state as this test writes it: the magic at offset 0,
  * the slot count at 72; "size" truncates the file (0: leaves it).
@@ -1629,18 +1643,26 @@ test_batch_bad_jti(struct store *st)
 static void
 q_header(const char *name, uint64_t magic, uint64_t nslots, off_t size)
 {
-	char path[PATH_MAX], rel[64];
 	int fd;
 
-	snprintf(rel, sizeof(rel), "%s/sync.state", name);
-	if ((fd = open(sub(path, sizeof(path), rel), O_RDWR)) < 0) {
-		T_TRUE(!"open sync.state");
+	if ((fd = q_state_open(name)) < 0)
 		return;
-	}
 	T_EQ_INT(pwrite(fd, &magic, 8, 0), 8);
 	T_EQ_INT(pwrite(fd, &nslots, 8, 72), 8);
 	if (size > 0)
 		T_EQ_INT(ftruncate(fd, size), 0);
+	close(fd);
+}
+
+/* Sets the "synced" counter of sync.state (offset 8) to "v". */
+static void
+q_synced(const char *name, uint64_t v)
+{
+	int fd;
+
+	if ((fd = q_state_open(name)) < 0)
+		return;
+	T_EQ_INT(pwrite(fd, &v, 8, 8), 8);
 	close(fd);
 }
 
@@ -1653,6 +1675,7 @@ test_batch_layout(void)
 {
 	struct challenge_rec c = make_challenge("auth_challenge_L0", CT_OTP,
 	    9000, 0);
+	struct store_jti_op jti = { "client-1", "jti-high-slot", 9000 };
 	char id[MFA_CHALLENGE_ID_MAX + 1];
 	struct store *st;
 	size_t i;
@@ -1679,9 +1702,40 @@ test_batch_layout(void)
 		ROW_TRUE(id, q_seen(st, id));
 	}
 	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+
+	/* a slot past the 64, as a 128-slot process would post it (builds
+	 * mixed against the README's advice): its jti is seen, and the next
+	 * write takes its challenge in */
+	snprintf(c.id, sizeof(c.id), "auth_challenge_Lhigh");
+	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_OK);
+	if ((i = q_find(st, Q_QUEUED)) < STORE_BATCH_SLOTS_V1) {
+		memcpy(q_slot(st, STORE_BATCH_SLOTS - 1), q_slot(st, i),
+		    STORE_BATCH_SLOT_SIZE);
+		q_set(st, i, Q_FREE);
+	}
+	T_EQ_INT(q_find(st, Q_QUEUED), STORE_BATCH_SLOTS - 1);
+	T_TRUE(store_batch_jti_queued(st, jti.client_id, jti.jti));
+	T_TRUE(!q_seen(st, c.id));
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_TRUE(q_seen(st, c.id));
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
 	store_close(st);
 
+	/* counters from before a rollback are reset; the 64 slots stay */
+	q_header("queue-v1", 0x6d666153796e6331ULL, 0, 0);
+	q_synced("queue-v1", (uint64_t)1 << 40);
+	if ((st = q_open("queue-v1", 60000)) == NULL)
+		return;
+	T_EQ_INT(store_sync_slots(st), STORE_BATCH_SLOTS_V1);
+	store_close(st);
+
+	/* a damaged count (none, too many) is replaced */
 	q_header("queue-v1", 0x6d666153796e6332ULL, 500, 0);
+	if ((st = q_open("queue-v1", 60000)) == NULL)
+		return;
+	T_EQ_INT(store_sync_slots(st), STORE_BATCH_SLOTS);
+	store_close(st);
+	q_header("queue-v1", 0x6d666153796e6332ULL, 0, 0);
 	if ((st = q_open("queue-v1", 60000)) == NULL)
 		return;
 	T_EQ_INT(store_sync_slots(st), STORE_BATCH_SLOTS);
