@@ -37,6 +37,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -334,15 +335,20 @@ def main():
     t_start = time.monotonic()
     root = Path(tempfile.mkdtemp(prefix="mfa-bench-", dir="/tmp"))
     servers = []
+    # a SIGTERM (timeout(1), CI) unwinds like Ctrl-C, so that every server
+    # started is stopped by its pid and nothing is left running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        servers = setup_and_run(build, root, results, t_start)
+        setup_and_run(build, root, results, t_start, servers)
     finally:
         for s in servers:
             s.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
-def setup_and_run(build, root, results, t_start):
+def setup_and_run(build, root, results, t_start, servers):
+    """Runs the benchmark; appends each server it starts to "servers"
+    (the caller stops them, whatever happens here)."""
     mach = machine()
     say("bench: %s, %d processes, %d rounds x %g s per case, wrk -t%d -c%d"
         % (SERVER, PROCS, ROUNDS, SECONDS, THREADS, CONNS))
@@ -453,7 +459,9 @@ def setup_and_run(build, root, results, t_start):
     ceiling = Server(root, "ceiling", build / "ceiling.fcgi",
                      {"BENCH_PROCS": str(PROCS)})
     mfa = Server(root, "mfa", build / "mfa.fcgi", mfa_env)
-    servers = [ceiling.start(), mfa.start()]
+    for srv in (ceiling, mfa):
+        servers.append(srv)     # listed first: stopped even if half-started
+        srv.start()
     # warm-up, not recorded
     run_wrk(ceiling.url, files["ceiling"], "cycle", 1)
     run_wrk(mfa.url, files["challenge otp post"], "cycle", 1)
@@ -480,7 +488,7 @@ def setup_and_run(build, root, results, t_start):
                 files.get(PROFILE) or pools.get((PROFILE, 0)) or
                 (verify_file(0) if PROFILE.startswith("verify otp")
                  else None), results)
-        return servers
+        return
     expected = {c: 200 for c in cases}
     expected["verify wrong code"] = 403
     rows = []
@@ -526,7 +534,6 @@ def setup_and_run(build, root, results, t_start):
             rnd + 1, ROUNDS, time.monotonic() - t_start))
     report(rows, cases, expected, probe, syncs, batches, replays, mach,
            results, t_start)
-    return servers
 
 
 def profile(case, srv, reqfile, results):
