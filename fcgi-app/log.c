@@ -7,8 +7,9 @@
  *
  * Each line is formatted into a fixed buffer and handed to the kernel with
  * write(2) (no stdio buffer), so two processes writing to the same pipe
- * do not interleave within a line (lines are shorter than PIPE_BUF). Control characters in the message
- * become '?', so a value quoted in a message cannot forge a second line.
+ * do not interleave within a line (lines are shorter than PIPE_BUF).
+ * Control characters in the message become '?', so a value quoted in a
+ * message cannot forge a second line.
  *
  * A worker holds the info and debug lines of a request (log_hold) and
  * writes them with one write(2) after the reply is out (log_release):

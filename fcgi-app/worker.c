@@ -30,7 +30,7 @@
 #include "worker.h"
 
 #define WORKER_HOUSEKEEPING_MS (60 * 1000)
-#define WORKER_READER_CHECK_MS 1000 /* stale LMDB reader slots, after a request */
+#define WORKER_READER_CHECK_MS 1000 /* stale reader slots, after a request */
 #define WORKER_SWEEP_BATCH 256
 #define WORKER_SWEEP_MAX 2048
 #define WORKER_ACCEPT_RUN 16 /* requests accepted without a wait */
