@@ -19,6 +19,8 @@ from the environment:
     BENCH_PROFILE   a case name ("challenge otp post"): instead of the
                     rounds, run that case once under "perf record -g" on
                     the workers and print the top of "perf report"
+    BENCH_CALLGRAPH dwarf: perf's call chains from DWARF unwinding, which
+                    see through libraries without frame pointers (fp)
 
 Everything runs on loopback in a private directory under /tmp (the same
 file system as the repository here; the synced-commit probe runs there
@@ -542,7 +544,12 @@ def profile(case, srv, reqfile, results):
         raise SystemExit("bench: no request file for %r" % case)
     data = results / ("perf-%s.data" % re.sub(r"\W+", "-", case))
     pids = ",".join(str(p) for p in srv.workers())
-    perf = subprocess.Popen(["perf", "record", "-q", "-g", "-F", "2000",
+    # BENCH_CALLGRAPH=dwarf: call chains through libraries built without
+    # frame pointers (bigger data, fewer samples per second)
+    cg = os.environ.get("BENCH_CALLGRAPH", "fp")
+    perf = subprocess.Popen(["perf", "record", "-q", "--call-graph",
+                             "dwarf,16384" if cg == "dwarf" else "fp",
+                             "-F", "500" if cg == "dwarf" else "2000",
                              "-o", str(data), "-p", pids],
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
