@@ -242,7 +242,7 @@ signing_cache_hit(const struct signing_rec *r)
 	size_t n = strlen(r->seed_sealed);
 
 	/* a kid, a public key and a sealed seed hide nothing */
-	return signing_cache.pid != 0 && signing_cache.pid == self_pid() &&
+	return signing_cache.pid == self_pid() && /* 0 when empty */
 	    strcmp(c->kid, r->kid) == 0 && /* public */
 	    strcmp(c->public_b64, r->public_b64) == 0 && /* public */
 	    strlen(c->seed_sealed) == n &&

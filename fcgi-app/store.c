@@ -169,7 +169,7 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	struct store *st;
 	struct stat sb;
-	int rc, tries, dead = 0;
+	int rc, tries;
 
 	if (stat(dir, &sb) != 0) {
 		if (!(flags & STORE_CREATE) || errno != ENOENT)
@@ -205,9 +205,7 @@ store_open(struct store **out, const char *dir, size_t mapsize,
 		return rc == ENOENT ? MFA_ERR_NOTFOUND : MFA_ERR_STORE;
 	}
 	st->pid = self_pid();
-	mdb_reader_check(st->env, &dead);
-	if (dead > 0)
-		log_warn("store: cleared %d stale reader slot(s)", dead);
+	(void)store_reader_check(st);
 	if ((rc = store_open_dbs(st, flags & STORE_CREATE)) != MFA_OK) {
 		mdb_env_close(st->env);
 		free(st);
@@ -235,6 +233,8 @@ store_reader_check(struct store *st)
 
 	store_check_pid(st);
 	mdb_reader_check(st->env, &dead);
+	if (dead > 0)
+		log_warn("store: cleared %d stale reader slot(s)", dead);
 	return dead;
 }
 

@@ -525,29 +525,32 @@ worker_finish(FCGX_Request *r)
 	FCGX_Finish_r(r);
 }
 
+/* When worker_housekeeping last did each of its jobs. */
+struct worker_upkeep {
+	mfa_ms readers; /* stale LMDB reader slots cleared */
+	mfa_ms sweep;   /* expired records deleted */
+};
+
 /*
  * Periodic upkeep, after the reply is out. Reader slots left by a process
  * that died (a killed sibling under mod_fcgid, which has no supervisor to
  * start a replacement that would clear them on open) pin old pages, so
- * they are cleared within a second of a request; expired records once per
- * WORKER_HOUSEKEEPING_MS. "last" holds the times of both.
+ * they are cleared within a second of a request; expired records are
+ * swept once per WORKER_HOUSEKEEPING_MS.
  */
 static void
-worker_housekeeping(struct mfa_ctx *ctx, mfa_ms last[2])
+worker_housekeeping(struct mfa_ctx *ctx, struct worker_upkeep *last)
 {
 	mfa_ms now = clock_now_ms();
 	size_t deleted;
-	int dead;
 
-	if (now - last[0] >= WORKER_READER_CHECK_MS) {
-		last[0] = now;
-		if ((dead = store_reader_check(ctx->store)) > 0)
-			log_warn("store: cleared %d stale reader slot(s)",
-			    dead);
+	if (now - last->readers >= WORKER_READER_CHECK_MS) {
+		last->readers = now;
+		(void)store_reader_check(ctx->store);
 	}
-	if (now - last[1] < WORKER_HOUSEKEEPING_MS)
+	if (now - last->sweep < WORKER_HOUSEKEEPING_MS)
 		return;
-	last[1] = now;
+	last->sweep = now;
 	if (store_sweep(ctx->store, now, WORKER_SWEEP_BATCH, WORKER_SWEEP_MAX,
 	    &deleted) == MFA_OK && deleted > 0)
 		log_info("sweep: deleted %zu expired record(s)", deleted);
@@ -640,7 +643,7 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	struct keys *keys = NULL;
 	FCGX_Request r;
 	sigset_t waiting;
-	mfa_ms last[2] = { clock_now_ms(), clock_now_ms() };
+	struct worker_upkeep last = { clock_now_ms(), clock_now_ms() };
 	int status = 1, flags, rc, sync_ms = -1, ep = -1, run = 0;
 
 	(void)arg;
@@ -702,7 +705,7 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 				break;
 			}
 		}
-		worker_housekeeping(&ctx, last);
+		worker_housekeeping(&ctx, &last);
 		if (store_sync_tick(ctx.store, &sync_ms) != MFA_OK)
 			sync_ms = 100; /* logged; try again soon */
 	}

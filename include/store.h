@@ -79,7 +79,7 @@ size_t store_map_size(struct store *st);
 /* Closes; accepts NULL. No transaction may be open. */
 void store_close(struct store *st);
 
-/* Clears reader slots of dead processes; returns how many. */
+/* Clears reader slots of dead processes (logged); returns how many. */
 int store_reader_check(struct store *st);
 
 /*

@@ -87,6 +87,38 @@ db_count(struct store_txn *t, enum store_db db)
 	return ms.ms_entries;
 }
 
+/*
+ * A process that opened "path", read and died leaves a reader slot that
+ * store_reader_check (what a worker runs after a request, once a second)
+ * clears, once. The child reports through a pipe: under valgrind its exit
+ * status carries the leak verdict on the store it never closes.
+ */
+static void
+test_store_dead_reader(struct store *st, const char *path)
+{
+	struct store *o = NULL;
+	struct store_txn *t;
+	int fds[2], status;
+	char ok = 'x';
+	pid_t pid;
+
+	if (pipe(fds) != 0) {
+		T_TRUE(!"pipe");
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		ok = store_open(&o, path, MAPSIZE, 0) == MFA_OK &&
+		    store_txn_begin(o, false, &t) == MFA_OK ? '1' : '0';
+		_exit(write(fds[1], &ok, 1) == 1 ? 0 : 1); /* slot left */
+	}
+	close(fds[1]);
+	T_TRUE(pid > 0 && read(fds[0], &ok, 1) == 1 && ok == '1');
+	T_TRUE(pid > 0 && waitpid(pid, &status, 0) == pid);
+	close(fds[0]);
+	T_EQ_INT(store_reader_check(st), 1);
+	T_EQ_INT(store_reader_check(st), 0);
+}
+
 /* True when the user index holds the pair (user, id). */
 static bool
 index_has(struct store_txn *t, const char *user, const char *id)
@@ -235,6 +267,7 @@ test_store_open(void)
 	T_EQ_INT(store_open(&st, path, MAPSIZE, 0), MFA_OK);
 	T_TRUE(st != sentinel && st != NULL);
 	T_EQ_INT(store_reader_check(st), 0);
+	test_store_dead_reader(st, path);
 	store_close(st);
 	/* STORE_CREATE on an existing store keeps it */
 	T_EQ_INT(store_open(&st, path, MAPSIZE, STORE_CREATE), MFA_OK);
