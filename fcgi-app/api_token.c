@@ -12,7 +12,9 @@
  * decision -- the failed-code bucket, the check, the replay state (last
  * TOTP step, challenge state, consumed recovery code) -- and commits it
  * (fully synced) before the answer goes out, so a code accepted once never
- * verifies again, on any worker, even after a crash.
+ * verifies again, on any worker, even after a crash. The commit is
+ * deferred (store_txn_commit_deferred): the worker holds the answer until
+ * the sync, which it may share with the requests it accepts meanwhile.
  */
 #include <stdio.h>
 #include <string.h>
@@ -103,7 +105,7 @@ static void
 grant_commit_error(struct grant *g, int status, const char *code,
     const char *desc)
 {
-	int rc = store_txn_commit(g->txn);
+	int rc = store_txn_commit_deferred(g->txn);
 
 	g->txn = NULL;
 	if (rc != MFA_OK)
@@ -132,7 +134,7 @@ grant_success(struct grant *g, const char *method, const char *recovery)
 		    "rotate\"", mfa_strerror(rc));
 		store_txn_abort(g->txn);
 	} else {
-		rc = store_txn_commit(g->txn);
+		rc = store_txn_commit_deferred(g->txn);
 	}
 	g->txn = NULL;
 	if (rc == MFA_OK)

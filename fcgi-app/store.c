@@ -360,9 +360,9 @@ store_txn_lock(struct store *st, struct store_txn **out)
 	return store_txn_open(st, true, false, out);
 }
 
-/* Commits (durable or batched) unless an operation poisoned "txn". */
+/* Commits ("how": store_int.h) unless an operation poisoned "txn". */
 static int
-store_txn_finish(struct store_txn *txn, bool durable)
+store_txn_finish(struct store_txn *txn, enum store_commit how)
 {
 	int rc = txn->err;
 
@@ -373,7 +373,7 @@ store_txn_finish(struct store_txn *txn, bool durable)
 		store_batch_settle(txn, false);
 		mdb_txn_abort(txn->txn);
 	} else {
-		rc = store_sync_commit(txn, durable);
+		rc = store_sync_commit(txn, how);
 		/* a sync error after a commit hands the queue back too:
 		 * taking it in again finds those challenges stored */
 		store_batch_settle(txn, rc == MFA_OK);
@@ -386,13 +386,19 @@ store_txn_finish(struct store_txn *txn, bool durable)
 int
 store_txn_commit(struct store_txn *txn)
 {
-	return store_txn_finish(txn, true);
+	return store_txn_finish(txn, STORE_COMMIT_DURABLE);
+}
+
+int
+store_txn_commit_deferred(struct store_txn *txn)
+{
+	return store_txn_finish(txn, STORE_COMMIT_DEFERRED);
 }
 
 int
 store_txn_commit_batched(struct store_txn *txn)
 {
-	return store_txn_finish(txn, false);
+	return store_txn_finish(txn, STORE_COMMIT_BATCHED);
 }
 
 void

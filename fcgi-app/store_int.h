@@ -142,13 +142,19 @@ int store_put_rec(struct store_txn *txn, enum store_db db, const void *key,
 int store_expiry_add(struct store_txn *txn, mfa_ms at, enum store_kind kind,
     const void *key, size_t klen);
 
+/* How a commit reaches the disk (store_sync_commit). */
+enum store_commit {
+	STORE_COMMIT_BATCHED,  /* with the next sync of anyone */
+	STORE_COMMIT_DURABLE,  /* synced before the commit returns */
+	STORE_COMMIT_DEFERRED, /* synced before store_sync_wait returns */
+};
+
 /*
  * store_sync.c: commits "txn" (its LMDB transaction; the caller frees the
- * struct) and, when "durable", returns only once a sync covers it.
- * store_sync_close syncs what is still batched and releases the state;
- * accepts a store without it.
+ * struct) as "how" says. store_sync_close syncs what is still batched and
+ * releases the state; accepts a store without it.
  */
-int store_sync_commit(struct store_txn *txn, bool durable);
+int store_sync_commit(struct store_txn *txn, enum store_commit how);
 void store_sync_close(struct store *st);
 
 /*

@@ -12,6 +12,10 @@
  *             at most the shared "synced"), or take the sync lock, check
  *             again, read the last committed txnid and fdatasync once for
  *             every commit made so far by any process.
+ *   deferred  durable, but in a process that defers (a worker) the wait
+ *             for the sync is left to store_sync_wait, which makes one
+ *             wait for all the commits deferred since the last: the
+ *             worker holds their replies and answers them together.
  *   batched   commit without a sync; the transaction reaches the disk with
  *             the next durable commit of any process, or with the sync
  *             that store_sync_tick makes once "batch_ms" have passed since
@@ -73,7 +77,24 @@ struct store_sync {
 	int batch_ms;
 	size_t nslots; /* the queue's slots, fixed when the file was mapped */
 	struct store_sync_shm *shm;
+	bool defer;     /* store_sync_defer */
+	uint64_t owed;  /* highest deferred txnid waiting for a sync, or 0 */
+	uint64_t nowed; /* deferred commits waiting for it */
 };
+
+#ifdef MFA_FAULT_INJECT
+/* make faultinject: with MFA_FAULT_SYNC=1 in the environment every sync
+ * fails, as an fdatasync that reports EIO does (the commits are made). */
+static bool
+store_sync_fault(void)
+{
+	const char *s = getenv("MFA_FAULT_SYNC");
+
+	return s != NULL && strcmp(s, "1") == 0;
+}
+#else
+#define store_sync_fault() false
+#endif
 
 /* Monotonic milliseconds, the same clock in every process. */
 static int64_t
@@ -131,7 +152,8 @@ store_sync_locked(struct store *st)
 	uint64_t last = store_sync_last(st), cur;
 	int rc;
 
-	if ((rc = mdb_env_sync(st->env, 1)) != MDB_SUCCESS) {
+	if ((rc = mdb_env_sync(st->env, 1)) != MDB_SUCCESS ||
+	    (store_sync_fault() && (rc = EIO) != 0)) {
 		log_error("store: sync failed: %s", mdb_strerror(rc));
 		return MFA_ERR_STORE;
 	}
@@ -317,12 +339,13 @@ store_sync_slots(const struct store *st)
 }
 
 /*
- * Returns once a sync covers transaction "txnid": at once when one
- * already does, else after this process's own sync (made under the sync
- * lock, so processes waiting behind it usually find themselves covered).
+ * Returns once a sync covers transaction "txnid" ("n" durable commits of
+ * this process): at once when one already does, else after this process's
+ * own sync (made under the sync lock, so processes waiting behind it
+ * usually find themselves covered).
  */
 static int
-store_sync_cover(struct store *st, uint64_t txnid)
+store_sync_cover(struct store *st, uint64_t txnid, uint64_t n)
 {
 	struct store_sync *s = st->sync;
 	int rc = MFA_OK;
@@ -334,12 +357,39 @@ store_sync_cover(struct store *st, uint64_t txnid)
 		store_sync_unlock(s);
 	}
 	if (rc == MFA_OK)
-		atomic_fetch_add(&s->shm->ndurable, 1);
+		atomic_fetch_add(&s->shm->ndurable, n);
+	return rc;
+}
+
+void
+store_sync_defer(struct store *st, bool on)
+{
+	if (st->sync != NULL)
+		st->sync->defer = on;
+}
+
+size_t
+store_sync_owed(const struct store *st)
+{
+	return st->sync == NULL ? 0 : (size_t)st->sync->nowed;
+}
+
+int
+store_sync_wait(struct store *st)
+{
+	struct store_sync *s = st->sync;
+	int rc;
+
+	if (s == NULL || s->nowed == 0)
+		return MFA_OK;
+	rc = store_sync_cover(st, s->owed, s->nowed);
+	s->owed = 0;
+	s->nowed = 0;
 	return rc;
 }
 
 int
-store_sync_commit(struct store_txn *txn, bool durable)
+store_sync_commit(struct store_txn *txn, enum store_commit how)
 {
 	struct store *st = txn->st;
 	uint64_t id = (uint64_t)mdb_txn_id(txn->txn), cur, last;
@@ -356,8 +406,14 @@ store_sync_commit(struct store_txn *txn, bool durable)
 	last = store_sync_last(st);
 	if (last != 0 && id > last)
 		id = last;
-	if (durable || st->sync->batch_ms == 0)
-		return store_sync_cover(st, id);
+	if (how == STORE_COMMIT_DEFERRED && st->sync->defer) {
+		if (id > st->sync->owed)
+			st->sync->owed = id;
+		st->sync->nowed++;
+		return MFA_OK;
+	}
+	if (how != STORE_COMMIT_BATCHED || st->sync->batch_ms == 0)
+		return store_sync_cover(st, id, 1);
 	cur = atomic_load(&st->sync->shm->batched);
 	while (cur < id && !atomic_compare_exchange_weak(
 	    &st->sync->shm->batched, &cur, id))
@@ -432,6 +488,8 @@ store_sync_close(struct store *st)
 
 	if (s == NULL)
 		return;
+	if (store_sync_wait(st) != MFA_OK) /* the worker waited; if not */
+		log_error("store: deferred commits may not be on disk");
 	/* a clean stop leaves nothing queued or batched behind */
 	if (atomic_load(&s->shm->queued_ms) != 0)
 		(void)store_sync_flush(st);

@@ -34,6 +34,7 @@
 #define WORKER_SWEEP_BATCH 256
 #define WORKER_SWEEP_MAX 2048
 #define WORKER_ACCEPT_RUN 16 /* requests accepted without a wait */
+#define WORKER_HOLD_MAX 8 /* replies held for one sync */
 
 /*
  * Stop requests (SIGTERM, SIGINT) stay blocked except while the worker
@@ -480,29 +481,74 @@ worker_claimed_client(const struct mfa_req *req, char *out, size_t outlen)
 	}
 }
 
-/* Serves one accepted request and writes the reply. */
+/*
+ * A request answered but not yet sent: a reply may wait for the sync of a
+ * deferred commit (store_txn_commit_deferred), its own or one before it.
+ */
+struct worker_reply {
+	char *out;     /* header block and body (resp_serialize) */
+	size_t len;
+	int status;
+	bool owed;     /* its own commit waits for the sync */
+	enum http_method method;
+	char path[REQ_PATH_MAX + 1];
+	char client[MFA_CLIENT_ID_MAX + 1];
+	mfa_ms start;
+};
+
+/* An accepted request and its reply. */
+struct worker_slot {
+	FCGX_Request r;
+	struct worker_reply rep;
+};
+
+/* Replaces the reply with "resp" serialised. */
 static void
-worker_serve(struct mfa_ctx *ctx, FCGX_Request *r)
+worker_reply_set(struct worker_reply *rep, const struct mfa_resp *resp)
+{
+	if (rep->out != NULL) {
+		sodium_memzero(rep->out, rep->len);
+		free(rep->out);
+	}
+	if ((rep->out = resp_serialize(resp, &rep->len)) == NULL)
+		worker_oom("the reply");
+	rep->status = resp->status;
+}
+
+/* Serves one accepted request into "rep"; worker_send writes it. */
+static void
+worker_serve(struct mfa_ctx *ctx, FCGX_Request *r, struct worker_reply *rep)
 {
 	struct mfa_resp resp;
 	struct mfa_req req;
-	char *out, client[MFA_CLIENT_ID_MAX + 1];
-	size_t len;
+	size_t owed = store_sync_owed(ctx->store);
 
 	req_init(&req);
 	resp_init(&resp);
 	ctx->now = clock_now_ms();
+	rep->start = ctx->now;
 	if (worker_build(ctx, r, &req, &resp))
 		router_dispatch(ctx, &req, &resp);
-	if ((out = resp_serialize(&resp, &len)) == NULL)
-		worker_oom("the reply");
-	FCGX_PutStr(out, (int)len, r->out);
-	worker_claimed_client(&req, client, sizeof(client));
-	log_access(req_method_name(req.method), req.path, resp.status,
-	    (long long)(clock_now_ms() - ctx->now), client);
-	free(out);
+	rep->owed = store_sync_owed(ctx->store) > owed;
+	worker_reply_set(rep, &resp);
+	rep->method = req.method;
+	snprintf(rep->path, sizeof(rep->path), "%s", req.path);
+	worker_claimed_client(&req, rep->client, sizeof(rep->client));
 	resp_free(&resp);
 	req_free(&req);
+}
+
+/* A reply whose deferred commit did not reach the disk: a 500, as when
+ * the commit itself fails. */
+static void
+worker_reply_unsynced(struct worker_reply *rep)
+{
+	struct mfa_resp resp;
+
+	resp_init(&resp);
+	resp_internal(&resp, MFA_ERR_STORE);
+	worker_reply_set(rep, &resp);
+	resp_free(&resp);
 }
 
 /*
@@ -523,6 +569,50 @@ worker_finish(FCGX_Request *r)
 	    FCGX_GetError(r->in) == 0 && FCGX_HasSeenEOF(r->in))
 		(void)FCGX_Detach(r);
 	FCGX_Finish_r(r);
+}
+
+/* Writes the reply, logs the request and ends it. */
+static void
+worker_send(struct worker_slot *slot)
+{
+	struct worker_reply *rep = &slot->rep;
+
+	FCGX_PutStr(rep->out, (int)rep->len, slot->r.out);
+	sodium_memzero(rep->out, rep->len);
+	free(rep->out);
+	rep->out = NULL;
+	worker_finish(&slot->r);
+	log_access(req_method_name(rep->method), rep->path, rep->status,
+	    (long long)(clock_now_ms() - rep->start), rep->client);
+}
+
+/*
+ * Serves the request accepted into "slot[0]". While replies wait for the
+ * sync of a deferred commit, the connections already waiting are served
+ * too (WORKER_HOLD_MAX requests at most, and no more than the run of
+ * accepts without a wait allows: "*run"), so that one sync, shared with
+ * the other workers', covers them all; then every reply goes out. When
+ * that sync fails, the requests whose commits it was for answer 500.
+ */
+static void
+worker_serve_held(struct mfa_ctx *ctx, struct worker_slot *slot, int *run)
+{
+	size_t n = 0, i;
+
+	for (;;) {
+		worker_serve(ctx, &slot[n].r, &slot[n].rep);
+		n++;
+		(*run)++;
+		if (!store_sync_owed(ctx->store) || n == WORKER_HOLD_MAX ||
+		    *run >= WORKER_ACCEPT_RUN || FCGX_Accept_r(&slot[n].r) != 0)
+			break;
+	}
+	if (store_sync_wait(ctx->store) != MFA_OK)
+		for (i = 0; i < n; i++)
+			if (slot[i].rep.owed)
+				worker_reply_unsynced(&slot[i].rep);
+	for (i = 0; i < n; i++)
+		worker_send(&slot[i]);
 }
 
 /* When worker_housekeeping last did each of its jobs. */
@@ -641,13 +731,15 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 {
 	struct mfa_ctx ctx;
 	struct keys *keys = NULL;
-	FCGX_Request r;
+	struct worker_slot slot[WORKER_HOLD_MAX];
 	sigset_t waiting;
 	struct worker_upkeep last = { clock_now_ms(), clock_now_ms() };
 	int status = 1, flags, rc, sync_ms = -1, ep = -1, run = 0;
+	size_t i, nslots = 0;
 
 	(void)arg;
 	memset(&ctx, 0, sizeof(ctx));
+	memset(slot, 0, sizeof(slot));
 	ctx.cfg = cfg;
 	worker_mask(&waiting);
 	worker_signals();
@@ -657,6 +749,7 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	}
 	if (worker_open(cfg, &ctx, &keys) != MFA_OK)
 		goto out;
+	store_sync_defer(ctx.store, true); /* worker_serve_held waits */
 	/*
 	 * A non-blocking listening socket: when another worker wins the
 	 * connection epoll announced, accept() says EAGAIN instead of
@@ -665,12 +758,16 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	 */
 	if ((flags = fcntl(listen_fd, F_GETFL)) < 0 ||
 	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
-	    (ep = worker_poller(listen_fd)) < 0 ||
-	    FCGX_InitRequest(&r, listen_fd, 0) != 0) {
+	    (ep = worker_poller(listen_fd)) < 0) {
 		log_error("cannot prepare the listening socket: %s",
 		    strerror(errno));
 		goto out;
 	}
+	for (; nslots < WORKER_HOLD_MAX; nslots++)
+		if (FCGX_InitRequest(&slot[nslots].r, listen_fd, 0) != 0) {
+			log_error("cannot prepare a FastCGI request");
+			goto out;
+		}
 	if (worker_lockdown(cfg) != MFA_OK)
 		goto out;
 	log_info("worker ready (store %s%s%s)", cfg->db,
@@ -690,12 +787,10 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 				break;
 			}
 		}
-		if (rc > 0 && (rc = FCGX_Accept_r(&r)) == 0) {
-			log_hold(); /* the request's lines: one write */
-			worker_serve(&ctx, &r);
-			worker_finish(&r);
-			log_release(); /* after the reply is out */
-			run++;
+		if (rc > 0 && (rc = FCGX_Accept_r(&slot[0].r)) == 0) {
+			log_hold(); /* the requests' lines: one write */
+			worker_serve_held(&ctx, slot, &run);
+			log_release(); /* after the replies are out */
 		} else {
 			run = 0; /* nothing waiting: wait next time */
 			if (rc < 0 && rc != -EAGAIN && rc != -EWOULDBLOCK &&
@@ -709,8 +804,9 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 		if (store_sync_tick(ctx.store, &sync_ms) != MFA_OK)
 			sync_ms = 100; /* logged; try again soon */
 	}
-	FCGX_Free(&r, 1);
 out:
+	for (i = 0; i < nslots; i++)
+		FCGX_Free(&slot[i].r, 1);
 	if (ep >= 0)
 		close(ep);
 	signing_cache_wipe();

@@ -99,6 +99,16 @@ int store_txn_begin(struct store *st, bool write, struct store_txn **out)
 int store_txn_commit(struct store_txn *txn) MFA_WUR;
 
 /*
+ * Commits and frees "txn" durably, like store_txn_commit, except that in
+ * a process that defers (store_sync_defer) it returns before the sync:
+ * the transaction is then owed one, and store_sync_wait returns once it
+ * is on disk. For a commit whose only consequence outside the store is a
+ * reply, which the caller holds until store_sync_wait (a worker answering
+ * several requests after one sync). MFA_OK means committed, not synced.
+ */
+int store_txn_commit_deferred(struct store_txn *txn) MFA_WUR;
+
+/*
  * Commits and frees "txn" with batched durability: it is visible to every
  * process at once, survives a crash of any process, and reaches the disk
  * with the next durable commit or the next periodic sync (store_sync_init's
@@ -133,6 +143,20 @@ int store_sync_attach(struct store *st) MFA_WUR;
  * MFA_ERR_STORE (the sync failed; it is tried again next time).
  */
 int store_sync_tick(struct store *st, int *next_ms) MFA_WUR;
+
+/*
+ * Deferred durability for this process (off by default, and without
+ * store_sync_init): while on, store_txn_commit_deferred leaves the sync
+ * to store_sync_wait. store_sync_owed says how many deferred commits
+ * wait for their sync. store_sync_wait returns once a sync covers every
+ * deferred commit, sharing it with other processes like store_txn_commit;
+ * MFA_OK, or MFA_ERR_STORE when the sync failed (the commits are made but
+ * may not be on disk: answer as for a failed commit). Either way nothing
+ * is owed afterwards.
+ */
+void store_sync_defer(struct store *st, bool on);
+size_t store_sync_owed(const struct store *st);
+int store_sync_wait(struct store *st) MFA_WUR;
 
 /* Aborts and frees; accepts NULL. */
 void store_txn_abort(struct store_txn *txn);

@@ -1775,6 +1775,95 @@ test_batch_layout(void)
 	store_close(st);
 }
 
+/* A counter of sync.state's header ("off": synced 8, nsyncs 32,
+ * ndurable 40). */
+static uint64_t
+q_counter(const char *name, off_t off)
+{
+	uint64_t v = 0;
+	int fd;
+
+	if ((fd = q_state_open(name)) < 0)
+		return 0;
+	T_EQ_INT(pread(fd, &v, 8, off), 8);
+	close(fd);
+	return v;
+}
+
+/* One durable write: a bucket "key" put by a commit of kind "deferred". */
+static int
+q_put(struct store *st, const char *key, bool deferred)
+{
+	struct bucket b = { 3, 1000 };
+	struct store_txn *t = begin(st, true);
+
+	if (t == NULL)
+		return MFA_ERR_STORE;
+	T_EQ_INT(store_bucket_put(t, key, &b), MFA_OK);
+	return deferred ? store_txn_commit_deferred(t) : store_txn_commit(t);
+}
+
+/*
+ * Deferred commits: synced before the commit returns unless the process
+ * defers; then owed, not synced, until store_sync_wait makes one sync
+ * for all of them (counted as that many durable commits); a close syncs
+ * what is still owed.
+ */
+static void
+test_batch_deferred(void)
+{
+	const char *q = "deferred";
+	struct store *st = q_open(q, 60000);
+	uint64_t synced, nsyncs;
+
+	if (st == NULL)
+		return;
+	T_EQ_INT(q_put(st, "d:0", true), MFA_OK); /* not deferring: synced */
+	T_EQ_INT(store_sync_owed(st), 0);
+	T_EQ_INT(q_counter(q, 32), 1);
+	T_EQ_INT(q_counter(q, 40), 1);
+	synced = q_counter(q, 8);
+	T_TRUE(synced > 0);
+
+	store_sync_defer(st, true);
+	T_EQ_INT(q_put(st, "d:1", true), MFA_OK);
+	T_EQ_INT(q_put(st, "d:2", true), MFA_OK);
+	T_EQ_INT(store_sync_owed(st), 2);
+	T_EQ_INT(q_counter(q, 32), 1); /* no sync yet */
+	T_EQ_INT(q_counter(q, 8), synced);
+	T_EQ_INT(store_sync_wait(st), MFA_OK);
+	T_EQ_INT(store_sync_owed(st), 0);
+	T_EQ_INT(q_counter(q, 32), 2); /* one sync for both */
+	T_EQ_INT(q_counter(q, 40), 3);
+	T_EQ_INT(q_counter(q, 8), synced + 2);
+	T_EQ_INT(store_sync_wait(st), MFA_OK); /* nothing owed: no sync */
+	T_EQ_INT(q_counter(q, 32), 2);
+
+	/* a durable commit covers what was deferred before it */
+	T_EQ_INT(q_put(st, "d:3", true), MFA_OK);
+	T_EQ_INT(q_put(st, "d:4", false), MFA_OK);
+	T_EQ_INT(q_counter(q, 32), 3);
+	T_EQ_INT(store_sync_wait(st), MFA_OK);
+	T_EQ_INT(q_counter(q, 32), 3);
+	T_EQ_INT(q_counter(q, 40), 5);
+
+	/* the close syncs what is owed */
+	T_EQ_INT(q_put(st, "d:5", true), MFA_OK);
+	nsyncs = q_counter(q, 32);
+	store_close(st);
+	T_EQ_INT(q_counter(q, 32), nsyncs + 1);
+	T_EQ_INT(q_counter(q, 8), synced + 5);
+
+	/* without group commit LMDB syncs each commit: nothing is owed */
+	if ((st = q_open("deferred-plain", -1)) == NULL)
+		return;
+	store_sync_defer(st, true);
+	T_EQ_INT(q_put(st, "d:0", true), MFA_OK);
+	T_EQ_INT(store_sync_owed(st), 0);
+	T_EQ_INT(store_sync_wait(st), MFA_OK);
+	store_close(st);
+}
+
 static void
 test_store_batch(void)
 {
@@ -1790,6 +1879,7 @@ test_store_batch(void)
 	store_close(st);
 	test_batch_lifecycle();
 	test_batch_layout();
+	test_batch_deferred();
 }
 
 void
