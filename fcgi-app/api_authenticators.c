@@ -161,7 +161,7 @@ api_authenticators_delete(struct mfa_ctx *ctx, const struct mfa_req *req,
 	else
 		rc = authenticators_remove(ctx, txn, who.user_id, id);
 	if (rc == MFA_OK) {
-		rc = store_txn_commit(txn);
+		rc = store_txn_commit_deferred(txn);
 		txn = NULL;
 	}
 	if (rc == MFA_ERR_NOTFOUND) {

@@ -327,7 +327,7 @@ api_factor_delete(struct mfa_ctx *ctx, const struct mfa_req *req,
 	if (!factor_load(ctx, req, true, "", &txn, &a, resp))
 		goto out;
 	if ((rc = store_authn_del(txn, a.id)) == MFA_OK)
-		rc = store_txn_commit(txn);
+		rc = store_txn_commit_deferred(txn);
 	else
 		store_txn_abort(txn);
 	txn = NULL;

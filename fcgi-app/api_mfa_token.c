@@ -105,7 +105,7 @@ api_mfa_token(struct mfa_ctx *ctx, const struct mfa_req *req,
 		resp_internal(resp, rc);
 		goto out;
 	}
-	rc = store_txn_commit(txn);
+	rc = store_txn_commit_deferred(txn);
 	txn = NULL;
 	if (rc != MFA_OK) {
 		resp_internal(resp, rc);

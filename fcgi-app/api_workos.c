@@ -215,7 +215,7 @@ api_workos_verify(struct mfa_ctx *ctx, const struct mfa_req *req,
 	}
 	rc = workos_step(ctx, txn, id, secret, code, resp);
 	if (rc == MFA_OK)
-		rc = store_txn_commit(txn);
+		rc = store_txn_commit_deferred(txn);
 	else
 		store_txn_abort(txn);
 	if (rc != MFA_OK)
