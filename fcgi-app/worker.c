@@ -603,8 +603,13 @@ worker_serve_held(struct mfa_ctx *ctx, struct worker_slot *slot, int *run)
 		worker_serve(ctx, &slot[n].r, &slot[n].rep);
 		n++;
 		(*run)++;
+		/* a slot still on a kept connection (an nginx with
+		 * fastcgi_keep_conn, which README advises against) would
+		 * block reading its next request: held replies never wait
+		 * on one */
 		if (!store_sync_owed(ctx->store) || n == WORKER_HOLD_MAX ||
-		    *run >= WORKER_ACCEPT_RUN || FCGX_Accept_r(&slot[n].r) != 0)
+		    *run >= WORKER_ACCEPT_RUN || slot[n].r.ipcFd >= 0 ||
+		    FCGX_Accept_r(&slot[n].r) != 0)
 			break;
 	}
 	if (store_sync_wait(ctx->store) != MFA_OK)
