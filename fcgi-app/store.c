@@ -375,7 +375,9 @@ store_txn_finish(struct store_txn *txn, enum store_commit how)
 	} else {
 		rc = store_sync_commit(txn, how);
 		/* a sync error after a commit hands the queue back too:
-		 * taking it in again finds those challenges stored */
+		 * taking it in again finds those challenges stored (a
+		 * deferred commit's sync comes later: its queue is
+		 * released now, committed) */
 		store_batch_settle(txn, rc == MFA_OK);
 	}
 	store_txn_done(txn->st, rc);

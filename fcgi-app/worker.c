@@ -387,6 +387,36 @@ worker_oom(const char *what)
 	abort();
 }
 
+/*
+ * A request whose web server asks to keep the FastCGI connection open
+ * (FCGI_KEEP_CONN: nginx's fastcgi_keep_conn, Apache mod_proxy_fcgi's
+ * enablereuse) is refused: 500, logged, and the connection closed after
+ * the answer. A worker serves connections one after another from the
+ * listening socket; a kept connection would pin it, waiting for the next
+ * request on that connection while new ones queue (measured: requests
+ * stuck for the server's whole read timeout), and closing a connection
+ * the server believes kept can cost a later request a 502. Failing at
+ * once says what to change. True when refused.
+ */
+static bool
+worker_refuse_kept(FCGX_Request *r, struct mfa_resp *resp)
+{
+	static bool said;
+
+	if (!r->keepConnection)
+		return false;
+	r->keepConnection = 0; /* libfcgi closes it after the answer */
+	if (!said) {
+		said = true;
+		log_error("the web server keeps FastCGI connections open "
+		    "(nginx: fastcgi_keep_conn; Apache mod_proxy_fcgi: "
+		    "enablereuse): not supported, every such request answers "
+		    "500; turn that setting off");
+	}
+	resp_internal(resp, MFA_ERR_CONFIG);
+	return true;
+}
+
 /* Fills "req" from the FastCGI request; false when "resp" is the answer. */
 static bool
 worker_build(const struct mfa_ctx *ctx, FCGX_Request *r, struct mfa_req *req,
@@ -401,9 +431,12 @@ worker_build(const struct mfa_ctx *ctx, FCGX_Request *r, struct mfa_req *req,
 	req->method = req_method_parse(FCGX_GetParam("REQUEST_METHOD",
 	    r->envp));
 	if (!worker_path(r->envp, req->path, sizeof(req->path))) {
+		r->keepConnection = 0;
 		resp_error(resp, 404, "not_found", "no such endpoint");
 		return false;
 	}
+	if (worker_refuse_kept(r, resp))
+		return false;
 	if (authz != NULL) {
 		if (strlen(authz) > REQ_AUTHZ_MAX) {
 			resp_error(resp, 400, "invalid_request",
@@ -586,6 +619,17 @@ worker_send(struct worker_slot *slot)
 	    (long long)(clock_now_ms() - rep->start), rep->client);
 }
 
+/* The requests among "n" held ones whose own commits wait for the sync. */
+static size_t
+worker_count_owed(const struct worker_slot *slot, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += slot[i].rep.owed;
+	return k;
+}
+
 /*
  * Serves the request accepted into "slot[0]". While replies wait for the
  * sync of a deferred commit, the connections already waiting are served
@@ -603,19 +647,18 @@ worker_serve_held(struct mfa_ctx *ctx, struct worker_slot *slot, int *run)
 		worker_serve(ctx, &slot[n].r, &slot[n].rep);
 		n++;
 		(*run)++;
-		/* a slot still on a kept connection (an nginx with
-		 * fastcgi_keep_conn, which README advises against) would
-		 * block reading its next request: held replies never wait
-		 * on one */
 		if (!store_sync_owed(ctx->store) || n == WORKER_HOLD_MAX ||
-		    *run >= WORKER_ACCEPT_RUN || slot[n].r.ipcFd >= 0 ||
-		    FCGX_Accept_r(&slot[n].r) != 0)
+		    *run >= WORKER_ACCEPT_RUN || FCGX_Accept_r(&slot[n].r) != 0)
 			break;
 	}
-	if (store_sync_wait(ctx->store) != MFA_OK)
+	if (store_sync_wait(ctx->store) != MFA_OK) {
+		log_error("the sync of %zu held request(s) failed: their "
+		    "decisions are committed but may not be on disk; each "
+		    "answers 500", worker_count_owed(slot, n));
 		for (i = 0; i < n; i++)
 			if (slot[i].rep.owed)
 				worker_reply_unsynced(&slot[i].rep);
+	}
 	for (i = 0; i < n; i++)
 		worker_send(&slot[i]);
 }

@@ -573,14 +573,18 @@ class Nginx(WebServer):
                 p.returncode, self.log_text()))
         self.fcgi_pid = int(self.pidfile.read_text().strip())
 
-    def _launch_nginx(self):
-        conf = self.state / "nginx.conf"
-        conf.write_text(fill(NGINX_TEMPLATE, {
+    def nginx_conf(self):
+        """The text of nginx.conf (contrib/nginx/mfa.conf.in filled in)."""
+        return fill(NGINX_TEMPLATE, {
             "HOST": HOST,
             "PORT": self.port,
             "STATE": self.state,
             "USER": "user root;" if os.geteuid() == 0 else "",
-        }))
+        })
+
+    def _launch_nginx(self):
+        conf = self.state / "nginx.conf"
+        conf.write_text(self.nginx_conf())
         self.out = open(self.state / "nginx-stdout.log", "wb")
         self.proc = subprocess.Popen(
             ["nginx", "-p", str(self.state), "-c", str(conf),
@@ -770,8 +774,26 @@ class Apache(WebServer):
         self.out.close()
 
 
+class NginxKeepConn(Nginx):
+    """nginx keeping its FastCGI connections open (an upstream with
+    "keepalive" and "fastcgi_keep_conn on"), which README advises against:
+    for the test that the workers close them instead of waiting on them."""
+    kind = "nginx"
+
+    def nginx_conf(self):
+        sock = "unix:%s" % (self.state / "fcgi.sock")
+        text = super().nginx_conf()
+        assert "fastcgi_pass %s;" % sock in text
+        text = text.replace("fastcgi_pass %s;" % sock,
+                            "fastcgi_pass mfa_kept; fastcgi_keep_conn on;")
+        return text.replace("\tserver {", "\tupstream mfa_kept {\n"
+                            "\t\tserver %s;\n\t\tkeepalive 8;\n\t}\n\n"
+                            "\tserver {" % sock, 1)
+
+
 SERVERS = {"lighttpd": Lighttpd, "nginx": Nginx, "mfa-spawn": MfaSpawn,
-           "standalone": Standalone, "apache": Apache}
+           "standalone": Standalone, "apache": Apache,
+           "nginx-keep-conn": NginxKeepConn}
 
 
 def short_root(base):
