@@ -652,9 +652,9 @@ worker_serve_held(struct mfa_ctx *ctx, struct worker_slot *slot, int *run)
 			break;
 	}
 	if (store_sync_wait(ctx->store) != MFA_OK) {
-		log_error("the sync of %zu held request(s) failed: their "
-		    "decisions are committed but may not be on disk; each "
-		    "answers 500", worker_count_owed(slot, n));
+		log_error("the sync of %zu of %zu held request(s) failed: "
+		    "their decisions are committed but may not be on disk; "
+		    "each answers 500", worker_count_owed(slot, n), n);
 		for (i = 0; i < n; i++)
 			if (slot[i].rep.owed)
 				worker_reply_unsynced(&slot[i].rep);

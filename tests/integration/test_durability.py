@@ -26,6 +26,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -304,7 +305,8 @@ def test_failed_sync_answers_500_to_the_held_replies_it_was_for(tmp_path):
     """make faultinject with MFA_FAULT_SYNC=1: every fdatasync fails. Each
     verification (a deferred durable commit) answers 500 server_error,
     held or not; the otp challenges served between them (batched, no sync
-    awaited) still answer 200. The failed verifications were committed, so
+    awaited) still answer 200, also those held beside a failed
+    verification (the error line counts K of N held requests, K < N). The failed verifications were committed, so
     their codes stay spent: answering 500 never lets a code in twice. (A
     replay while the fault lasts answers 500 too: its refusal counts a
     failed attempt, a durable commit.)"""
@@ -327,6 +329,13 @@ def test_failed_sync_answers_500_to_the_held_replies_it_was_for(tmp_path):
                 "error": "server_error",
                 "error_description": "Internal server error"})
         assert extra == [(200, {"challenge_type": "otp"})] * USERS
+        # some hold served a challenge beside the verifications it
+        # failed: "the sync of K of N held request(s)" with K < N
+        holds = [tuple(map(int, m)) for m in re.findall(
+            r"the sync of (\d+) of (\d+) held request", srv.log_text(
+                tail=None))]
+        assert holds and all(1 <= k <= n for k, n in holds), holds
+        assert any(k < n for k, n in holds), holds
     finally:
         stop_server(srv)
     # with syncs working again (the normal build), the codes are spent
