@@ -426,17 +426,17 @@ worker_build(const struct mfa_ctx *ctx, FCGX_Request *r, struct mfa_req *req,
 	enum req_ctype ctype;
 	char err[256], *body = NULL;
 	size_t len;
-	bool ok = false;
+	bool ok = false, path_ok;
 
 	req->method = req_method_parse(FCGX_GetParam("REQUEST_METHOD",
 	    r->envp));
-	if (!worker_path(r->envp, req->path, sizeof(req->path))) {
-		r->keepConnection = 0;
+	path_ok = worker_path(r->envp, req->path, sizeof(req->path));
+	if (worker_refuse_kept(r, resp)) /* before any other answer */
+		return false;
+	if (!path_ok) {
 		resp_error(resp, 404, "not_found", "no such endpoint");
 		return false;
 	}
-	if (worker_refuse_kept(r, resp))
-		return false;
 	if (authz != NULL) {
 		if (strlen(authz) > REQ_AUTHZ_MAX) {
 			resp_error(resp, 400, "invalid_request",

@@ -35,7 +35,7 @@ import time
 
 import pytest
 
-from conftest import Client, make_client
+from conftest import make_client
 
 from servers import (REPO, Http, Lighttpd, Store, assert_ok, body_of,
                      challenge, pid_alive, procs_mentioning, short_root,
@@ -73,8 +73,7 @@ def last_txnid(store):
 
 def verify(http, client, token, code):
     return http.post("/oauth/token", form={
-        "grant_type": GRANT, "client_id": client["client_id"],
-        "client_secret": client["client_secret"], "mfa_token": token,
+        "grant_type": GRANT, "mfa_token": token, **client.post,
         "otp": code})
 
 
@@ -83,12 +82,12 @@ def setup(tmp_path):
     srv = start_server("lighttpd", tmp_path / "a", workers=4)
     try:
         store = srv.store
-        client = store.add_client("durable", "otp")
+        client = make_client(store, "durable", "otp")
         users = []
         for i in range(USERS):
             u = "durable-%d" % i
             secret = store.enroll_otp(u)["secret"]
-            tok = store.issue_token(client["client_id"], u)["mfa_token"]
+            tok = store.issue_token(client.id, u)["mfa_token"]
             users.append((u, secret, tok))
         yield srv, store, client, users
     finally:
@@ -229,12 +228,12 @@ def one_worker(tmp_path, name, env=None, fcgi_bin=None, kind="lighttpd",
     srv = start_server(kind, tmp_path / name, workers=workers, env=env,
                        fcgi_bin=fcgi_bin)
     store = srv.store
-    client = store.add_client(name, "otp")
+    client = make_client(store, name, "otp")
     users = []
     for i in range(USERS):
         u = "%s-%d" % (name, i)
         secret = store.enroll_otp(u)["secret"]
-        tok = store.issue_token(client["client_id"], u)["mfa_token"]
+        tok = store.issue_token(client.id, u)["mfa_token"]
         users.append((u, secret, tok))
     return srv, store, client, users
 
@@ -271,8 +270,6 @@ def test_kept_fastcgi_connections_are_refused(tmp_path):
     nothing: the same code verifies through lighttpd afterwards."""
     srv, store, client, users = one_worker(tmp_path, "kept",
                                            kind="nginx-keep-conn", workers=2)
-    as_client = Client(client["client_id"], client["client_secret"],
-                       client["name"], client["challenge_types"])
     step = int(time.time()) // 30
     code = totp(users[0][1], step)
     server_error = {"error": "server_error",
@@ -282,7 +279,7 @@ def test_kept_fastcgi_connections_are_refused(tmp_path):
         r = verify(http, client, users[0][2], code)
         assert (r.status_code, body_of(r)) == (500, server_error)
         for i in range(12):
-            r = challenge(http, as_client, users[1][2], challenge_type="otp")
+            r = challenge(http, client, users[1][2], challenge_type="otp")
             assert r.status_code in (500, 502), r.status_code
             if r.status_code == 500:
                 assert body_of(r) == server_error
@@ -315,11 +312,9 @@ def test_failed_sync_answers_500_to_the_held_replies_it_was_for(tmp_path):
     srv, store, client, users = one_worker(
         tmp_path, "nosync", env={"MFA_FAULT_SYNC": "1"},
         fcgi_bin=FAULT_FCGI)
-    as_client = Client(client["client_id"], client["client_secret"],
-                       client["name"], client["challenge_types"])
     try:
         def also(http):
-            r = challenge(http, as_client, users[0][2],
+            r = challenge(http, client, users[0][2],
                           challenge_type="otp")
             return r.status_code, body_of(r)
 
