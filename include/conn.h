@@ -1,0 +1,33 @@
+/*
+ * conn.h -- taking a FastCGI connection off the listening socket, instead
+ * of libfcgi's OS_Accept: the same checks (FCGI_WEB_SERVER_ADDRS for a TCP
+ * peer, Nagle off), plus a read timeout, which libfcgi has none of. A web
+ * server that stalls in the middle of a request (hung, or killed between
+ * two writes) would otherwise hold the worker reading it for good, and
+ * with it the replies that worker holds for a sync. libfcgi then reads
+ * the request from the connection handed to it (worker.c).
+ */
+#ifndef MFA_CONN_H
+#define MFA_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Accepts one connection from "listen_fd" (non-blocking: -EAGAIN when
+ * none is waiting), close-on-exec, whose reads fail with EAGAIN after
+ * "timeout_s" seconds without a byte. A TCP peer whose address is not in
+ * "allowed" (FCGI_WEB_SERVER_ADDRS; NULL or "" allows every address) is
+ * closed at once: -ECONNABORTED, logged. Returns the descriptor or
+ * -errno.
+ */
+int conn_accept(int listen_fd, int64_t timeout_s, const char *allowed);
+
+/*
+ * Is "addr" (an address in text form) one of the comma-separated
+ * addresses of "list"? Blanks around an entry are ignored, an entry must
+ * match whole. NULL or "" allows every address, as libfcgi does.
+ */
+bool conn_addr_listed(const char *list, const char *addr);
+
+#endif
