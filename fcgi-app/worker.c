@@ -19,6 +19,7 @@
 #include "api.h"
 #include "basic.h"
 #include "clock.h"
+#include "conn.h"
 #include "form.h"
 #include "log.h"
 #include "privdrop.h"
@@ -535,6 +536,36 @@ struct worker_slot {
 	struct worker_reply rep;
 };
 
+/* Where connections come from (conn.h). */
+struct worker_listener {
+	int fd;             /* the listening socket, non-blocking */
+	int64_t timeout_s;  /* read_timeout */
+	const char *allowed; /* FCGI_WEB_SERVER_ADDRS, NULL: any peer */
+};
+
+/*
+ * Accepts a connection (conn_accept: with its read timeout) and lets
+ * libfcgi read its request's parameters into "r". The requests were
+ * prepared without a listening socket and the connection is handed over
+ * as a kept one, so libfcgi reads from it and never accepts on its own
+ * (after a request it cannot read, libfcgi closes the connection and its
+ * accept on no socket fails at once). 0, -EAGAIN when no connection
+ * waits, -ECONNABORTED when one was taken and dropped, or another
+ * negative errno.
+ */
+static int
+worker_accept(const struct worker_listener *l, FCGX_Request *r)
+{
+	int fd = conn_accept(l->fd, l->timeout_s, l->allowed);
+
+	if (fd < 0)
+		return fd;
+	r->ipcFd = fd;
+	r->keepConnection = 1; /* FCGX_Accept_r's first act, a finish,
+				  would close it otherwise */
+	return FCGX_Accept_r(r) == 0 ? 0 : -ECONNABORTED;
+}
+
 /* Replaces the reply with "resp" serialised. */
 static void
 worker_reply_set(struct worker_reply *rep, const struct mfa_resp *resp)
@@ -639,7 +670,8 @@ worker_count_owed(const struct worker_slot *slot, size_t n)
  * that sync fails, the requests whose commits it was for answer 500.
  */
 static void
-worker_serve_held(struct mfa_ctx *ctx, struct worker_slot *slot, int *run)
+worker_serve_held(struct mfa_ctx *ctx, const struct worker_listener *l,
+    struct worker_slot *slot, int *run)
 {
 	size_t n = 0, i;
 
@@ -648,7 +680,7 @@ worker_serve_held(struct mfa_ctx *ctx, struct worker_slot *slot, int *run)
 		n++;
 		(*run)++;
 		if (!store_sync_owed(ctx->store) || n == WORKER_HOLD_MAX ||
-		    *run >= WORKER_ACCEPT_RUN || FCGX_Accept_r(&slot[n].r) != 0)
+		    *run >= WORKER_ACCEPT_RUN || worker_accept(l, &slot[n].r) != 0)
 			break;
 	}
 	if (store_sync_wait(ctx->store) != MFA_OK) {
@@ -782,6 +814,9 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	struct worker_slot slot[WORKER_HOLD_MAX];
 	sigset_t waiting;
 	struct worker_upkeep last = { clock_now_ms(), clock_now_ms() };
+	/* libfcgi's own accept honours FCGI_WEB_SERVER_ADDRS: so does ours */
+	struct worker_listener l = { listen_fd, cfg->read_timeout,
+	    getenv("FCGI_WEB_SERVER_ADDRS") };
 	int status = 1, flags, rc, sync_ms = -1, ep = -1, run = 0;
 	size_t i, nslots = 0;
 
@@ -812,7 +847,7 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 		goto out;
 	}
 	for (; nslots < WORKER_HOLD_MAX; nslots++)
-		if (FCGX_InitRequest(&slot[nslots].r, listen_fd, 0) != 0) {
+		if (FCGX_InitRequest(&slot[nslots].r, -1, 0) != 0) {
 			log_error("cannot prepare a FastCGI request");
 			goto out;
 		}
@@ -835,9 +870,9 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 				break;
 			}
 		}
-		if (rc > 0 && (rc = FCGX_Accept_r(&slot[0].r)) == 0) {
+		if (rc > 0 && (rc = worker_accept(&l, &slot[0].r)) == 0) {
 			log_hold(); /* the requests' lines: one write */
-			worker_serve_held(&ctx, slot, &run);
+			worker_serve_held(&ctx, &l, slot, &run);
 			log_release(); /* after the replies are out */
 		} else {
 			run = 0; /* nothing waiting: wait next time */

@@ -39,6 +39,8 @@ struct config {
 	int64_t otp_challenge_ttl; /* how long an otp challenge record is
 				      kept, seconds (600) */
 	size_t body_limit;     /* largest request body, bytes (65536) */
+	int64_t read_timeout;  /* longest wait for more of a request on a
+				  FastCGI connection, seconds (5) */
 	size_t map_size;       /* LMDB map size, bytes (1 GiB) */
 	enum log_level log_level; /* error|warn|info|debug (info) */
 	unsigned sms_burst;    /* SMS/voice sends per user: bucket size (10) */

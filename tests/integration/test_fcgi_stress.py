@@ -6,24 +6,26 @@ traffic up. Every case then checks that the workers did not crash (the
 same worker PIDs as before), did not hang (a normal request succeeds
 after) and, over a bounded soak, that their memory does not grow.
 
-libfcgi has no read timeout: a client that stalls in the middle of a
-record holds the worker that accepted it until it goes away. Behind a web
-server only the web server connects to this socket, so the slow-client
-case checks the bound that matters here: 1,000 such clients, bounded in
-count and time, leave every worker alive and serving once they are gone.
+A client that stalls in the middle of a request holds the worker that
+accepted it for read_timeout (5 s by default; libfcgi alone has no
+timeout). The read-timeout tests show one given up while a request queued
+behind it is served; the slow-client case (1,000 such clients for less
+than the timeout, bounded in count and time) that every worker is alive
+and serving once they are gone.
 """
 
 import re
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 import pytest
 
 from conftest import make_client, make_user
 from servers import (FCGI_BIN, Store, children, clean_env, fcgi_request,
-                     pid_alive, short_root, terminate)
+                     free_port, pid_alive, short_root, terminate)
 
 BEGIN, ABORT, END, PARAMS, STDIN, STDOUT, GET_VALUES = 1, 2, 3, 4, 5, 6, 9
 SLOW_CLIENTS = 1000
@@ -137,24 +139,36 @@ def rss_kb(pid):
 class Standalone:
     """mfa.fcgi --listen unix:PATH --workers N on a fresh store."""
 
-    def __init__(self, base, workers=2):
+    def __init__(self, base, workers=2, port=None, **env):
+        """On a unix socket, or on 127.0.0.1:"port"; "env": more
+        environment for the server."""
         self.root, self.temporary = short_root(base)
         self.store = Store.create(self.root / "store")
         self.sock = self.root / "mfa.sock"
+        self.port = port
         self.log = open(self.root / "mfa.log", "wb")
+        listen = ("127.0.0.1:%d" % port) if port else "unix:%s" % self.sock
         self.proc = subprocess.Popen(
-            [str(FCGI_BIN), "--listen", "unix:%s" % self.sock,
-             "--workers", str(workers)],
+            [str(FCGI_BIN), "--listen", listen, "--workers", str(workers)],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
             env=clean_env(MFA_DB=self.store.path, MFA_LOG_LEVEL="info",
                           ASAN_OPTIONS="log_path=%s" % (self.root / "asan"),
                           UBSAN_OPTIONS="log_path=%s" % (
-                              self.root / "ubsan")))
+                              self.root / "ubsan"), **env))
         deadline = time.monotonic() + 10
-        while len(self.workers()) < workers or not self.sock.exists():
+        while len(self.workers()) < workers or not self.listening():
             assert self.proc.poll() is None, self.log_text()
             assert time.monotonic() < deadline, self.log_text()
             time.sleep(0.02)
+
+    def listening(self):
+        if not self.port:
+            return self.sock.exists()
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 1).close()
+            return True
+        except OSError:
+            return False
 
     def workers(self):
         return children(self.proc.pid)
@@ -173,12 +187,17 @@ class Standalone:
                                  r"runtime error:", text), text[:4000]
 
 
-@pytest.fixture(scope="module")
-def fcgi(tmp_path_factory):
-    srv = Standalone(tmp_path_factory.mktemp("fcgi-stress"))
+def provisioned(srv):
+    """"srv" with a client and a user (good_body), and its worker PIDs."""
     srv.app = make_client(srv.store, "app", "otp oob")
     srv.user = make_user(srv.store, "stress", sms=False)
     srv.pids = srv.workers()
+    return srv
+
+
+@pytest.fixture(scope="module")
+def fcgi(tmp_path_factory):
+    srv = provisioned(Standalone(tmp_path_factory.mktemp("fcgi-stress")))
     yield srv
     srv.stop()
 
@@ -345,6 +364,124 @@ def test_thousand_slow_clients(fcgi):
                 raise
             time.sleep(0.1)
     assert time.monotonic() - t0 < 30
+
+
+# -------------------------------------------------------- read timeout
+
+READ_TIMEOUT = 1  # seconds, the server's read_timeout in these tests
+
+
+@pytest.fixture
+def one_worker(tmp_path):
+    """A single worker, so that a connection it is stuck on would hold
+    every request behind it; read_timeout = 1 s."""
+    srv = provisioned(Standalone(tmp_path, workers=1,
+                                 MFA_READ_TIMEOUT=READ_TIMEOUT))
+    yield srv
+    srv.stop()
+
+
+def read_to_eof(s):
+    """Everything the server sends until it closes; socket.timeout when
+    it does not close within the socket's timeout."""
+    raw = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            return raw
+        raw += b
+
+
+@pytest.mark.parametrize("stall", ["half a begin", "half the params",
+                                   "half the body"])
+def test_stalled_request_is_dropped_after_read_timeout(one_worker, stall):
+    """A web server that stops in the middle of a request (hung, killed
+    between two writes) no longer holds the worker: after read_timeout
+    without a byte the read fails. Stuck in the parameters, the
+    connection is closed unanswered; stuck in the body, it is answered
+    400 (the body is shorter than Content-Length). A request that waited
+    behind it is then served."""
+    srv = one_worker
+    body = good_body(srv)
+    data = {"half a begin": begin()[:5],
+            "half the params": begin() + rec(PARAMS, 1,
+                                             nv(b"A", b"B" * 50))[:20],
+            "half the body": begin() + params(1, cgi(body).items()) +
+            rec(STDIN, 1, body[:10])}[stall]
+    behind = {}
+
+    def second():
+        behind["got"] = fcgi_request(srv.sock, cgi(body), body, timeout=20)
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10 * READ_TIMEOUT)
+        s.connect(str(srv.sock))
+        s.sendall(data)
+        t0 = time.monotonic()
+        time.sleep(0.2)  # the worker is reading the stalled request
+        t = threading.Thread(target=second)
+        t.start()
+        raw = read_to_eof(s)
+        waited = time.monotonic() - t0
+    t.join(20)
+    assert not t.is_alive()
+    # dropped by the timeout, not at once and not by the test's own
+    assert READ_TIMEOUT * 0.8 <= waited < 8 * READ_TIMEOUT, waited
+    if stall == "half the body":
+        out, ended = stdout_of(raw)
+        assert ended, raw[:200]
+        assert out.startswith(b"Status: 400"), out[:300]
+        assert b"request body is shorter than Content-Length" in out
+    else:
+        assert raw == b"", raw[:200]
+    status, _, out = behind["got"]
+    assert status == 200, out[:300]
+    assert b'"mfa_token"' in out
+    assert_healthy(srv)
+
+
+def tcp_exchange(port, data):
+    """Sends raw bytes over TCP; everything until the server closes (a
+    close with the request unread resets the connection: b"")."""
+    with socket.create_connection(("127.0.0.1", port), 10) as s:
+        try:
+            s.sendall(data)
+            return read_to_eof(s)
+        except (ConnectionResetError, BrokenPipeError):
+            return b""
+
+
+@pytest.mark.parametrize("addrs,served", [
+    ("127.0.0.2", False),
+    ("10.0.0.1, 127.0.0.1", True),
+    ("127.0.0.10,127.0.0.11", False),  # whole entries, not prefixes
+    ("", True),
+])
+def test_web_server_addrs_on_tcp(tmp_path, addrs, served):
+    """FCGI_WEB_SERVER_ADDRS, which libfcgi's own accept honours, holds
+    with the service's accept too: a TCP peer not on the list is closed
+    unanswered and logged; an empty list allows every peer."""
+    srv = provisioned(Standalone(tmp_path, workers=1, port=free_port(),
+                                 FCGI_WEB_SERVER_ADDRS=addrs))
+    try:
+        body = good_body(srv)
+        raw = tcp_exchange(srv.port, begin() + params(1, cgi(body).items())
+                           + rec(STDIN, 1, body) + rec(STDIN, 1, b""))
+        refusal = "FastCGI connection from 127.0.0.1 refused: not in " \
+            "FCGI_WEB_SERVER_ADDRS"
+        if served:
+            out, ended = stdout_of(raw)
+            assert ended, raw[:200]
+            assert b'"mfa_token"' in out, out[:300]
+            assert refusal not in srv.log_text()
+        else:
+            assert raw == b""
+            deadline = time.monotonic() + 5
+            while refusal not in srv.log_text():
+                assert time.monotonic() < deadline, srv.log_text()[-2000:]
+                time.sleep(0.05)
+    finally:
+        srv.stop()
 
 
 # ----------------------------------------------------------------- soak

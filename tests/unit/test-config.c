@@ -111,6 +111,7 @@ test_config_defaults(void)
 	    "sms_factor_ttl = 600\n"
 	    "otp_challenge_ttl = 600\n"
 	    "body_limit = 65536\n"
+	    "read_timeout = 5\n"
 	    "map_size = 1073741824\n"
 	    "log_level = info\n"
 	    "sms_burst = 10\n"
@@ -144,6 +145,7 @@ test_config_defaults(void)
 	T_EQ_INT(cfg.oob_ttl, 300);
 	T_EQ_INT(cfg.otp_challenge_ttl, 600);
 	T_EQ_INT(cfg.body_limit, 65536);
+	T_EQ_INT(cfg.read_timeout, 5);
 	T_EQ_INT(cfg.map_size, 1073741824);
 	T_EQ_INT(cfg.log_level, LOG_LVL_INFO);
 	T_EQ_INT(cfg.sms_burst, 10);
@@ -180,6 +182,8 @@ test_config_valid(void)
 		{ "email_refill", "86400", "86400" },
 		{ "respawn_max_delay", "1", "1" },
 		{ "respawn_max_delay", "3600", "3600" },
+		{ "read_timeout", "1", "1" },
+		{ "read_timeout", "3600", "3600" },
 		{ "sms_burst", "1", "1" },
 		{ "sms_burst", "1000", "1000" },
 		{ "email_burst", "1", "1" },
@@ -344,6 +348,8 @@ test_config_invalid(void)
 		    "email_refill: 86401 is out of range (1..86400 seconds)" },
 		{ "respawn_max_delay", "0",
 		    "respawn_max_delay: 0 is out of range (1..3600 seconds)" },
+		{ "read_timeout", "0",
+		    "read_timeout: 0 is out of range (1..3600 seconds)" },
 		{ "respawn_max_delay", "3601",
 		    "respawn_max_delay: 3601 is out of range "
 		    "(1..3600 seconds)" },
