@@ -260,7 +260,7 @@ config_fmt_size(int64_t v, char *buf, size_t len)
 
 /*
  * Checks the shape of a listen spec; the socket layer
- * (supervisor_listen) has the last word.
+ * (conn_listen) has the last word.
  */
 static bool
 config_listen_is_valid(const char *s)

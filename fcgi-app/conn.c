@@ -1,18 +1,28 @@
 /*
- * conn.c -- taking a FastCGI connection off the listening socket (conn.h).
+ * conn.c -- the FastCGI socket (conn.h): opening it for --listen, and
+ * taking connections off it.
  */
 #define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "log.h"
+#include "mfa.h"
+
+#define CONN_BACKLOG 1024
 
 bool
 conn_addr_listed(const char *list, const char *addr)
@@ -91,5 +101,213 @@ conn_accept(int listen_fd, int64_t timeout_s, const char *allowed)
 		close(fd);
 		return -e;
 	}
+	return fd;
+}
+
+/* Is something accepting connections on the unix socket "path"? */
+static int
+conn_socket_probe(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return -1;
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (rc == 0)
+		return 1;
+	return errno == ECONNREFUSED || errno == ENOENT ? 0 : -1;
+}
+
+/*
+ * The socket, bind and listen of FCGX_OpenSocket, done here because
+ * libfcgi 2.4.2 calls exit() when any of them fails. Returns the socket
+ * or -1 with errno set.
+ */
+static int
+conn_bind(int family, const struct sockaddr *sa, socklen_t salen)
+{
+	int fd, on = 1, e;
+
+	if ((fd = socket(family, SOCK_STREAM, 0)) < 0)
+		return -1;
+	if ((family == AF_INET &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) ||
+	    bind(fd, sa, salen) != 0 ||
+	    listen(fd, CONN_BACKLOG) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+conn_listen_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t mask;
+	int fd, e;
+
+	if (*path == '\0') {
+		snprintf(err, errlen, "listen: unix: needs a path");
+		return MFA_ERR_INVALID;
+	}
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "listen: unix socket path is longer "
+		    "than %zu bytes", sizeof(sun.sun_path) - 1);
+		return MFA_ERR_TOOBIG;
+	}
+	if (strchr(path, ':') != NULL) {
+		/* libfcgi and web servers would read "/a:80" as a port. */
+		snprintf(err, errlen, "listen: unix socket path must not "
+		    "contain ':'");
+		return MFA_ERR_INVALID;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "listen: %s exists and is not "
+			    "a socket; not replacing it", path);
+			return MFA_ERR_EXISTS;
+		}
+		switch (conn_socket_probe(path)) {
+		case 1:
+			snprintf(err, errlen, "listen: %s: another server is "
+			    "listening on it", path);
+			return MFA_ERR_EXISTS;
+		case 0:
+			break;
+		default:
+			snprintf(err, errlen, "listen: %s: cannot tell whether "
+			    "it is in use: %s", path, strerror(errno));
+			return MFA_ERR_IO;
+		}
+		if (unlink(path) != 0 && errno != ENOENT) {
+			snprintf(err, errlen, "listen: cannot remove stale "
+			    "socket %s: %s", path, strerror(errno));
+			return MFA_ERR_IO;
+		}
+		log_info("removed stale socket %s", path);
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "listen: %s: %s", path, strerror(errno));
+		return MFA_ERR_IO;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	/* Never let the socket exist with looser permissions than 0660. */
+	mask = umask(S_IXUSR | S_IXGRP | S_IRWXO);
+	fd = conn_bind(AF_UNIX, (struct sockaddr *)&sun, sizeof(sun));
+	e = errno;
+	umask(mask);
+	if (fd < 0) {
+		snprintf(err, errlen, "listen: cannot listen on unix:%s: %s",
+		    path, strerror(e));
+		return MFA_ERR_IO;
+	}
+	if (chmod(path, 0660) != 0) {
+		e = errno;
+		close(fd);
+		unlink(path);
+		snprintf(err, errlen, "listen: chmod 0660 %s: %s", path,
+		    strerror(e));
+		return MFA_ERR_IO;
+	}
+	return fd;
+}
+
+static int
+conn_listen_tcp(const char *spec, char *err, size_t errlen)
+{
+	const char *colon = strchr(spec, ':'), *p;
+	struct addrinfo hints, *ai = NULL;
+	char host[256];
+	long port = 0;
+	int fd, gai;
+
+	if (colon == NULL) {
+		snprintf(err, errlen, "listen: '%.64s' is not unix:PATH, "
+		    "HOST:PORT or :PORT", spec);
+		return MFA_ERR_INVALID;
+	}
+	if (strchr(colon + 1, ':') != NULL) {
+		snprintf(err, errlen, "listen: '%.64s': IPv6 addresses are "
+		    "not supported (libfcgi speaks IPv4)", spec);
+		return MFA_ERR_INVALID;
+	}
+	for (p = colon + 1; *p != '\0' && port <= 65535; p++) {
+		if (*p < '0' || *p > '9')
+			break;
+		port = port * 10 + (*p - '0');
+	}
+	if (p == colon + 1 || *p != '\0' || port < 1 || port > 65535) {
+		snprintf(err, errlen, "listen: '%.64s': the port must be "
+		    "1..65535", spec);
+		return MFA_ERR_INVALID;
+	}
+	if ((size_t)(colon - spec) >= sizeof(host)) {
+		snprintf(err, errlen, "listen: host name longer than %zu "
+		    "bytes", sizeof(host) - 1);
+		return MFA_ERR_TOOBIG;
+	}
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	gai = getaddrinfo(host[0] == '\0' || strcmp(host, "*") == 0 ? NULL :
+	    host, colon + 1, &hints, &ai);
+	if (gai != 0) {
+		snprintf(err, errlen, "listen: %.64s: %s", host,
+		    gai_strerror(gai));
+		return MFA_ERR_INVALID;
+	}
+	fd = conn_bind(AF_INET, ai->ai_addr, ai->ai_addrlen);
+	if (fd < 0)
+		snprintf(err, errlen, "listen: cannot listen on %.64s: %s",
+		    spec, strerror(errno));
+	freeaddrinfo(ai);
+	return fd < 0 ? MFA_ERR_IO : fd;
+}
+
+/*
+ * Opens the FastCGI listening socket named by "spec" with a backlog of
+ * 1024, as FCGX_OpenSocket would (which cannot be used: libfcgi 2.4.2
+ * exits the process when bind fails): "unix:PATH" (a stale socket file is
+ * replaced, a live one or any other file is not; the new one gets mode
+ * 0660) or "HOST:PORT" / ":PORT" (IPv4, SO_REUSEADDR; an empty host or
+ * "*" is every interface). The descriptor is close-on-exec (workers
+ * inherit it by fork, not by exec). Returns the descriptor, or
+ * MFA_ERR_INVALID / MFA_ERR_TOOBIG (bad spec, unknown host),
+ * MFA_ERR_EXISTS (the path is taken) or MFA_ERR_IO with a sentence in
+ * "err".
+ */
+int
+conn_listen(const char *spec, char *err, size_t errlen)
+{
+	int fd;
+
+	if (spec == NULL || *spec == '\0') {
+		snprintf(err, errlen, "listen: no address given");
+		return MFA_ERR_INVALID;
+	}
+	if (strlen(spec) >= PATH_MAX) {
+		snprintf(err, errlen, "listen: address longer than %d bytes",
+		    PATH_MAX - 1);
+		return MFA_ERR_TOOBIG;
+	}
+	if (strncmp(spec, "unix:", 5) == 0)
+		fd = conn_listen_unix(spec + 5, err, errlen);
+	else
+		fd = conn_listen_tcp(spec, err, errlen);
+	if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		log_warn("listen: FD_CLOEXEC: %s", strerror(errno));
 	return fd;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conn.h"
 #include "log.h"
 #include "mfa.h"
 #include "privdrop.h"
@@ -419,7 +420,7 @@ main(int argc, char **argv)
 
 	if (cfg.listen[0] != '\0') {
 		n = cfg.workers != 0 ? cfg.workers : MAIN_AUTO_WORKERS_LISTEN;
-		if ((fd = supervisor_listen(cfg.listen, err, sizeof(err))) <
+		if ((fd = conn_listen(cfg.listen, err, sizeof(err))) <
 		    0) {
 			log_error("%s", err);
 			return MAIN_EXIT_FAIL;

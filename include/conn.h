@@ -1,17 +1,26 @@
 /*
- * conn.h -- taking a FastCGI connection off the listening socket, instead
- * of libfcgi's OS_Accept: the same checks (FCGI_WEB_SERVER_ADDRS for a TCP
- * peer, Nagle off), plus a read timeout, which libfcgi has none of. A web
- * server that stalls in the middle of a request (hung, or killed between
- * two writes) would otherwise hold the worker reading it for good, and
- * with it the replies that worker holds for a sync. libfcgi then reads
- * the request from the connection handed to it (worker.c).
+ * conn.h -- the FastCGI socket: opening it (--listen), and taking each
+ * connection off it instead of libfcgi's OS_Accept, with the same checks
+ * (FCGI_WEB_SERVER_ADDRS for a TCP peer, Nagle off) plus a read timeout,
+ * which libfcgi has none of. A web server that stalls in the middle of a
+ * request (hung, or killed between two writes) would otherwise hold the
+ * worker reading it for good, and with it the replies that worker holds
+ * for a sync. libfcgi then reads the request from the connection handed
+ * to it (worker.c).
  */
 #ifndef MFA_CONN_H
 #define MFA_CONN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/*
+ * Opens the listening socket named by "spec": "unix:PATH" (mode 0660,
+ * an old socket file is replaced) or "HOST:PORT" / ":PORT". Returns the fd
+ * or a negative enum mfa_err with a sentence in "err".
+ */
+int conn_listen(const char *spec, char *err, size_t errlen);
 
 /*
  * Accepts one connection from "listen_fd" (non-blocking: -EAGAIN when

@@ -37,13 +37,6 @@ int supervisor_run(struct config *cfg, int listen_fd, int nworkers,
     worker_main_fn worker, config_reload_fn reload, void *arg);
 
 /*
- * Opens the listening socket named by "spec": "unix:PATH" (mode 0660,
- * an old socket file is replaced) or "HOST:PORT" / ":PORT". Returns the fd
- * or a negative enum mfa_err with a sentence in "err".
- */
-int supervisor_listen(const char *spec, char *err, size_t errlen);
-
-/*
  * In a worker forked by supervisor_run: (re-)arms SIGTERM on the
  * supervisor's death (PR_SET_PDEATHSIG; cleared by a privilege drop, so
  * call it again after one) and checks the supervisor is still there.
