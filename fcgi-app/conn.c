@@ -18,16 +18,34 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "log.h"
 #include "mfa.h"
 
 #define CONN_BACKLOG 1024
+#define CONN_REFUSAL_LOG_MS 10000 /* one refusal line per 10 s at most */
+
+/* "entry" (not NUL-terminated, "len" bytes) parsed as an address of
+ * "family" into "out" ("size" bytes); false when it is not one. */
+static bool
+conn_entry_parse(const char *entry, size_t len, int family, void *out)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, entry, len);
+	buf[len] = '\0';
+	return inet_pton(family, buf, out) == 1;
+}
 
 bool
-conn_addr_listed(const char *list, const char *addr)
+conn_addr_listed(const char *list, int family, const void *addr)
 {
-	size_t n = strlen(addr), len;
+	size_t size = family == AF_INET ? sizeof(struct in_addr) :
+	    sizeof(struct in6_addr), len;
+	unsigned char entry[sizeof(struct in6_addr)];
 	const char *p, *end;
 
 	if (list == NULL || *list == '\0')
@@ -41,42 +59,98 @@ conn_addr_listed(const char *list, const char *addr)
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		/* an address is public: no constant-time compare */
-		if (len == n && memcmp(p, addr, n) == 0)
+		if (conn_entry_parse(p, len, family, entry) &&
+		    memcmp(entry, addr, size) == 0)
 			return true;
 		if (*end == '\0')
 			return false;
 	}
 }
 
-/* The peer's address as text ("?" when it has none that prints). */
-static const char *
-conn_peer_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+/*
+ * The peer's address for the list: "*family" and a pointer into "ss";
+ * an IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) as IPv4, as the
+ * list names it.
+ */
+static const void *
+conn_peer_addr(const struct sockaddr_storage *ss, int *family)
 {
-	const void *a = ss->ss_family == AF_INET ?
-	    (const void *)&((const struct sockaddr_in *)(const void *)ss)->sin_addr :
-	    (const void *)&((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr;
+	const struct sockaddr_in6 *s6 = (const void *)ss;
 
-	if (inet_ntop(ss->ss_family, a, buf, (socklen_t)len) == NULL)
-		return "?";
-	return buf;
+	if (ss->ss_family == AF_INET) {
+		*family = AF_INET;
+		return &((const struct sockaddr_in *)(const void *)ss)->sin_addr;
+	}
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		*family = AF_INET;
+		return s6->sin6_addr.s6_addr + 12;
+	}
+	*family = AF_INET6;
+	return &s6->sin6_addr;
+}
+
+/*
+ * Logs a refused peer: at most one line per CONN_REFUSAL_LOG_MS, with the
+ * number of refusals not logged since, so that a flood of connections to
+ * a reachable port cannot flood the log.
+ */
+static void
+conn_log_refusal(int family, const void *addr)
+{
+	static mfa_ms last;
+	static unsigned long quiet;
+	char text[INET6_ADDRSTRLEN];
+	mfa_ms now = clock_now_ms();
+
+	if (last != 0 && now - last < CONN_REFUSAL_LOG_MS) {
+		quiet++;
+		return;
+	}
+	if (inet_ntop(family, addr, text, sizeof(text)) == NULL)
+		memcpy(text, "?", 2);
+	if (quiet == 0)
+		log_warn("FastCGI connection from %s refused: not in "
+		    "FCGI_WEB_SERVER_ADDRS", text);
+	else
+		log_warn("FastCGI connection from %s refused: not in "
+		    "FCGI_WEB_SERVER_ADDRS (and %lu others since the last "
+		    "such line)", text, quiet);
+	last = now;
+	quiet = 0;
 }
 
 /* Checks a TCP peer and turns Nagle off; false when it is refused. */
 static bool
 conn_inet_peer(int fd, const struct sockaddr_storage *ss, const char *allowed)
 {
-	char text[INET6_ADDRSTRLEN];
-	int on = 1;
+	int on = 1, family;
+	const void *addr = conn_peer_addr(ss, &family);
 
-	conn_peer_text(ss, text, sizeof(text));
-	if (!conn_addr_listed(allowed, text)) {
-		log_warn("FastCGI connection from %s refused: not in "
-		    "FCGI_WEB_SERVER_ADDRS", text);
+	if (!conn_addr_listed(allowed, family, addr)) {
+		conn_log_refusal(family, addr);
 		return false;
 	}
 	/* replies are written whole: nothing gains from Nagle's wait */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	return true;
+}
+
+/*
+ * accept(2)'s errors that concern one connection, not the socket (the
+ * ones libfcgi retried, and those Linux passes on from the network): the
+ * worker goes on.
+ */
+static bool
+conn_error_is_transient(int e)
+{
+	switch (e) {
+	case EPROTO: case ECONNABORTED: case ECONNRESET: case ETIMEDOUT:
+	case EHOSTUNREACH: case ENETUNREACH: case ENETDOWN: case ENOPROTOOPT:
+	case EHOSTDOWN: case ENONET: case EOPNOTSUPP: case EPERM:
+		return true;
+	default:
+		return false;
+	}
 }
 
 int
@@ -90,7 +164,7 @@ conn_accept(int listen_fd, int64_t timeout_s, const char *allowed)
 	memset(&ss, 0, sizeof(ss));
 	fd = accept4(listen_fd, (struct sockaddr *)&ss, &sslen, SOCK_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return conn_error_is_transient(errno) ? -ECONNABORTED : -errno;
 	if ((ss.ss_family == AF_INET || ss.ss_family == AF_INET6) &&
 	    !conn_inet_peer(fd, &ss, allowed)) {
 		close(fd);

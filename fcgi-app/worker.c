@@ -549,21 +549,35 @@ struct worker_listener {
  * prepared without a listening socket and the connection is handed over
  * as a kept one, so libfcgi reads from it and never accepts on its own
  * (after a request it cannot read, libfcgi closes the connection and its
- * accept on no socket fails at once). 0, -EAGAIN when no connection
- * waits, -ECONNABORTED when one was taken and dropped, or another
- * negative errno.
+ * accept on no socket fails at once). A request whose parameters a read
+ * error cut short (a timeout, a web server gone) is dropped too: libfcgi
+ * ends the parameters at a record boundary without saying so, and only
+ * the stream's error tells. A connection given up on is closed at once,
+ * without libfcgi's 2 s linger: the peer is silent or gone. 0, -EAGAIN
+ * when no connection waits, -ECONNABORTED when one was taken and
+ * dropped, or another negative errno.
  */
 static int
 worker_accept(const struct worker_listener *l, FCGX_Request *r)
 {
-	int fd = conn_accept(l->fd, l->timeout_s, l->allowed);
+	int fd;
 
-	if (fd < 0)
+	if (r->ipcFd >= 0) /* not expected: every request ends closed */
+		FCGX_Free(r, 1);
+	if ((fd = conn_accept(l->fd, l->timeout_s, l->allowed)) < 0)
 		return fd;
 	r->ipcFd = fd;
 	r->keepConnection = 1; /* FCGX_Accept_r's first act, a finish,
 				  would close it otherwise */
-	return FCGX_Accept_r(r) == 0 ? 0 : -ECONNABORTED;
+	r->detached = 1;       /* libfcgi's own close of it: no linger */
+	if (FCGX_Accept_r(r) != 0 || FCGX_GetError(r->in) != 0) {
+		if (r->ipcFd >= 0)
+			FCGX_Free(r, 1);
+		r->detached = 0;
+		return -ECONNABORTED;
+	}
+	r->detached = 0; /* worker_finish decides how it closes */
+	return 0;
 }
 
 /* Replaces the reply with "resp" serialised. */
@@ -616,21 +630,35 @@ worker_reply_unsynced(struct worker_reply *rep)
 }
 
 /*
+ * Is the web server done sending on this request: its stdin read to the
+ * end, or gone quiet for read_timeout (the read failed with EAGAIN, and
+ * the request was given up on)?
+ */
+static bool
+worker_in_over(FCGX_Stream *in)
+{
+	int e = FCGX_GetError(in);
+	char c;
+
+	if (e == EAGAIN || e == EWOULDBLOCK)
+		return true;
+	return FCGX_GetStr(&c, 1, in) == 0 && FCGX_GetError(in) == 0 &&
+	    FCGX_HasSeenEOF(in);
+}
+
+/*
  * Ends the request. libfcgi's close lingers: shutdown(), then a poll of
  * up to two seconds for the web server's own close, then a read, so that
  * request bytes still in flight cannot make the kernel reset the
- * connection and discard the reply. When the request's stdin has been
- * read to its end the server has nothing left to send, and a plain
- * close() is as safe and saves a sleep and a wake-up per request
- * (README "Performance"). Otherwise (a body refused unread) it lingers.
+ * connection and discard the reply. When the web server is done sending
+ * (worker_in_over) nothing is in flight, and a plain close() is as safe
+ * and saves a sleep and a wake-up per request (README "Performance").
+ * Otherwise (a body refused unread) it lingers.
  */
 static void
 worker_finish(FCGX_Request *r)
 {
-	char c;
-
-	if (r->in != NULL && FCGX_GetStr(&c, 1, r->in) == 0 &&
-	    FCGX_GetError(r->in) == 0 && FCGX_HasSeenEOF(r->in))
+	if (r->in != NULL && worker_in_over(r->in))
 		(void)FCGX_Detach(r);
 	FCGX_Finish_r(r);
 }

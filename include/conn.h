@@ -26,17 +26,21 @@ int conn_listen(const char *spec, char *err, size_t errlen);
  * Accepts one connection from "listen_fd" (non-blocking: -EAGAIN when
  * none is waiting), close-on-exec, whose reads fail with EAGAIN after
  * "timeout_s" seconds without a byte. A TCP peer whose address is not in
- * "allowed" (FCGI_WEB_SERVER_ADDRS; NULL or "" allows every address) is
- * closed at once: -ECONNABORTED, logged. Returns the descriptor or
- * -errno.
+ * "allowed" (FCGI_WEB_SERVER_ADDRS; NULL or "" allows every address; an
+ * IPv4 peer of a dual-stack socket is compared as IPv4) is closed at
+ * once and logged (one line per 10 s at most): -ECONNABORTED, as for an
+ * accept error that concerns that connection only. Returns the
+ * descriptor or -errno.
  */
 int conn_accept(int listen_fd, int64_t timeout_s, const char *allowed);
 
 /*
- * Is "addr" (an address in text form) one of the comma-separated
- * addresses of "list"? Blanks around an entry are ignored, an entry must
- * match whole. NULL or "" allows every address, as libfcgi does.
+ * Is "addr" (a struct in_addr for AF_INET, in6_addr for AF_INET6) one of
+ * the comma-separated addresses of "list"? Entries are compared as
+ * addresses (inet_pton), so "::1" and "0:0::1" are one; blanks around an
+ * entry are ignored; an entry that is no address matches nothing. NULL
+ * or "" allows every address, as libfcgi does.
  */
-bool conn_addr_listed(const char *list, const char *addr);
+bool conn_addr_listed(const char *list, int family, const void *addr);
 
 #endif

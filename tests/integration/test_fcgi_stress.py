@@ -14,6 +14,7 @@ than the timeout, bounded in count and time) that every worker is alive
 and serving once they are gone.
 """
 
+import os
 import re
 import socket
 import struct
@@ -146,6 +147,7 @@ class Standalone:
         self.store = Store.create(self.root / "store")
         self.sock = self.root / "mfa.sock"
         self.port = port
+        self.nworkers = workers
         self.log = open(self.root / "mfa.log", "wb")
         listen = ("127.0.0.1:%d" % port) if port else "unix:%s" % self.sock
         self.proc = subprocess.Popen(
@@ -162,13 +164,12 @@ class Standalone:
             time.sleep(0.02)
 
     def listening(self):
+        """The socket is there (on TCP: the supervisor opened it before
+        it forked the workers, and a probe connection would count as a
+        peer)."""
         if not self.port:
             return self.sock.exists()
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 1).close()
-            return True
-        except OSError:
-            return False
+        return self.log_text().count("worker ready") >= self.nworkers
 
     def workers(self):
         return children(self.proc.pid)
@@ -392,26 +393,51 @@ def read_to_eof(s):
         raw += b
 
 
-@pytest.mark.parametrize("stall", ["half a begin", "half the params",
-                                   "half the body"])
+def idle_fds(srv):
+    """The descriptors the (single) worker has open once it holds no
+    connection, only its listening socket (it closes a connection just
+    after the client has read the reply: a moment to do so)."""
+    d = "/proc/%d/fd" % srv.pids[0]
+    deadline = time.monotonic() + 2
+    while True:
+        fds = sorted((f, os.readlink(os.path.join(d, f)))
+                     for f in os.listdir(d))
+        if sum(1 for _, link in fds if link.startswith("socket:")) == 1:
+            return fds
+        assert time.monotonic() < deadline, fds
+        time.sleep(0.02)
+
+
+STALLS = ["half a begin", "half the params", "params unfinished",
+          "half the body"]
+
+
+@pytest.mark.parametrize("stall", STALLS)
 def test_stalled_request_is_dropped_after_read_timeout(one_worker, stall):
     """A web server that stops in the middle of a request (hung, killed
     between two writes) no longer holds the worker: after read_timeout
-    without a byte the read fails. Stuck in the parameters, the
-    connection is closed unanswered; stuck in the body, it is answered
-    400 (the body is shorter than Content-Length). A request that waited
-    behind it is then served."""
+    without a byte the read fails. Stuck in the parameters (in a record,
+    or between records: libfcgi ends the parameters there without an
+    error of its own), the connection is closed unanswered; stuck in the
+    body, it is answered 400 (the body is shorter than Content-Length).
+    Either way the close is at once, without libfcgi's 2 s linger, and
+    the request that waited behind it is served."""
     srv = one_worker
+    assert_healthy(srv)  # the worker has opened what it keeps open
+    fds_before = idle_fds(srv)
     body = good_body(srv)
     data = {"half a begin": begin()[:5],
             "half the params": begin() + rec(PARAMS, 1,
                                              nv(b"A", b"B" * 50))[:20],
+            # every parameter, but not the empty record that ends them
+            "params unfinished": begin() + params(1, cgi(body).items())[:-8],
             "half the body": begin() + params(1, cgi(body).items()) +
             rec(STDIN, 1, body[:10])}[stall]
     behind = {}
 
     def second():
         behind["got"] = fcgi_request(srv.sock, cgi(body), body, timeout=20)
+        behind["at"] = time.monotonic() - t0
 
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(10 * READ_TIMEOUT)
@@ -423,10 +449,13 @@ def test_stalled_request_is_dropped_after_read_timeout(one_worker, stall):
         t.start()
         raw = read_to_eof(s)
         waited = time.monotonic() - t0
-    t.join(20)
+        # the stalled client stays connected: a linger would hold the
+        # worker 2 s more before it took the request behind
+        t.join(20)
     assert not t.is_alive()
     # dropped by the timeout, not at once and not by the test's own
     assert READ_TIMEOUT * 0.8 <= waited < 8 * READ_TIMEOUT, waited
+    assert behind["at"] < READ_TIMEOUT + 1.5, behind["at"]
     if stall == "half the body":
         out, ended = stdout_of(raw)
         assert ended, raw[:200]
@@ -438,6 +467,7 @@ def test_stalled_request_is_dropped_after_read_timeout(one_worker, stall):
     assert status == 200, out[:300]
     assert b'"mfa_token"' in out
     assert_healthy(srv)
+    assert idle_fds(srv) == fds_before  # nothing left open
 
 
 def tcp_exchange(port, data):
@@ -468,7 +498,7 @@ def test_web_server_addrs_on_tcp(tmp_path, addrs, served):
         raw = tcp_exchange(srv.port, begin() + params(1, cgi(body).items())
                            + rec(STDIN, 1, body) + rec(STDIN, 1, b""))
         refusal = "FastCGI connection from 127.0.0.1 refused: not in " \
-            "FCGI_WEB_SERVER_ADDRS"
+            "FCGI_WEB_SERVER_ADDRS\n"
         if served:
             out, ended = stdout_of(raw)
             assert ended, raw[:200]
@@ -476,10 +506,12 @@ def test_web_server_addrs_on_tcp(tmp_path, addrs, served):
             assert refusal not in srv.log_text()
         else:
             assert raw == b""
+            # the only connection made to it: exactly one refusal line
             deadline = time.monotonic() + 5
             while refusal not in srv.log_text():
                 assert time.monotonic() < deadline, srv.log_text()[-2000:]
                 time.sleep(0.05)
+            assert srv.log_text().count("refused") == 1, srv.log_text()
     finally:
         srv.stop()
 

@@ -2,6 +2,7 @@
  * test-conn.c -- taking FastCGI connections (conn.h): the
  * FCGI_WEB_SERVER_ADDRS list, and what conn_accept sets on a connection.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -31,22 +32,36 @@ test_conn_addr_listed(void)
 		{ "10.0.0.1, 127.0.0.1 ", "127.0.0.1", true },
 		{ " 127.0.0.1\t,10.0.0.1", "127.0.0.1", true },
 		{ "127.0.0.2", "127.0.0.1", false },
-		/* whole entries only: neither a prefix nor a suffix */
+		/* whole addresses only: neither a prefix nor a suffix */
 		{ "127.0.0.10", "127.0.0.1", false },
 		{ "27.0.0.1", "127.0.0.1", false },
 		{ "127.0.0.1", "27.0.0.1", false },
 		{ "10.0.0.1,,", "127.0.0.1", false },
 		{ ",", "127.0.0.1", false },
+		/* not an address: matches nothing (inet_pton is strict) */
+		{ "127.1", "127.0.0.1", false },
+		{ "localhost", "127.0.0.1", false },
+		{ "127.0.0.1x,127.0.0.2", "127.0.0.1", false },
+		/* IPv6, compared as addresses */
 		{ "::1", "::1", true },
-		{ "::1", "127.0.0.1", false },
+		{ "0:0::1", "::1", true },
+		{ "FE80::1", "fe80::1", true },
+		{ "::1", "::2", false },
+		/* an IPv4 entry never matches an IPv6 peer, nor the reverse */
+		{ "127.0.0.1", "::ffff:127.0.0.2", false },
+		{ "::1", "0.0.0.1", false },
 	};
+	unsigned char addr[sizeof(struct in6_addr)];
 	size_t i;
+	int family;
 	char row[96];
 
 	for (i = 0; i < NELEM(rows); i++) {
 		snprintf(row, sizeof(row), "%s / %s", rows[i].list ?
 		    rows[i].list : "(null)", rows[i].addr);
-		ROW_TRUE(row, conn_addr_listed(rows[i].list, rows[i].addr) ==
+		family = strchr(rows[i].addr, ':') ? AF_INET6 : AF_INET;
+		ROW_INT(row, inet_pton(family, rows[i].addr, addr), 1);
+		ROW_TRUE(row, conn_addr_listed(rows[i].list, family, addr) ==
 		    rows[i].want);
 	}
 }
@@ -127,9 +142,52 @@ test_conn_accept(void)
 	log_init("mfa.fcgi", LOG_LVL_INFO);
 }
 
+/*
+ * An IPv4 peer of a dual-stack socket (bound here to ::ffff:127.0.0.1,
+ * loopback only) is ::ffff:127.0.0.1 to accept(2) and is checked as
+ * 127.0.0.1. Skipped where the machine has no IPv6.
+ */
+static void
+test_conn_accept_mapped(void)
+{
+	struct sockaddr_in6 s6;
+	socklen_t len = sizeof(s6);
+	int lfd, off = 0, c, fd;
+
+	lfd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_family = AF_INET6;
+	if (lfd < 0 || inet_pton(AF_INET6, "::ffff:127.0.0.1",
+	    &s6.sin6_addr) != 1 ||
+	    setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) ||
+	    bind(lfd, (struct sockaddr *)&s6, sizeof(s6)) != 0 ||
+	    listen(lfd, 4) != 0 ||
+	    getsockname(lfd, (struct sockaddr *)&s6, &len) != 0) {
+		if (lfd >= 0)
+			close(lfd);
+		fprintf(stderr, "conn: no IPv6 here, dual-stack case skipped\n");
+		return;
+	}
+	log_init("t.fcgi", LOG_LVL_ERROR);
+	c = conn_tcp_connect(ntohs(s6.sin6_port));
+	fd = conn_accept(lfd, 3, "127.0.0.1");
+	T_TRUE(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	if (c >= 0)
+		close(c);
+	c = conn_tcp_connect(ntohs(s6.sin6_port));
+	T_EQ_INT(conn_accept(lfd, 3, "::ffff:127.0.0.2, ::1"), -ECONNABORTED);
+	if (c >= 0)
+		close(c);
+	close(lfd);
+	log_init("mfa.fcgi", LOG_LVL_INFO);
+}
+
 void
 test_conn(void)
 {
 	test_conn_addr_listed();
 	test_conn_accept();
+	test_conn_accept_mapped();
 }
