@@ -1,10 +1,9 @@
 /*
- * worker.c -- one FastCGI worker: the accept loop, turning FastCGI
- * parameters and the body into a struct mfa_req, and housekeeping.
+ * worker.c -- one FastCGI worker: the accept loop, serving a request
+ * (fcgi_req.c reads it) and holding replies for a sync, housekeeping.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -17,10 +16,9 @@
 #include <sodium.h>
 
 #include "api.h"
-#include "basic.h"
 #include "clock.h"
 #include "conn.h"
-#include "form.h"
+#include "fcgi_req.h"
 #include "log.h"
 #include "privdrop.h"
 #include "sandbox.h"
@@ -279,242 +277,6 @@ worker_preflight(const struct config *cfg, char *err, size_t errlen)
 	return worker_check_store(cfg, err, errlen);
 }
 
-/* The request path without the query: REQUEST_URI, else SCRIPT_NAME +
- * PATH_INFO. False when it is too long or not printable ASCII. */
-static bool
-worker_path(FCGX_ParamArray envp, char *out, size_t outlen)
-{
-	const char *uri = FCGX_GetParam("REQUEST_URI", envp);
-	const char *sn, *pi;
-	size_t n, i;
-
-	if (uri != NULL) {
-		n = strcspn(uri, "?#");
-		if (n >= outlen)
-			return false;
-		memcpy(out, uri, n);
-		out[n] = '\0';
-	} else {
-		sn = FCGX_GetParam("SCRIPT_NAME", envp);
-		pi = FCGX_GetParam("PATH_INFO", envp);
-		if ((size_t)snprintf(out, outlen, "%s%s", sn ? sn : "",
-		    pi ? pi : "") >= outlen)
-			return false;
-	}
-	for (i = 0; out[i] != '\0'; i++)
-		if (out[i] < 0x21 || out[i] > 0x7e)
-			return false;
-	return true;
-}
-
-/* Strict CONTENT_LENGTH: absent is 0; digits only. */
-static bool
-worker_content_length(const char *s, size_t *out)
-{
-	size_t v = 0;
-
-	*out = 0;
-	if (s == NULL || *s == '\0')
-		return true;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' || v > (SIZE_MAX - 9) / 10)
-			return false;
-		v = v * 10 + (size_t)(*s - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Parameters that carry credentials and so never belong in a URI. */
-static const char *const worker_uri_forbidden[] = {
-	"client_secret", "client_assertion", "mfa_token",
-};
-
-/* Rejects credentials in the URI (RFC 6749 §2.3.1: "MUST NOT"). */
-static int
-worker_query_pair(void *arg, const char *name, size_t namelen,
-    const char *value, size_t valuelen)
-{
-	size_t i;
-
-	(void)arg;
-	(void)namelen;
-	(void)value;
-	(void)valuelen;
-	for (i = 0; i < sizeof(worker_uri_forbidden) /
-	    sizeof(worker_uri_forbidden[0]); i++)
-		if (strcmp(name, worker_uri_forbidden[i]) == 0)
-			return MFA_ERR_INVALID;
-	return MFA_OK;
-}
-
-static bool
-worker_query_has_credentials(const char *qs)
-{
-	char err[128];
-
-	if (qs == NULL || *qs == '\0')
-		return false;
-	return form_decode(qs, strlen(qs), worker_query_pair, NULL, err,
-	    sizeof(err)) == MFA_ERR_INVALID && strstr(err, "percent") == NULL;
-}
-
-/* Reads exactly "len" bytes of body; false when the stream ends early. */
-static bool
-worker_read_body(FCGX_Stream *in, char *buf, size_t len)
-{
-	size_t got = 0;
-	int n;
-
-	while (got < len) {
-		n = FCGX_GetStr(buf + got, (int)(len - got > INT_MAX ?
-		    INT_MAX : len - got), in);
-		if (n <= 0)
-			return false;
-		got += (size_t)n;
-	}
-	return true;
-}
-
-/*
- * Out of memory in the middle of a request: said in the log (an error,
- * so the request's held lines go out first, see log_hold) and the worker
- * stops; the supervisor starts another.
- */
-static _Noreturn void
-worker_oom(const char *what)
-{
-	log_error("out of memory for %s: the worker stops", what);
-	abort();
-}
-
-/*
- * A request whose web server asks to keep the FastCGI connection open
- * (FCGI_KEEP_CONN: nginx's fastcgi_keep_conn, Apache mod_proxy_fcgi's
- * enablereuse) is refused: 500, logged, and the connection closed after
- * the answer. A worker serves connections one after another from the
- * listening socket; a kept connection would pin it, waiting for the next
- * request on that connection while new ones queue (measured: requests
- * stuck for the server's whole read timeout), and closing a connection
- * the server believes kept can cost a later request a 502. Failing at
- * once says what to change. True when refused.
- */
-static bool
-worker_refuse_kept(FCGX_Request *r, struct mfa_resp *resp)
-{
-	static bool said;
-
-	if (!r->keepConnection)
-		return false;
-	r->keepConnection = 0; /* libfcgi closes it after the answer */
-	if (!said) {
-		said = true;
-		log_error("the web server keeps FastCGI connections open "
-		    "(nginx: fastcgi_keep_conn; Apache mod_proxy_fcgi: "
-		    "enablereuse): not supported, every such request answers "
-		    "500; turn that setting off");
-	}
-	resp_internal(resp, MFA_ERR_CONFIG);
-	return true;
-}
-
-/* Fills "req" from the FastCGI request; false when "resp" is the answer. */
-static bool
-worker_build(const struct mfa_ctx *ctx, FCGX_Request *r, struct mfa_req *req,
-    struct mfa_resp *resp)
-{
-	const char *authz = FCGX_GetParam("HTTP_AUTHORIZATION", r->envp);
-	enum req_ctype ctype;
-	char err[256], *body = NULL;
-	size_t len;
-	bool ok = false, path_ok;
-
-	req->method = req_method_parse(FCGX_GetParam("REQUEST_METHOD",
-	    r->envp));
-	path_ok = worker_path(r->envp, req->path, sizeof(req->path));
-	if (worker_refuse_kept(r, resp)) /* before any other answer */
-		return false;
-	if (!path_ok) {
-		resp_error(resp, 404, "not_found", "no such endpoint");
-		return false;
-	}
-	if (authz != NULL) {
-		if (strlen(authz) > REQ_AUTHZ_MAX) {
-			resp_error(resp, 400, "invalid_request",
-			    "Authorization header is too long");
-			return false;
-		}
-		if ((req->authorization = strdup(authz)) == NULL)
-			worker_oom("the Authorization header");
-	}
-	if (worker_query_has_credentials(FCGX_GetParam("QUERY_STRING",
-	    r->envp))) {
-		resp_error(resp, 400, "invalid_request",
-		    "credentials must not be sent in the query string");
-		return false;
-	}
-	if (!worker_content_length(FCGX_GetParam("CONTENT_LENGTH", r->envp),
-	    &len)) {
-		resp_error(resp, 400, "invalid_request",
-		    "Content-Length is not a number");
-		return false;
-	}
-	if (len > ctx->cfg->body_limit) {
-		resp_error(resp, 413, "invalid_request",
-		    "Request body is larger than %zu bytes",
-		    ctx->cfg->body_limit);
-		return false;
-	}
-	if (len == 0)
-		return true;
-	ctype = req_ctype_parse(FCGX_GetParam("CONTENT_TYPE", r->envp));
-	if (ctype != CTYPE_FORM && ctype != CTYPE_JSON) {
-		resp_error(resp, 415, "invalid_request", "Content-Type must be "
-		    "application/x-www-form-urlencoded or application/json");
-		return false;
-	}
-	if ((body = malloc(len + 1)) == NULL)
-		worker_oom("the request body");
-	if (!worker_read_body(r->in, body, len)) {
-		resp_error(resp, 400, "invalid_request",
-		    "request body is shorter than Content-Length");
-		goto out;
-	}
-	body[len] = '\0';
-	if (req_parse_body(req, ctype, body, len, err, sizeof(err)) !=
-	    MFA_OK) {
-		resp_error(resp, 400, "invalid_request", "%s", err);
-		goto out;
-	}
-	ok = true;
-out:
-	sodium_memzero(body, len);
-	free(body);
-	return ok;
-}
-
-/*
- * The client id a request claims, for the access line: the body's
- * client_id, else the user part of Basic credentials (the secret is
- * wiped at once), else "-". Never authenticated here: only logged.
- */
-static void
-worker_claimed_client(const struct mfa_req *req, char *out, size_t outlen)
-{
-	struct basic_creds bc;
-	const char *id = req_get(req, F_CLIENT_ID);
-
-	snprintf(out, outlen, "-");
-	if (id != NULL) {
-		snprintf(out, outlen, "%s", id);
-		return;
-	}
-	if (basic_decode(req->authorization, &bc) == BASIC_OK) {
-		snprintf(out, outlen, "%s", bc.client_id);
-		basic_creds_wipe(&bc);
-	}
-}
-
 /*
  * A request answered but not yet sent: a reply may wait for the sync of a
  * deferred commit (store_txn_commit_deferred), its own or one before it.
@@ -589,7 +351,7 @@ worker_reply_set(struct worker_reply *rep, const struct mfa_resp *resp)
 		free(rep->out);
 	}
 	if ((rep->out = resp_serialize(resp, &rep->len)) == NULL)
-		worker_oom("the reply");
+		fcgi_oom("the reply");
 	rep->status = resp->status;
 }
 
@@ -605,13 +367,13 @@ worker_serve(struct mfa_ctx *ctx, FCGX_Request *r, struct worker_reply *rep)
 	resp_init(&resp);
 	ctx->now = clock_now_ms();
 	rep->start = ctx->now;
-	if (worker_build(ctx, r, &req, &resp))
+	if (fcgi_req_build(ctx, r, &req, &resp))
 		router_dispatch(ctx, &req, &resp);
 	rep->owed = store_sync_owed(ctx->store) > owed;
 	worker_reply_set(rep, &resp);
 	rep->method = req.method;
 	snprintf(rep->path, sizeof(rep->path), "%s", req.path);
-	worker_claimed_client(&req, rep->client, sizeof(rep->client));
+	fcgi_req_claimed_client(&req, rep->client, sizeof(rep->client));
 	resp_free(&resp);
 	req_free(&req);
 }
