@@ -260,10 +260,16 @@ def _sign_one(args):
 
 
 def assertions(pem, alg, client_id, n):
+    """"n" assertions signed in parallel. The pool's processes come from a
+    fork server, not from this process, where an earlier pool's handler
+    threads may still hold a lock at the moment of a fork: a plain fork
+    pool hung once, its child waiting on such a lock. A pool that still
+    does not finish fails the run instead of hanging it."""
     exp = int(time.time()) + 1700
-    with multiprocessing.Pool(os.cpu_count() or 2, _sign_init,
-                              (pem, alg)) as pool:
-        return pool.map(_sign_one, [(client_id, exp)] * n, chunksize=500)
+    ctx = multiprocessing.get_context("forkserver")
+    with ctx.Pool(os.cpu_count() or 2, _sign_init, (pem, alg)) as pool:
+        return pool.map_async(_sign_one, [(client_id, exp)] * n,
+                              chunksize=500).get(timeout=600)
 
 
 def basic(cid, secret):
