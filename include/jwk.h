@@ -66,7 +66,7 @@ struct jwk_key {
 	size_t secretlen;
 };
 
-/* jwk.c */
+/* jwk.c (keys and their forms) and jwk_parse.c (jwk_load, jwk_from_json) */
 
 /*
  * Maps an algorithm name ("len" bytes at "name", case-sensitive as JOSE

@@ -1,6 +1,7 @@
 /*
  * fuzz_jwt.c -- JWS compact parsing and the RFC 7523 claim checks
- * (jwt.c, jwt_claims.c), and the stored-key and key-file parsers (jwk.c).
+ * (jwt.c, jwt_claims.c), and the stored-key and key-file parsers
+ * (jwk_parse.c).
  *
  * The first input byte picks the path (mod 3):
  *   0  jwt_parse, then jwt_claims_check with a fixed policy and
