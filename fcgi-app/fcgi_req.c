@@ -112,7 +112,7 @@ fcgi_req_read_body(FCGX_Stream *in, char *buf, size_t len)
 }
 
 _Noreturn void
-fcgi_oom(const char *what)
+fcgi_req_oom(const char *what)
 {
 	log_error("out of memory for %s: the worker stops", what);
 	abort();
@@ -174,7 +174,7 @@ fcgi_req_build(const struct mfa_ctx *ctx, FCGX_Request *r, struct mfa_req *req,
 			return false;
 		}
 		if ((req->authorization = strdup(authz)) == NULL)
-			fcgi_oom("the Authorization header");
+			fcgi_req_oom("the Authorization header");
 	}
 	if (fcgi_req_query_has_credentials(FCGX_GetParam("QUERY_STRING",
 	    r->envp))) {
@@ -203,7 +203,7 @@ fcgi_req_build(const struct mfa_ctx *ctx, FCGX_Request *r, struct mfa_req *req,
 		return false;
 	}
 	if ((body = malloc(len + 1)) == NULL)
-		fcgi_oom("the request body");
+		fcgi_req_oom("the request body");
 	if (!fcgi_req_read_body(r->in, body, len)) {
 		resp_error(resp, 400, "invalid_request",
 		    "request body is shorter than Content-Length");

@@ -1,6 +1,7 @@
 /*
  * jwk_int.h -- what jwk.c shares with jwk_parse.c: the encodings' bounds
- * and the steps that finish a key read from any form.
+ * and the step that finishes a key read from any form. Private: nothing
+ * outside fcgi-app/jwk*.c includes it.
  */
 #ifndef MFA_JWK_INT_H
 #define MFA_JWK_INT_H
@@ -24,21 +25,14 @@
 #define EC_X OSSL_PKEY_PARAM_EC_PUB_X
 #define EC_Y OSSL_PKEY_PARAM_EC_PUB_Y
 
-/* "v" is a JSON string of exactly the bytes of "want". */
-bool jwk_str_is(const json_t *v, const char *want);
-
 /*
  * Completes "k" (kind and key material set) for "alg": the pin, the
- * library check when "full", the thumbprint. "*why" says what failed.
+ * library's public-key check when "full" (Ed25519 points are always
+ * checked), the thumbprint. Returns MFA_OK, MFA_ERR_INVALID or
+ * MFA_ERR_NOMEM, with "*why" (static English) saying what failed; "k"
+ * stays the caller's either way.
  */
 int jwk_finish(struct jwk_key *k, enum jwk_alg alg, bool full,
-    const char **why);
-
-/*
- * Classifies "pkey" (ownership taken, freed on error) into a new key
- * pinned to "alg" (RSA 2048..4096 bits, EC P-256, Ed25519).
- */
-int jwk_from_pkey(EVP_PKEY *pkey, enum jwk_alg alg, struct jwk_key **out,
     const char **why);
 
 #endif

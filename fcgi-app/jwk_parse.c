@@ -21,6 +21,100 @@
 
 #include "jwk_int.h"
 
+static bool
+jwk_rsa_bits_ok(const EVP_PKEY *pkey)
+{
+	int bits = EVP_PKEY_get_bits(pkey);
+
+	return bits >= JWK_RSA_MIN_BITS && bits <= JWK_RSA_MAX_BITS;
+}
+
+/* "v" is a JSON string of exactly the bytes of "want". */
+static bool
+jwk_str_is(const json_t *v, const char *want)
+{
+	size_t len = json_string_length(v);
+
+	if (!json_is_string(v) || len != strlen(want))
+		return false;
+	return memcmp(json_string_value(v), want, len) == 0;
+}
+
+static bool
+jwk_pkey_is_p256(const EVP_PKEY *pkey)
+{
+	const char *param = OSSL_PKEY_PARAM_GROUP_NAME;
+	char group[64];
+
+	if (EVP_PKEY_get_utf8_string_param(
+	        pkey, param, group, sizeof(group), NULL) != 1)
+		return false;
+	return strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0;
+}
+
+/*
+ * Classifies "pkey" (ownership taken, freed on error) into a new key.
+ */
+static int
+jwk_from_pkey(
+    EVP_PKEY *pkey, enum jwk_alg alg, struct jwk_key **out, const char **why)
+{
+	struct jwk_key *k;
+	size_t n = JWK_ED25519_BYTES;
+	int rc = MFA_ERR_INVALID;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		EVP_PKEY_free(pkey);
+		*why = "out of memory";
+		return MFA_ERR_NOMEM;
+	}
+	switch (EVP_PKEY_get_base_id(pkey)) {
+	case EVP_PKEY_RSA:
+		k->kind = JWK_KIND_RSA;
+		k->pkey = pkey;
+		if (!jwk_rsa_bits_ok(pkey)) {
+			*why = "RSA key must be 2048 to 4096 bits";
+			goto out;
+		}
+		break;
+	case EVP_PKEY_EC:
+		k->kind = JWK_KIND_EC_P256;
+		k->pkey = pkey;
+		if (!jwk_pkey_is_p256(pkey)) {
+			*why = "EC keys must use curve P-256";
+			goto out;
+		}
+		break;
+	case EVP_PKEY_ED25519:
+		/* libsodium verifies: keep the raw key, not the EVP_PKEY */
+		k->kind = JWK_KIND_ED25519;
+		if (EVP_PKEY_get_raw_public_key(pkey, k->ed25519, &n) != 1 ||
+		    n != JWK_ED25519_BYTES) {
+			EVP_PKEY_free(pkey);
+			*why = "the Ed25519 public key cannot be read";
+			goto out;
+		}
+		EVP_PKEY_free(pkey);
+		break;
+	case EVP_PKEY_RSA_PSS:
+		EVP_PKEY_free(pkey);
+		*why = "RSA-PSS restricted keys are not supported";
+		goto out;
+	default:
+		EVP_PKEY_free(pkey);
+		*why = "unsupported key type";
+		goto out;
+	}
+	rc = jwk_finish(k, alg, true, why);
+out:
+	ERR_clear_error();
+	if (rc != MFA_OK)
+		jwk_free(k);
+	else
+		*out = k;
+	return rc;
+}
+
 /* Strict base64url without padding; exactly the whole input. */
 static bool
 jwk_b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outmax,

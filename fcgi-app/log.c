@@ -18,7 +18,7 @@
  * at once, after the lines held before it. Only a worker holds, between
  * its own fork and exit, so nothing held crosses a fork(); a worker that
  * dies inside a request loses what it held, unless it logs an error first
- * (worker_oom does; the sandbox's SIGSYS report is written directly and
+ * (fcgi_req_oom does; the sandbox's SIGSYS report is written directly and
  * comes before the held lines of its request).
  */
 #include <errno.h>

@@ -23,7 +23,6 @@
  * dispositions before it unblocks them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>

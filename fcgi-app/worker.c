@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -351,7 +352,7 @@ worker_reply_set(struct worker_reply *rep, const struct mfa_resp *resp)
 		free(rep->out);
 	}
 	if ((rep->out = resp_serialize(resp, &rep->len)) == NULL)
-		fcgi_oom("the reply");
+		fcgi_req_oom("the reply");
 	rep->status = resp->status;
 }
 

@@ -16,9 +16,10 @@
 #include <stdint.h>
 
 /*
- * Opens the listening socket named by "spec": "unix:PATH" (mode 0660,
- * an old socket file is replaced) or "HOST:PORT" / ":PORT". Returns the fd
- * or a negative enum mfa_err with a sentence in "err".
+ * Opens the listening socket named by "spec": "unix:PATH" (mode 0660; a
+ * stale socket file is replaced, a live one or any other file gives
+ * MFA_ERR_EXISTS) or "HOST:PORT" / ":PORT". Returns the fd or a negative
+ * enum mfa_err with a sentence in "err".
  */
 int conn_listen(const char *spec, char *err, size_t errlen);
 

@@ -17,7 +17,10 @@
 
 /*
  * Fills "req" from "r"; false when "resp" is the answer (400, 404, 413,
- * 415, or 500 for a kept connection: see fcgi_req.c).
+ * 415, or 500 for a kept connection: see fcgi_req.c). What it sets in
+ * "req" (the Authorization header, the parsed fields) is allocated even
+ * when it returns false: the caller always calls req_free. Out of memory
+ * ends the worker (fcgi_req_oom).
  */
 bool fcgi_req_build(const struct mfa_ctx *ctx, FCGX_Request *r,
     struct mfa_req *req, struct mfa_resp *resp);
@@ -33,8 +36,9 @@ void fcgi_req_claimed_client(const struct mfa_req *req, char *out,
 /*
  * Out of memory in the middle of a request: said in the log (an error,
  * so the request's held lines go out first, see log_hold) and the worker
- * stops; the supervisor starts another.
+ * stops; the supervisor starts another. Shared with worker.c, which
+ * meets the same condition for a reply.
  */
-_Noreturn void fcgi_oom(const char *what);
+_Noreturn void fcgi_req_oom(const char *what);
 
 #endif

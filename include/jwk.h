@@ -66,7 +66,7 @@ struct jwk_key {
 	size_t secretlen;
 };
 
-/* jwk.c (keys and their forms) and jwk_parse.c (jwk_load, jwk_from_json) */
+/* jwk.c */
 
 /*
  * Maps an algorithm name ("len" bytes at "name", case-sensitive as JOSE
@@ -83,26 +83,6 @@ bool jwk_alg_is_hmac(enum jwk_alg alg);
 
 /* True when "kind" is the one kind of key "alg" can use. */
 bool jwk_kind_fits_alg(enum jwk_kind kind, enum jwk_alg alg);
-
-/*
- * Parses a key file's bytes "buf" ("len" bytes, at most JWK_FILE_MAX) for
- * a client pinned to "alg" (not HS256: that key is the client secret):
- * a PEM "PUBLIC KEY" (SubjectPublicKeyInfo), a PEM "CERTIFICATE" (its
- * public key; dates and issuer are not checked), a JWK object, or a JWKS
- * {"keys":[...]} with 1..JWK_SET_MAX keys. Every key must fit "alg"
- * (RSA 2048-4096 bits for RS256/RS384/PS256, EC P-256 for ES256, Ed25519
- * for EdDSA) and pass the library's public-key check; a JWK's "alg", when
- * present, must name "alg", its "use", when present, must be "sig", and
- * its "kid", when present, must be 1..JWK_KID_MAX printable ASCII bytes,
- * distinct within the set. Private keys (PEM or a JWK with "d") are
- * refused. On MFA_OK sets keys[0 .. *nkeys - 1], each owned by the caller
- * (jwk_free). On error sets *nkeys to 0 and allocates nothing. "why", if
- * not NULL, is set to a static English reason (never NULL; "" on
- * success). Returns MFA_OK, MFA_ERR_INVALID, MFA_ERR_TOOBIG (file or set
- * too large) or MFA_ERR_NOMEM.
- */
-int jwk_load(const unsigned char *buf, size_t len, enum jwk_alg alg,
-    struct jwk_key *keys[JWK_SET_MAX], size_t *nkeys, const char **why) MFA_WUR;
 
 /*
  * Makes an HS256 key from the client's secret ("len" bytes at "secret",
@@ -130,16 +110,39 @@ int jwk_set_kid(struct jwk_key *k, const char *kid) MFA_WUR;
  */
 int jwk_to_json(const struct jwk_key *k, char **out) MFA_WUR;
 
-/*
- * Reads back what jwk_to_json wrote ("len" bytes at "json"): one public
- * JWK object whose "alg" is required and pins the key. The same checks as
- * jwk_load apply. Sets "*out" (caller owns, jwk_free) only on MFA_OK.
- * Returns MFA_OK, MFA_ERR_CORRUPT (not a valid stored key) or
- * MFA_ERR_NOMEM.
- */
-int jwk_from_json(const char *json, size_t len, struct jwk_key **out) MFA_WUR;
-
 /* Releases "k" and wipes its secret (sodium_memzero); accepts NULL. */
 void jwk_free(struct jwk_key *k);
+
+/* jwk_parse.c */
+
+/*
+ * Parses a key file's bytes "buf" ("len" bytes, at most JWK_FILE_MAX) for
+ * a client pinned to "alg" (not HS256: that key is the client secret):
+ * a PEM "PUBLIC KEY" (SubjectPublicKeyInfo), a PEM "CERTIFICATE" (its
+ * public key; dates and issuer are not checked), a JWK object, or a JWKS
+ * {"keys":[...]} with 1..JWK_SET_MAX keys. Every key must fit "alg"
+ * (RSA 2048-4096 bits for RS256/RS384/PS256, EC P-256 for ES256, Ed25519
+ * for EdDSA) and pass the library's public-key check; a JWK's "alg", when
+ * present, must name "alg", its "use", when present, must be "sig", and
+ * its "kid", when present, must be 1..JWK_KID_MAX printable ASCII bytes,
+ * distinct within the set. Private keys (PEM or a JWK with "d") are
+ * refused. On MFA_OK sets keys[0 .. *nkeys - 1], each owned by the caller
+ * (jwk_free). On error sets *nkeys to 0 and allocates nothing. "why", if
+ * not NULL, is set to a static English reason (never NULL; "" on
+ * success). Returns MFA_OK, MFA_ERR_INVALID, MFA_ERR_TOOBIG (file or set
+ * too large) or MFA_ERR_NOMEM.
+ */
+int jwk_load(const unsigned char *buf, size_t len, enum jwk_alg alg,
+    struct jwk_key *keys[JWK_SET_MAX], size_t *nkeys, const char **why) MFA_WUR;
+
+/*
+ * Reads back what jwk_to_json wrote ("len" bytes at "json"): one public
+ * JWK object whose "alg" is required and pins the key. The checks of
+ * jwk_load apply, except OpenSSL's public-key check (run when the key was
+ * registered; a stored key is trusted that far). Sets "*out" (caller
+ * owns, jwk_free) only on MFA_OK. Returns MFA_OK, MFA_ERR_CORRUPT (not a
+ * valid stored key) or MFA_ERR_NOMEM.
+ */
+int jwk_from_json(const char *json, size_t len, struct jwk_key **out) MFA_WUR;
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * supervisor.h -- the pre-forking parent: opens nothing but the listening
- * socket, forks N identical workers, respawns a crashed one with back-off
+ * supervisor.h -- the pre-forking parent: holds nothing but the listening
+ * socket (conn_listen opens it), forks N identical workers, respawns a crashed one with back-off
  * (logged loudly), drains on SIGTERM/SIGINT (workers finish their request
  * in flight), and on SIGHUP re-reads the configuration and rolls the
  * workers one at a time.

@@ -2,7 +2,7 @@
  * worker.h -- one FastCGI worker process: opens the store and the keys
  * after fork, then accepts and serves requests one at a time until told to
  * stop. SIGTERM/SIGINT make it finish the request in flight and exit;
- * FCGI_FAIL_ACCEPT_ON_INTR makes an idle worker leave accept() at once.
+ * they are let in only while an idle worker waits in epoll_pwait().
  */
 #ifndef MFA_WORKER_H
 #define MFA_WORKER_H

@@ -1,6 +1,7 @@
 /*
  * test-jwt.c -- JWT client assertions (jwt.c, jwt_claims.c) and client
- * keys (jwk.c). Every token and key comes from an independent library:
+ * keys (jwk.c, jwk_parse.c). Every token and key comes from an
+ * independent library:
  * gen-jwt-vectors.py (PyJWT, python3-cryptography) writes jwt-vectors.h
  * with fresh keys on every run; the RFC 7515 / 7638 / 8037 examples are
  * quoted from the RFCs. The code under test never makes a token.
