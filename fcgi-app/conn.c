@@ -26,10 +26,12 @@
 #define CONN_BACKLOG 1024
 #define CONN_REFUSAL_LOG_MS 10000 /* one refusal line per 10 s at most */
 
-/* "entry" (not NUL-terminated, "len" bytes) parsed as an address of
- * "family" into "out" ("size" bytes); false when it is not one. */
+/*
+ * "entry" ("len" bytes, not NUL-terminated) as an address into "out";
+ * false when it is not an IPv4 or IPv6 address.
+ */
 static bool
-conn_entry_parse(const char *entry, size_t len, int family, void *out)
+conn_entry_parse(const char *entry, size_t len, struct conn_addr *out)
 {
 	char buf[INET6_ADDRSTRLEN];
 
@@ -37,19 +39,32 @@ conn_entry_parse(const char *entry, size_t len, int family, void *out)
 		return false;
 	memcpy(buf, entry, len);
 	buf[len] = '\0';
-	return inet_pton(family, buf, out) == 1;
+	memset(out, 0, sizeof(*out));
+	out->family = AF_INET;
+	if (inet_pton(AF_INET, buf, out->bytes) == 1)
+		return true;
+	out->family = AF_INET6;
+	if (inet_pton(AF_INET6, buf, out->bytes) != 1)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)
+	    out->bytes)) { /* as a dual-stack peer is compared: IPv4 */
+		out->family = AF_INET;
+		memmove(out->bytes, out->bytes + 12, 4);
+		memset(out->bytes + 4, 0, 12);
+	}
+	return true;
 }
 
-bool
-conn_addr_listed(const char *list, int family, const void *addr)
+int
+conn_allow_parse(const char *list, struct conn_allow *out, char *err,
+    size_t errlen)
 {
-	size_t size = family == AF_INET ? sizeof(struct in_addr) :
-	    sizeof(struct in6_addr), len;
-	unsigned char entry[sizeof(struct in6_addr)];
 	const char *p, *end;
+	size_t len;
 
+	out->n = 0;
 	if (list == NULL || *list == '\0')
-		return true;
+		return MFA_OK;
 	for (p = list;; p = end + 1) {
 		if ((end = strchr(p, ',')) == NULL)
 			end = p + strlen(p);
@@ -58,13 +73,42 @@ conn_addr_listed(const char *list, int family, const void *addr)
 		len = (size_t)(end - p);
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
-		/* an address is public: no constant-time compare */
-		if (conn_entry_parse(p, len, family, entry) &&
-		    memcmp(entry, addr, size) == 0)
-			return true;
+		if (len > 0 && out->n == CONN_ALLOW_MAX) {
+			snprintf(err, errlen, "FCGI_WEB_SERVER_ADDRS: more than "
+			    "%d addresses", CONN_ALLOW_MAX);
+			return MFA_ERR_INVALID;
+		}
+		if (len > 0 && !conn_entry_parse(p, len, &out->a[out->n++])) {
+			snprintf(err, errlen, "FCGI_WEB_SERVER_ADDRS: '%.*s' is "
+			    "not an IPv4 or IPv6 address", (int)(len > 64 ? 64 :
+			    len), p);
+			out->n = 0;
+			return MFA_ERR_INVALID;
+		}
 		if (*end == '\0')
-			return false;
+			break;
 	}
+	if (out->n == 0) {
+		snprintf(err, errlen, "FCGI_WEB_SERVER_ADDRS: no address in "
+		    "'%.64s'", list);
+		return MFA_ERR_INVALID;
+	}
+	return MFA_OK;
+}
+
+bool
+conn_allow_has(const struct conn_allow *al, int family, const void *addr)
+{
+	size_t i, size = family == AF_INET ? 4 : 16;
+
+	if (al->n == 0)
+		return true;
+	/* an address is public: no constant-time compare */
+	for (i = 0; i < al->n; i++)
+		if (al->a[i].family == family &&
+		    memcmp(al->a[i].bytes, addr, size) == 0)
+			return true;
+	return false;
 }
 
 /*
@@ -121,12 +165,13 @@ conn_log_refusal(int family, const void *addr)
 
 /* Checks a TCP peer and turns Nagle off; false when it is refused. */
 static bool
-conn_inet_peer(int fd, const struct sockaddr_storage *ss, const char *allowed)
+conn_inet_peer(int fd, const struct sockaddr_storage *ss,
+    const struct conn_allow *allowed)
 {
 	int on = 1, family;
 	const void *addr = conn_peer_addr(ss, &family);
 
-	if (!conn_addr_listed(allowed, family, addr)) {
+	if (!conn_allow_has(allowed, family, addr)) {
 		conn_log_refusal(family, addr);
 		return false;
 	}
@@ -154,7 +199,8 @@ conn_error_is_transient(int e)
 }
 
 int
-conn_accept(int listen_fd, int64_t timeout_s, const char *allowed)
+conn_accept(int listen_fd, int64_t timeout_s,
+    const struct conn_allow *allowed)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);

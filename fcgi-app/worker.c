@@ -248,9 +248,15 @@ int
 worker_preflight(const struct config *cfg, char *err, size_t errlen)
 {
 	static const char *const files[] = { "data.mdb", "master.key" };
+	struct conn_allow allowed;
 	char path[PATH_MAX];
 	size_t i;
 
+	/* checked with the rest, so that a bad list stops the start, not
+	 * each worker the supervisor would fork again */
+	if (conn_allow_parse(getenv("FCGI_WEB_SERVER_ADDRS"), &allowed, err,
+	    errlen) != MFA_OK)
+		return MFA_ERR_CONFIG;
 	if (access(cfg->db, R_OK | W_OK | X_OK) != 0) {
 		if (errno == ENOENT)
 			snprintf(err, errlen, "store directory %s: %s (create "
@@ -303,7 +309,7 @@ struct worker_slot {
 struct worker_listener {
 	int fd;             /* the listening socket, non-blocking */
 	int64_t timeout_s;  /* read_timeout */
-	const char *allowed; /* FCGI_WEB_SERVER_ADDRS, NULL: any peer */
+	struct conn_allow allowed; /* FCGI_WEB_SERVER_ADDRS */
 };
 
 /*
@@ -327,7 +333,7 @@ worker_accept(const struct worker_listener *l, FCGX_Request *r)
 
 	if (r->ipcFd >= 0) /* not expected: every request ends closed */
 		FCGX_Free(r, 1);
-	if ((fd = conn_accept(l->fd, l->timeout_s, l->allowed)) < 0)
+	if ((fd = conn_accept(l->fd, l->timeout_s, &l->allowed)) < 0)
 		return fd;
 	r->ipcFd = fd;
 	r->keepConnection = 1; /* FCGX_Accept_r's first act, a finish,
@@ -605,9 +611,9 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	struct worker_slot slot[WORKER_HOLD_MAX];
 	sigset_t waiting;
 	struct worker_upkeep last = { clock_now_ms(), clock_now_ms() };
-	/* libfcgi's own accept honours FCGI_WEB_SERVER_ADDRS: so does ours */
-	struct worker_listener l = { listen_fd, cfg->read_timeout,
-	    getenv("FCGI_WEB_SERVER_ADDRS") };
+	struct worker_listener l = { .fd = listen_fd,
+	    .timeout_s = cfg->read_timeout };
+	char err[256];
 	int status = 1, flags, rc, sync_ms = -1, ep = -1, run = 0;
 	size_t i, nslots = 0;
 
@@ -619,6 +625,13 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 	worker_signals();
 	if (sodium_init() < 0 || FCGX_Init() != 0) {
 		log_error("cannot initialise libsodium or libfcgi");
+		return 1;
+	}
+	/* libfcgi's own accept honours FCGI_WEB_SERVER_ADDRS: so does ours
+	 * (worker_preflight refused a bad list before any fork) */
+	if (conn_allow_parse(getenv("FCGI_WEB_SERVER_ADDRS"), &l.allowed, err,
+	    sizeof(err)) != MFA_OK) {
+		log_error("refusing to serve: %s", err);
 		return 1;
 	}
 	if (worker_open(cfg, &ctx, &keys) != MFA_OK)

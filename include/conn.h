@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mfa.h"
+
 /*
  * Opens the listening socket named by "spec": "unix:PATH" (mode 0660; a
  * stale socket file is replaced, a live one or any other file gives
@@ -23,25 +25,48 @@
  */
 int conn_listen(const char *spec, char *err, size_t errlen);
 
+/* FCGI_WEB_SERVER_ADDRS, parsed once (conn_allow_parse). */
+#define CONN_ALLOW_MAX 32
+struct conn_addr {
+	int family;                /* AF_INET or AF_INET6 */
+	unsigned char bytes[16];   /* 4 used for AF_INET */
+};
+struct conn_allow {
+	size_t n;                  /* 0: every address */
+	struct conn_addr a[CONN_ALLOW_MAX];
+};
+
+/*
+ * Parses "list", the comma-separated addresses a TCP peer may have
+ * (FCGI_WEB_SERVER_ADDRS, as libfcgi defines it), into "out". Blanks
+ * around an entry and empty entries are ignored; entries are addresses
+ * (inet_pton), so "::1" and "0:0::1" are one, and "::ffff:10.0.0.5" is
+ * 10.0.0.5. NULL or "" allows every
+ * address, as libfcgi does. MFA_OK, or MFA_ERR_INVALID with a sentence
+ * in "err": an entry that is no IPv4 or IPv6 address (a host name, say,
+ * which libfcgi would have let match nothing), no address at all, more
+ * than CONN_ALLOW_MAX.
+ */
+int conn_allow_parse(const char *list, struct conn_allow *out, char *err,
+    size_t errlen);
+
+/*
+ * Is "addr" (4 bytes for AF_INET, 16 for AF_INET6) allowed by "al"?
+ * True for every address when "al" is empty.
+ */
+bool conn_allow_has(const struct conn_allow *al, int family,
+    const void *addr);
+
 /*
  * Accepts one connection from "listen_fd" (non-blocking: -EAGAIN when
  * none is waiting), close-on-exec, whose reads fail with EAGAIN after
- * "timeout_s" seconds without a byte. A TCP peer whose address is not in
- * "allowed" (FCGI_WEB_SERVER_ADDRS; NULL or "" allows every address; an
- * IPv4 peer of a dual-stack socket is compared as IPv4) is closed at
+ * "timeout_s" seconds without a byte. A TCP peer "allowed" does not allow
+ * (an IPv4 peer of a dual-stack socket is compared as IPv4) is closed at
  * once and logged (one line per 10 s at most): -ECONNABORTED, as for an
  * accept error that concerns that connection only. Returns the
  * descriptor or -errno.
  */
-int conn_accept(int listen_fd, int64_t timeout_s, const char *allowed);
-
-/*
- * Is "addr" (a struct in_addr for AF_INET, in6_addr for AF_INET6) one of
- * the comma-separated addresses of "list"? Entries are compared as
- * addresses (inet_pton), so "::1" and "0:0::1" are one; blanks around an
- * entry are ignored; an entry that is no address matches nothing. NULL
- * or "" allows every address, as libfcgi does.
- */
-bool conn_addr_listed(const char *list, int family, const void *addr);
+int conn_accept(int listen_fd, int64_t timeout_s,
+    const struct conn_allow *allowed);
 
 #endif

@@ -516,6 +516,25 @@ def test_web_server_addrs_on_tcp(tmp_path, addrs, served):
         srv.stop()
 
 
+@pytest.mark.parametrize("addrs,why", [
+    ("localhost", "FCGI_WEB_SERVER_ADDRS: 'localhost' is not an IPv4 or "
+     "IPv6 address"),
+    (" , ", "FCGI_WEB_SERVER_ADDRS: no address in ' , '"),
+])
+def test_web_server_addrs_unparsable_refuse_the_start(tmp_path, addrs, why):
+    """A list the service cannot read stops the start with the reason
+    (libfcgi would have let such an entry match nothing, refusing every
+    peer in silence)."""
+    store = Store.create(tmp_path / "store")
+    for args in (["--check"], ["--listen", "127.0.0.1:%d" % free_port()]):
+        p = subprocess.run([str(FCGI_BIN)] + args, capture_output=True,
+                           text=True, timeout=20,
+                           env=clean_env(MFA_DB=store.path,
+                                         FCGI_WEB_SERVER_ADDRS=addrs))
+        assert p.returncode == 1, (args, p.stdout, p.stderr)
+        assert p.stderr.rstrip().endswith("error: " + why), p.stderr
+
+
 # ----------------------------------------------------------------- soak
 
 def test_memory_does_not_grow(fcgi):

@@ -19,7 +19,7 @@
 #include "test.h"
 
 static void
-test_conn_addr_listed(void)
+test_conn_allow(void)
 {
 	static const struct {
 		const char *list, *addr;
@@ -36,12 +36,9 @@ test_conn_addr_listed(void)
 		{ "127.0.0.10", "127.0.0.1", false },
 		{ "27.0.0.1", "127.0.0.1", false },
 		{ "127.0.0.1", "27.0.0.1", false },
+		/* empty entries are passed over */
 		{ "10.0.0.1,,", "127.0.0.1", false },
-		{ ",", "127.0.0.1", false },
-		/* not an address: matches nothing (inet_pton is strict) */
-		{ "127.1", "127.0.0.1", false },
-		{ "localhost", "127.0.0.1", false },
-		{ "127.0.0.1x,127.0.0.2", "127.0.0.1", false },
+		{ ",127.0.0.1,", "127.0.0.1", true },
 		/* IPv6, compared as addresses */
 		{ "::1", "::1", true },
 		{ "0:0::1", "::1", true },
@@ -49,21 +46,66 @@ test_conn_addr_listed(void)
 		{ "::1", "::2", false },
 		/* an IPv4 entry never matches an IPv6 peer, nor the reverse */
 		{ "127.0.0.1", "::ffff:127.0.0.2", false },
+		/* a mapped entry is its IPv4 address (peers are compared so) */
+		{ "::ffff:127.0.0.1", "127.0.0.1", true },
+		{ "::FFFF:7f00:1", "127.0.0.1", true },
 		{ "::1", "0.0.0.1", false },
 	};
-	unsigned char addr[sizeof(struct in6_addr)];
-	size_t i;
+	static const struct {
+		const char *list, *err;
+	} bad[] = {
+		{ "127.1", "FCGI_WEB_SERVER_ADDRS: '127.1' is not an IPv4 or "
+		    "IPv6 address" },
+		{ "10.0.0.1, localhost", "FCGI_WEB_SERVER_ADDRS: 'localhost' "
+		    "is not an IPv4 or IPv6 address" },
+		{ "127.0.0.1x,127.0.0.2", "FCGI_WEB_SERVER_ADDRS: '127.0.0.1x' "
+		    "is not an IPv4 or IPv6 address" },
+		{ " , ,", "FCGI_WEB_SERVER_ADDRS: no address in ' , ,'" },
+	};
+	struct conn_allow al;
+	unsigned char addr[16];
+	char row[96], err[160], many[40 * 12];
+	size_t i, n = 0;
 	int family;
-	char row[96];
 
 	for (i = 0; i < NELEM(rows); i++) {
 		snprintf(row, sizeof(row), "%s / %s", rows[i].list ?
 		    rows[i].list : "(null)", rows[i].addr);
 		family = strchr(rows[i].addr, ':') ? AF_INET6 : AF_INET;
 		ROW_INT(row, inet_pton(family, rows[i].addr, addr), 1);
-		ROW_TRUE(row, conn_addr_listed(rows[i].list, family, addr) ==
+		ROW_INT(row, conn_allow_parse(rows[i].list, &al, err,
+		    sizeof(err)), MFA_OK);
+		ROW_TRUE(row, conn_allow_has(&al, family, addr) ==
 		    rows[i].want);
 	}
+	for (i = 0; i < NELEM(bad); i++) {
+		err[0] = '\0';
+		ROW_INT(bad[i].list, conn_allow_parse(bad[i].list, &al, err,
+		    sizeof(err)), MFA_ERR_INVALID);
+		ROW_TRUE(bad[i].list, strcmp(err, bad[i].err) == 0);
+		ROW_INT(bad[i].list, al.n, 0);
+	}
+	/* CONN_ALLOW_MAX addresses, and one more */
+	for (i = 0; i <= CONN_ALLOW_MAX; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n, "%s10.0.0.%zu",
+		    i ? "," : "", i + 1);
+	T_EQ_INT(conn_allow_parse(many, &al, err, sizeof(err)),
+	    MFA_ERR_INVALID);
+	T_EQ_STR(err, "FCGI_WEB_SERVER_ADDRS: more than 32 addresses");
+	*strrchr(many, ',') = '\0';
+	T_EQ_INT(conn_allow_parse(many, &al, err, sizeof(err)), MFA_OK);
+	T_EQ_INT(al.n, CONN_ALLOW_MAX);
+}
+
+/* "list" parsed; the test fails when it does not parse. */
+static struct conn_allow
+conn_allow_of(const char *list)
+{
+	struct conn_allow al;
+	char err[160];
+
+	T_EQ_INT(conn_allow_parse(list, &al, err, sizeof(err)), MFA_OK);
+	return al;
 }
 
 /* A non-blocking listening socket on 127.0.0.1; its port in "*port". */
@@ -108,6 +150,9 @@ conn_tcp_connect(int port)
 static void
 test_conn_accept(void)
 {
+	struct conn_allow any = conn_allow_of(NULL),
+	    lo = conn_allow_of("10.0.0.1, 127.0.0.1"),
+	    other = conn_allow_of("127.0.0.2");
 	struct timeval tv;
 	socklen_t len = sizeof(tv);
 	int lfd, port = 0, c1 = -1, c2 = -1, fd;
@@ -118,10 +163,10 @@ test_conn_accept(void)
 		return;
 	}
 	/* nothing waiting: the non-blocking listener says so */
-	T_EQ_INT(conn_accept(lfd, 3, NULL), -EAGAIN);
+	T_EQ_INT(conn_accept(lfd, 3, &any), -EAGAIN);
 	/* an allowed peer: the read timeout set, close-on-exec */
 	c1 = conn_tcp_connect(port);
-	fd = conn_accept(lfd, 3, "10.0.0.1, 127.0.0.1");
+	fd = conn_accept(lfd, 3, &lo);
 	T_TRUE(fd >= 0);
 	if (fd >= 0) {
 		T_EQ_INT(getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len), 0);
@@ -132,8 +177,8 @@ test_conn_accept(void)
 	}
 	/* a peer not on the list: taken and closed */
 	c2 = conn_tcp_connect(port);
-	T_EQ_INT(conn_accept(lfd, 3, "127.0.0.2"), -ECONNABORTED);
-	T_EQ_INT(conn_accept(lfd, 3, NULL), -EAGAIN);
+	T_EQ_INT(conn_accept(lfd, 3, &other), -ECONNABORTED);
+	T_EQ_INT(conn_accept(lfd, 3, &any), -EAGAIN);
 	if (c1 >= 0)
 		close(c1);
 	if (c2 >= 0)
@@ -152,6 +197,8 @@ test_conn_accept_mapped(void)
 {
 	struct sockaddr_in6 s6;
 	socklen_t len = sizeof(s6);
+	struct conn_allow lo = conn_allow_of("127.0.0.1"),
+	    other = conn_allow_of("::ffff:127.0.0.2, ::1");
 	int lfd, off = 0, c, fd;
 
 	lfd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -170,14 +217,14 @@ test_conn_accept_mapped(void)
 	}
 	log_init("t.fcgi", LOG_LVL_ERROR);
 	c = conn_tcp_connect(ntohs(s6.sin6_port));
-	fd = conn_accept(lfd, 3, "127.0.0.1");
+	fd = conn_accept(lfd, 3, &lo);
 	T_TRUE(fd >= 0);
 	if (fd >= 0)
 		close(fd);
 	if (c >= 0)
 		close(c);
 	c = conn_tcp_connect(ntohs(s6.sin6_port));
-	T_EQ_INT(conn_accept(lfd, 3, "::ffff:127.0.0.2, ::1"), -ECONNABORTED);
+	T_EQ_INT(conn_accept(lfd, 3, &other), -ECONNABORTED);
 	if (c >= 0)
 		close(c);
 	close(lfd);
@@ -187,7 +234,7 @@ test_conn_accept_mapped(void)
 void
 test_conn(void)
 {
-	test_conn_addr_listed();
+	test_conn_allow();
 	test_conn_accept();
 	test_conn_accept_mapped();
 }
