@@ -32,7 +32,8 @@
  * writer lock, the next one knows that transaction is over and takes
  * them again (a record already committed is found by its id and counted
  * done). A poster that dies in FILLING leaves a slot that
- * store_batch_reclaim frees. A queued challenge survives the crash of
+ * store_batch_reclaim frees once nobody holds the poster's liveness mark
+ * (store_sync.c), in any pid namespace. A queued challenge survives the crash of
  * every process (the file is shared and on disk); a power loss may take
  * it, as it may take any batched commit (README "Durability").
  */
@@ -385,11 +386,17 @@ store_challenge_create(struct store *st, const struct challenge_rec *c,
 	return rc == MFA_ERR_NOTFOUND ? batch_direct(st, c, jti) : rc;
 }
 
-/* True when process "pid" is gone (EPERM: it lives under another uid). */
+/*
+ * True when the poster "pid" is gone: nobody holds its liveness mark (seen
+ * from every pid namespace) and kill(2) finds no such process here (a
+ * poster of an earlier build has no mark; EPERM: it lives under another
+ * uid).
+ */
 static bool
-batch_owner_dead(int32_t pid)
+batch_owner_dead(struct store *st, int32_t pid)
 {
-	return pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH);
+	return pid <= 0 || (!store_sync_owner_live(st, pid) &&
+	    kill((pid_t)pid, 0) != 0 && errno == ESRCH);
 }
 
 void
@@ -405,7 +412,7 @@ store_batch_reclaim(struct store *st)
 	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
 		s = batch_slot(q.area, i);
 		w = atomic_load(&s->word);
-		if (BW_STATE(w) == BS_FILLING && batch_owner_dead(BW_PID(w)) &&
+		if (BW_STATE(w) == BS_FILLING && batch_owner_dead(st, BW_PID(w)) &&
 		    batch_move(s, w, BW(BW_SEQ(w) + 1, 0, BS_FREE)))
 			n++;
 	}

@@ -168,8 +168,13 @@ void store_sync_close(struct store *st);
 void *store_sync_area(struct store *st);
 size_t store_sync_slots(const struct store *st);
 
-/* Whether new challenges may be queued: group commit with batch_ms > 0. */
+/* Whether new challenges may be queued: group commit with batch_ms > 0,
+ * in a process that holds its liveness mark (store_sync.c). */
 bool store_sync_batching(const struct store *st);
+
+/* Whether a process with "pid" holds its liveness mark on the shared file,
+ * in any pid namespace (true when it cannot be told). */
+bool store_sync_owner_live(struct store *st, int32_t pid);
 
 /* Counts a commit that carried "n" queued challenges (make bench). */
 void store_sync_count_batch(struct store *st, size_t n);

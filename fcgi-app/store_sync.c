@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "self.h"
 #include "store_int.h"
 
 #define STORE_SYNC_FILE "sync.state"
@@ -57,6 +58,21 @@
 #define STORE_SYNC_HEAD 4096 /* struct store_sync_shm; then the batch area */
 #define STORE_SYNC_SIZE (STORE_SYNC_HEAD + \
 	STORE_BATCH_SLOTS * STORE_BATCH_SLOT_SIZE)
+
+/*
+ * Liveness marks: a process that maps the file holds a write lock
+ * (fcntl(2); the kernel lets go of it when the process dies) on the byte
+ * STORE_SYNC_MARK_BASE + its pid, far past the end of the file. A slot a
+ * poster left FILLING is taken for dead only when nobody holds the
+ * poster's byte (store_sync_owner_live): unlike kill(2), a lock is seen
+ * from every pid namespace, so mfactl in another container that shares
+ * the store's volume does not free the slot a live worker is filling.
+ * A process that cannot take its byte (a process of another pid
+ * namespace with the same number holds it) queues nothing: it commits
+ * its challenges itself (store_sync_batching). The locks are not
+ * flock(2)'s, so the sync lock does not meet them.
+ */
+#define STORE_SYNC_MARK_BASE ((off_t)1 << 40)
 
 /* The mapped file. Fields are little-endian u64 (read by make bench). */
 struct store_sync_shm {
@@ -78,6 +94,7 @@ struct store_sync {
 	size_t nslots; /* the queue's slots, fixed when the file was mapped */
 	struct store_sync_shm *shm;
 	bool defer;     /* store_sync_defer */
+	bool marked;    /* this process holds its liveness mark */
 	uint64_t owed;  /* highest deferred txnid waiting for a sync, or 0 */
 	uint64_t nowed; /* deferred commits waiting for it */
 };
@@ -190,6 +207,49 @@ store_sync_check(struct store_sync_shm *m, uint64_t last)
 	}
 }
 
+/* The liveness mark of "pid": a write lock on one byte. */
+static struct flock
+store_sync_mark_range(int32_t pid)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = STORE_SYNC_MARK_BASE + pid;
+	fl.l_len = 1;
+	return fl;
+}
+
+/* Takes this process's liveness mark on "fd"; false when it cannot. */
+static bool
+store_sync_mark(int fd, const char *path)
+{
+	struct flock fl = store_sync_mark_range(self_pid());
+
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return true;
+	if (errno == EACCES || errno == EAGAIN)
+		log_warn("store: pid %ld is marked live in %s by a process of "
+		    "another pid namespace; this one commits its challenges "
+		    "itself", (long)self_pid(), path);
+	else
+		log_warn("store: cannot mark pid %ld live in %s: %s; this "
+		    "process commits its challenges itself",
+		    (long)self_pid(), path, strerror(errno));
+	return false;
+}
+
+bool
+store_sync_owner_live(struct store *st, int32_t pid)
+{
+	struct flock fl = store_sync_mark_range(pid);
+
+	if (st->sync == NULL || fcntl(st->sync->fd, F_GETLK, &fl) != 0)
+		return true; /* cannot tell: keep the slot */
+	return fl.l_type != F_UNLCK;
+}
+
 /*
  * Maps the shared state of "st" (creating the file when "create"; when it
  * is absent and !create, MFA_OK with nothing attached) and switches the
@@ -238,6 +298,7 @@ store_sync_open(struct store *st, int batch_ms, bool create)
 	}
 	s->fd = fd;
 	s->shm = p;
+	s->marked = store_sync_mark(fd, path);
 	s->batch_ms = batch_ms < 0 ? 0 : batch_ms;
 	store_sync_lock(s);
 	last = store_sync_last(st);
@@ -295,7 +356,7 @@ store_sync_attach(struct store *st)
 bool
 store_sync_batching(const struct store *st)
 {
-	return st->sync != NULL && st->sync->batch_ms > 0;
+	return st->sync != NULL && st->sync->batch_ms > 0 && st->sync->marked;
 }
 
 void

@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -37,8 +38,8 @@ import pytest
 
 from conftest import make_client
 
-from servers import (REPO, Http, Lighttpd, Store, assert_ok, body_of,
-                     challenge, pid_alive, procs_mentioning, short_root,
+from servers import (MFACTL, REPO, Http, Lighttpd, Store, assert_ok, body_of,
+                     challenge, clean_env, pid_alive, procs_mentioning, short_root,
                      start_server, stop_server, wait_gone)
 
 GRANT = "http://auth0.com/oauth/grant-type/mfa-otp"
@@ -430,6 +431,62 @@ def test_full_queue_commits_with_the_next_challenge(queued):
     assert len(in_lmdb) >= 127, "the queue never filled: the test is void"
     assert len(store.challenge_ids() - before) == 400
     assert sorted(srv.workers()) == workers   # none died and was replaced
+
+
+def _can_unshare_pids():
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "--pid", "--fork", "true"],
+                          capture_output=True).returncode == 0
+
+
+SLOT0, SLOT_SIZE, FILLING = 4096, 1280, 1
+
+
+def slot_words(store):
+    """The state word of every queue slot of sync.state."""
+    b = (store.path / "sync.state").read_bytes()
+    return [struct.unpack_from("<Q", b, SLOT0 + i * SLOT_SIZE)[0]
+            for i in range((len(b) - SLOT0) // SLOT_SIZE)]
+
+
+def set_slot_word(store, i, word):
+    fd = os.open(store.path / "sync.state", os.O_RDWR)
+    try:
+        os.pwrite(fd, struct.pack("<Q", word), SLOT0 + i * SLOT_SIZE)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.skipif(not _can_unshare_pids(),
+                    reason="needs root and unshare(1) for a pid namespace")
+def test_mfactl_of_another_pid_namespace_frees_only_dead_posters(queued):
+    """mfactl run in a pid namespace of its own (a container that shares
+    the store's volume) sees none of the workers with kill(2). Opening the
+    store, it frees the queue slot left FILLING by a process that is gone,
+    and keeps the one of a live worker: the worker's liveness mark (a lock
+    on sync.state) is seen from every namespace."""
+    srv, store, client, users = queued
+    worker = sorted(srv.wait_workers(4))[0]
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    free = [i for i, w in enumerate(slot_words(store)) if w & 0xff == 0]
+    live_word = 7 << 32 | worker << 8 | FILLING
+    dead_word = 9 << 32 | gone.pid << 8 | FILLING
+    set_slot_word(store, free[0], live_word)
+    set_slot_word(store, free[1], dead_word)
+    try:
+        p = subprocess.run(["unshare", "--pid", "--fork", str(MFACTL),
+                            "--db", str(store.path), "--json", "store",
+                            "info"], capture_output=True, text=True,
+                           env=clean_env(**store.env), timeout=30,
+                           stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, p.stderr
+        words = slot_words(store)
+        assert words[free[0]] == live_word
+        assert words[free[1]] == 10 << 32   # FREE, its sequence bumped
+    finally:
+        set_slot_word(store, free[0], 8 << 32)
 
 
 def test_queued_challenge_committed_within_sync_ms(tmp_path):

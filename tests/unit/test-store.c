@@ -1864,6 +1864,125 @@ test_batch_deferred(void)
 	store_close(st);
 }
 
+/* The byte of sync.state whose lock marks a pid live (store_sync.c). */
+#define Q_MARK_BASE ((off_t)1 << 40)
+
+/*
+ * A child process that holds the liveness mark of "pid" in "name"'s
+ * sync.state until "*release" is closed; -1 when it could not take it.
+ */
+static pid_t
+q_mark_child(const char *name, int32_t pid, int *release)
+{
+	char path[PATH_MAX], rel[64], ok = 0;
+	struct flock fl;
+	int up[2], down[2], fd;
+	pid_t child;
+
+	snprintf(rel, sizeof(rel), "%s/sync.state", name);
+	sub(path, sizeof(path), rel);
+	if (pipe(up) != 0)
+		return -1;
+	if (pipe(down) != 0 || (child = fork()) < 0) {
+		close(up[0]);
+		close(up[1]);
+		return -1;
+	}
+	if (child == 0) {
+		close(up[0]);
+		close(down[1]);
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = Q_MARK_BASE + pid;
+		fl.l_len = 1;
+		fd = open(path, O_RDWR);
+		ok = fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0;
+		if (write(up[1], &ok, 1) != 1)
+			_exit(1);
+		_exit(read(down[0], &ok, 1) == 0 ? 0 : 1); /* until released */
+	}
+	close(up[1]);
+	close(down[0]);
+	if (read(up[0], &ok, 1) != 1)
+		ok = 0;
+	close(up[0]);
+	*release = down[1];
+	return ok ? child : -1;
+}
+
+/* Lets the child of q_mark_child go and reaps it. */
+static void
+q_mark_release(pid_t child, int release)
+{
+	int status;
+
+	close(release);
+	if (child > 0)
+		T_TRUE(waitpid(child, &status, 0) == child && status == 0);
+}
+
+/*
+ * A slot FILLING for a poster this process cannot see (kill(2) finds no
+ * such pid: as from another pid namespace) is kept while a process holds
+ * the poster's liveness mark, and freed once it does not.
+ */
+static void
+test_batch_foreign_poster(void)
+{
+	const int32_t far = 0xfffff0; /* above every pid (2^22) */
+	uint64_t w = (uint64_t)7 << 32 | (uint64_t)far << 8 | Q_FILLING;
+	struct store *st = q_open("queue-foreign", 60000);
+	int release = -1;
+	pid_t child;
+
+	if (st == NULL)
+		return;
+	child = q_mark_child("queue-foreign", far, &release);
+	T_TRUE(child > 0);
+	memcpy(q_slot(st, q_find(st, Q_FREE)), &w, sizeof(w));
+	store_batch_reclaim(st);
+	T_EQ_INT(q_count(st, Q_FILLING), 1); /* its mark is held: kept */
+	q_mark_release(child, release);
+	store_batch_reclaim(st);
+	T_EQ_INT(q_count(st, Q_FILLING), 0);
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	store_close(st);
+}
+
+/*
+ * A process whose pid is marked live by another (of another pid
+ * namespace) queues nothing: its challenges are committed at once. Once
+ * the mark is free, the next open queues again.
+ */
+static void
+test_batch_pid_taken(void)
+{
+	struct challenge_rec c = make_challenge("auth_challenge_P1", CT_OTP,
+	    9000, 0);
+	struct store *st = q_open("queue-taken", 60000);
+	int release = -1;
+	pid_t child;
+
+	store_close(st); /* the file exists; this process's mark is let go */
+	child = q_mark_child("queue-taken", (int32_t)getpid(), &release);
+	T_TRUE(child > 0);
+	if ((st = q_open("queue-taken", 60000)) != NULL) {
+		T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+		T_EQ_INT(q_count(st, Q_QUEUED), 0);
+		T_TRUE(q_seen(st, c.id)); /* committed, not queued */
+	}
+	store_close(st);
+	q_mark_release(child, release);
+	if ((st = q_open("queue-taken", 60000)) != NULL) {
+		snprintf(c.id, sizeof(c.id), "auth_challenge_P2");
+		T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+		T_EQ_INT(q_count(st, Q_QUEUED), 1);
+		T_TRUE(!q_seen(st, c.id)); /* queued */
+	}
+	store_close(st);
+}
+
 static void
 test_store_batch(void)
 {
@@ -1878,6 +1997,8 @@ test_store_batch(void)
 	}
 	store_close(st);
 	test_batch_lifecycle();
+	test_batch_foreign_poster();
+	test_batch_pid_taken();
 	test_batch_layout();
 	test_batch_deferred();
 }
