@@ -112,21 +112,6 @@ mfactl_usage(const char *fmt, ...)
 	return 2;
 }
 
-const char *
-mfactl_opt(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0' || *i + 1 >= argc)
-		return NULL;
-	(*i)++;
-	return argv[*i];
-}
-
 int
 mfactl_open(struct mfactl *m)
 {
@@ -268,13 +253,13 @@ mfactl_token(struct mfactl *m, int argc, char **argv)
 	if (argc < 1 || strcmp(argv[0], "issue") != 0)
 		return mfactl_usage("token: expected \"token issue\"");
 	for (i = 1; i < argc; i++) {
-		if ((v = mfactl_opt(argc, argv, &i, "--client")) != NULL)
+		if ((v = cli_opt(argc, argv, &i, "--client")) != NULL)
 			client = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--user")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--user")) != NULL)
 			user = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--scope")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--scope")) != NULL)
 			scope = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--ttl")) != NULL) {
+		else if ((v = cli_opt(argc, argv, &i, "--ttl")) != NULL) {
 			if (mfactl_ttl(v, &ttl) != 0)
 				return mfactl_usage("--ttl: a number of "
 				    "seconds from 1 to 86400");
@@ -426,9 +411,9 @@ main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = true;
-		} else if ((v = mfactl_opt(argc, argv, &i, "--db")) != NULL) {
+		} else if ((v = cli_opt(argc, argv, &i, "--db")) != NULL) {
 			db = v;
-		} else if ((v = mfactl_opt(argc, argv, &i, "--config")) !=
+		} else if ((v = cli_opt(argc, argv, &i, "--config")) !=
 		    NULL) {
 			conf = v;
 		} else {

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "config.h"
 #include "keys.h"
 #include "store.h"
@@ -32,11 +33,6 @@ int mfactl_usage(const char *fmt, ...) MFA_PRINTF(1, 2);
 /* Opens the store and the keys (not for "init"); returns 0 or 1. */
 int mfactl_open(struct mfactl *m);
 
-/*
- * Value of option "name" ("--to") in argv[*i..]: accepts "--to X" and
- * "--to=X"; advances *i. NULL when argv[*i] is not that option.
- */
-const char *mfactl_opt(int argc, char **argv, int *i, const char *name);
 
 /*
  * Runs "walk" in one read transaction to fill a new array, then sets

@@ -190,15 +190,15 @@ mfactl_client_opts(int argc, char **argv, int first, struct client_opts *o)
 	int i;
 
 	for (i = first; i < argc; i++) {
-		if ((v = mfactl_opt(argc, argv, &i, "--challenge-types")) != NULL)
+		if ((v = cli_opt(argc, argv, &i, "--challenge-types")) != NULL)
 			o->types = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--auth")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--auth")) != NULL)
 			o->auth = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--alg")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--alg")) != NULL)
 			o->alg = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--key")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--key")) != NULL)
 			o->key = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--kid")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--kid")) != NULL)
 			o->kid = v;
 		else
 			return mfactl_usage("client: unexpected \"%s\"",

@@ -104,29 +104,29 @@ mfactl_enroll_parse(int argc, char **argv, struct enroll_opts *o)
 	o->period = 30;
 	o->issuer = "MFA";
 	for (i = 1; i < argc; i++) {
-		if ((v = mfactl_opt(argc, argv, &i, "--type")) != NULL)
+		if ((v = cli_opt(argc, argv, &i, "--type")) != NULL)
 			o->type = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--secret")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--secret")) != NULL)
 			o->secret = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--channel")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--channel")) != NULL)
 			o->channel = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--to")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--to")) != NULL)
 			o->to = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--issuer")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--issuer")) != NULL)
 			o->issuer = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--qr")) != NULL)
+		else if ((v = cli_opt(argc, argv, &i, "--qr")) != NULL)
 			o->qr = v;
-		else if ((v = mfactl_opt(argc, argv, &i, "--algorithm")) !=
+		else if ((v = cli_opt(argc, argv, &i, "--algorithm")) !=
 		    NULL) {
 			if (totp_alg_parse(v, &o->alg) != MFA_OK)
 				return mfactl_usage("--algorithm: SHA1, SHA256 "
 				    "or SHA512");
-		} else if ((v = mfactl_opt(argc, argv, &i, "--digits")) !=
+		} else if ((v = cli_opt(argc, argv, &i, "--digits")) !=
 		    NULL) {
 			o->digits = mfactl_uint(v);
 			if (o->digits != 6 && o->digits != 8)
 				return mfactl_usage("--digits: 6 or 8");
-		} else if ((v = mfactl_opt(argc, argv, &i, "--period")) !=
+		} else if ((v = cli_opt(argc, argv, &i, "--period")) !=
 		    NULL) {
 			o->period = mfactl_uint(v);
 			if (o->period < 15 || o->period > 300)
