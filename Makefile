@@ -1,6 +1,6 @@
 # Makefile -- one non-recursive GNU Makefile for the MFA challenge service.
 #
-#   make            build build/mfa.fcgi and build/mfactl
+#   make            build build/mfa.fcgi, build/mfactl, build/mfa-deliver
 #   make run        install missing Debian packages, build, start the demo
 #   make check      install missing packages, run every test
 #   make unit       unit tests only      make sanitize  unit tests, ASan+UBSan
@@ -38,7 +38,8 @@ CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(HARDEN) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 LIBS = $(PKG_LIBS)
 
-MAIN_SRCS := fcgi-app/main_fcgi.c $(wildcard fcgi-app/mfactl*.c)
+MAIN_SRCS := fcgi-app/main_fcgi.c fcgi-app/mfa_deliver.c \
+	$(wildcard fcgi-app/mfactl*.c)
 CORE_SRCS := $(filter-out $(MAIN_SRCS),$(wildcard fcgi-app/*.c))
 CTL_SRCS := $(wildcard fcgi-app/mfactl*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -50,12 +51,13 @@ endef
 CORE_OBJS := $(call objs,$(BUILD),$(CORE_SRCS))
 FCGI_OBJS := $(call objs,$(BUILD),fcgi-app/main_fcgi.c)
 CTL_OBJS := $(call objs,$(BUILD),$(CTL_SRCS))
+DELIVER_OBJS := $(call objs,$(BUILD),fcgi-app/mfa_deliver.c)
 UNIT_OBJS := $(call objs,$(BUILD),$(UNIT_SRCS))
 
 .PHONY: all run check deps unit sanitize valgrind integration lint \
 	install clean bench fuzz testclock bench-crypto clang fuzz-build faultinject integration-asan
 
-all: $(BUILD)/mfa.fcgi $(BUILD)/mfactl
+all: $(BUILD)/mfa.fcgi $(BUILD)/mfactl $(BUILD)/mfa-deliver
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -65,6 +67,9 @@ $(BUILD)/mfa.fcgi: $(FCGI_OBJS) $(CORE_OBJS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 $(BUILD)/mfactl: $(CTL_OBJS) $(CORE_OBJS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+$(BUILD)/mfa-deliver: $(DELIVER_OBJS) $(CORE_OBJS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 $(BUILD)/test-unit: $(UNIT_OBJS) $(CORE_OBJS)
@@ -140,7 +145,7 @@ faultinject:
 # The same sources must build warning-free with clang too.
 clang:
 	$(MAKE) CC=clang BUILD=build/clang build/clang/mfa.fcgi \
-		build/clang/mfactl build/clang/test-unit
+		build/clang/mfactl build/clang/mfa-deliver build/clang/test-unit
 	build/clang/test-unit >/dev/null
 
 # libFuzzer targets (tests/fuzz/fuzz_<name>.c), built with clang under
@@ -148,7 +153,7 @@ clang:
 # seconds, FUZZ_JOBS at a time, from the committed seeds in
 # tests/fuzz/corpus/<name>/ (every crash found is kept there as a
 # regression input, replayed first on every run).
-FUZZ_TARGETS := form req basic b32 jwt record config
+FUZZ_TARGETS := form req basic b32 jwt record config spool
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
 FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined \
@@ -179,12 +184,13 @@ integration: all testclock faultinject
 # log_path into each server's directory and fails on any report.
 integration-asan: testclock faultinject
 	$(MAKE) BUILD=build/asan OPT="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
-		HARDEN="-fPIE" build/asan/mfa.fcgi build/asan/mfactl
+		HARDEN="-fPIE" build/asan/mfa.fcgi build/asan/mfactl \
+		build/asan/mfa-deliver
 	$(MAKE) BUILD=build/asan/testclock OPT="-O1 -g $(SAN)" \
 		LDFLAGS="$(SAN)" HARDEN="-fPIE" CFLAGS="-DMFA_TEST_CLOCK" \
 		build/asan/testclock/mfa.fcgi build/asan/testclock/mfactl
 	MFA_FCGI_BIN=build/asan/mfa.fcgi MFACTL_BIN=build/asan/mfactl \
-		/usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		MFA_DELIVER_BIN=build/asan/mfa-deliver /usr/bin/python3 -m pytest -q -p no:cacheprovider \
 		tests/integration
 
 lint:
@@ -211,8 +217,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(BUILD)/mfa.fcgi $(BUILD)/mfactl $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 man/mfactl.8 man/mfa.fcgi.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0755 $(BUILD)/mfa.fcgi $(BUILD)/mfactl $(BUILD)/mfa-deliver \
+		$(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/mfactl.8 man/mfa.fcgi.8 man/mfa-deliver.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 man/spawn.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -d $(DESTDIR)$(PREFIX)/sbin \
 		$(DESTDIR)$(PREFIX)/share/mfa/apache \

@@ -13,6 +13,8 @@
 #define MFA_SPOOL_H
 
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "mfa.h"
 
@@ -34,6 +36,33 @@ struct spool_file {
 
 /* Creates the spool directory (mode 0700) if missing. */
 int spool_init(const char *dir) MFA_WUR;
+
+/*
+ * spool_read.c: a published message read back (mfa-deliver). "text" is
+ * the message to send: the file's own, else the default wording with the
+ * code. Every field is bounded; a file that breaks a bound is refused.
+ */
+#define SPOOL_FILE_MAX 16384 /* bytes of a message file */
+#define SPOOL_CODE_MAX 16
+#define SPOOL_TEXT_MAX 1024
+struct spool_in {
+	char channel[8];
+	char to[MFA_DEST_MAX + 1];
+	char code[SPOOL_CODE_MAX + 1];
+	char user_id[MFA_USER_ID_MAX + 1];
+	char challenge_id[MFA_CHALLENGE_ID_MAX + 1];
+	char created_at[32];
+	char text[SPOOL_TEXT_MAX + 1];
+};
+
+/* Parses the "len" bytes of a message file into "m"; MFA_OK, or
+ * MFA_ERR_INVALID with the reason in "err" (never a field's value). */
+int spool_parse(const void *buf, size_t len, struct spool_in *m, char *err,
+    size_t errlen) MFA_WUR;
+
+/* True when "name" is a published message's ("<13 digits>-<id>.json",
+ * the id of letters, digits and '_'); its time (ms) in "*created". */
+bool spool_published_name(const char *name, mfa_ms *created);
 
 int spool_prepare(const char *dir, const struct spool_msg *m,
     struct spool_file *f) MFA_WUR;

@@ -170,6 +170,9 @@ def test_install_puts_man_pages_and_programs(tmp_path):
     assert p.returncode == 0, p.stderr
     root = dest / "opt" / "mfa"
     for f, mode in (("bin/mfa.fcgi", 0o755), ("bin/mfactl", 0o755),
+                    ("bin/mfa-deliver", 0o755),
+                    ("share/man/man8/mfa-deliver.8", 0o644),
+                    ("share/mfa/systemd/mfa-deliver.service", 0o644),
                     ("sbin/mfa-spawn", 0o755),
                     ("share/man/man8/mfa.fcgi.8", 0o644),
                     ("share/man/man8/mfactl.8", 0o644),
@@ -321,15 +324,18 @@ def test_systemd_units_verify(tmp_path):
     if sh.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed")
     from servers import FCGI_BIN
-    for unit in ("mfa.socket", "mfa.service"):
+    deliver = FCGI_BIN.parent / "mfa-deliver"
+    for unit in ("mfa.socket", "mfa.service", "mfa-deliver.service"):
         text = (REPO / "contrib" / "systemd" / unit).read_text()
         text = text.replace("/usr/local/bin/mfa.fcgi", str(FCGI_BIN))
+        text = text.replace("/usr/local/bin/mfa-deliver", str(deliver))
         text = "\n".join(ln for ln in text.splitlines()
                          if not ln.startswith("Documentation="))
         (tmp_path / unit).write_text(text + "\n")
     p = subprocess.run(["systemd-analyze", "verify",
                         str(tmp_path / "mfa.socket"),
-                        str(tmp_path / "mfa.service")],
+                        str(tmp_path / "mfa.service"),
+                        str(tmp_path / "mfa-deliver.service")],
                        capture_output=True, text=True, timeout=60,
                        env={"PATH": os.environ.get("PATH", ""),
                             "SYSTEMD_LOG_LEVEL": "warning"})
@@ -341,6 +347,10 @@ def test_systemd_units_verify(tmp_path):
                  "KillMode=mixed", "ExecReload=/bin/kill -HUP $MAINPID"):
         assert want in svc, want
     assert "Accept=no" in (tmp_path / "mfa.socket").read_text()
+    dl = (tmp_path / "mfa-deliver.service").read_text().splitlines()
+    for want in ("NoNewPrivileges=yes", "ProtectSystem=strict",
+                 "ReadWritePaths=/var/lib/mfa/spool", "User=mfa"):
+        assert want in dl, want
 
 
 # -------------------------------------------------------------- syslog

@@ -1,0 +1,288 @@
+"""mfa-deliver: the spool's messages handed to a gateway program.
+
+The gateway is a real shell script that records each delivery (its MFA_*
+variables and its standard input) in a directory of the test; the end to
+end test then verifies the delivered binding code with the mfa-oob grant
+through a real lighttpd. Every agent a test starts in the background is
+stopped by PID when it ends.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import PHONE, make_client, make_user
+from servers import (REPO, Http, assert_ok, call, challenge, clean_env,
+                     http_token)
+
+DELIVER = Path(os.environ.get("MFA_DELIVER_BIN",
+                              REPO / "build" / "mfa-deliver")).resolve()
+G_OOB = "http://auth0.com/oauth/grant-type/mfa-oob"
+
+GATEWAY = r"""#!/bin/sh
+# a test gateway: records one delivery, appends its id to "order",
+# then exits with $GATEWAY_EXIT (0) after $GATEWAY_SLEEP seconds (none)
+out="$1"
+{
+  printf 'channel=%s to=%s user=%s challenge=%s created=%s\n' \
+    "$MFA_CHANNEL" "$MFA_TO" "$MFA_USER_ID" "$MFA_CHALLENGE_ID" \
+    "$MFA_CREATED_AT"
+  cat
+} > "$out/$MFA_CHALLENGE_ID.sent"
+echo "$MFA_CHALLENGE_ID" >> "$out/order"
+[ -n "$GATEWAY_SLEEP" ] && sleep "$GATEWAY_SLEEP"
+exit "${GATEWAY_EXIT:-0}"
+"""
+
+
+@pytest.fixture
+def gw(tmp_path):
+    """(spool dir, gateway argv, directory of the deliveries)."""
+    spool = tmp_path / "spool"
+    out = tmp_path / "out"
+    spool.mkdir(mode=0o700)
+    out.mkdir()
+    script = tmp_path / "gateway.sh"
+    script.write_text(GATEWAY)
+    script.chmod(0o755)
+    return spool, [str(script), str(out)], out
+
+
+def message(spool, cid, age_s=0.0, channel="sms", to=PHONE, code="482913",
+            text=None, raw=None):
+    """Publishes a message as the service does (a temporary name, then a
+    rename); returns its name."""
+    ms = int((time.time() - age_s) * 1000)
+    name = "%013d-%s.json" % (ms, cid)
+    body = raw if raw is not None else json.dumps(dict(
+        channel=channel, to=to, code=code, user_id="u-" + cid,
+        challenge_id=cid, created_at="2026-12-06T23:00:00.000Z",
+        **({"text": text} if text is not None else {})))
+    tmp = spool / (".%s.json.tmp" % cid)
+    tmp.write_text(body)
+    os.rename(tmp, spool / name)
+    return name
+
+
+def deliver(*args, env=None, timeout=60):
+    return subprocess.run([str(DELIVER), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout,
+                          env=clean_env(**(env or {})),
+                          stdin=subprocess.DEVNULL)
+
+
+def published(spool):
+    return sorted(n for n in os.listdir(spool) if n.endswith(".json") and
+                  not n.startswith("."))
+
+
+def wait_for(pred, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+class Agent:
+    """mfa-deliver in the background, stopped by PID."""
+
+    def __init__(self, tmp_path, args, env=None):
+        self.log = tmp_path / ("agent-%d.log" % time.monotonic_ns())
+        self.f = open(self.log, "w")
+        self.p = subprocess.Popen([str(DELIVER), *map(str, args)],
+                                  stdout=self.f, stderr=subprocess.STDOUT,
+                                  env=clean_env(**(env or {})),
+                                  stdin=subprocess.DEVNULL)
+
+    def text(self):
+        return self.log.read_text()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            return self.p.wait(10)
+        finally:
+            if self.p.poll() is None:
+                self.p.kill()
+                self.p.wait()
+            self.f.close()
+
+
+def test_delivered_code_verifies_the_oob_challenge(server_factory, gw):
+    """A real oob challenge: mfa-deliver --db hands its binding code to the
+    gateway, removes the message, and the delivered code completes the
+    mfa-oob grant."""
+    _, argv, out = gw
+    srv = server_factory("lighttpd", workers=1)
+    store = srv.store
+    app = make_client(store, "deliver", "otp oob")
+    user = make_user(store, "dl", otp=False)
+    http = Http(srv.url)
+    token = http_token(http, app, user.id)
+    before = store.spool_files()
+    b = assert_ok(challenge(http, app, token, challenge_type="oob"))
+    new = store.wait_new_spool(before)
+    msg = store.read_spool(next(iter(new)))
+
+    p = deliver("--db", store.path, "--once", "--", *argv, env=store.env)
+    assert p.returncode == 0, p.stderr
+    assert store.spool_files() == set()
+    sent = (out / (msg["challenge_id"] + ".sent")).read_text().splitlines()
+    assert sent[0] == ("channel=sms to=%s user=%s challenge=%s created=%s" %
+                       (PHONE, user.id, msg["challenge_id"],
+                        msg["created_at"]))
+    assert sent[1] == "Your verification code is %s" % msg["code"]
+    assert ("challenge %s sent by sms to XXXXXXXX0100" %
+            msg["challenge_id"]) in p.stderr
+    assert msg["code"] not in p.stderr and PHONE not in p.stderr
+
+    binding = sent[1].rsplit(" ", 1)[1]
+    r = call(http, "/oauth/token", app, dict(
+        grant_type=G_OOB, mfa_token=token, oob_code=b["oob_code"],
+        binding_code=binding))
+    assert r.status_code == 200, r.text
+    assert r.json()["token_type"] == "Bearer"
+
+
+def test_oldest_first_with_own_text_and_email(gw):
+    spool, argv, out = gw
+    message(spool, "auth_challenge_C", age_s=1)
+    message(spool, "auth_challenge_A", age_s=3, channel="email",
+            to="jane@example.com")
+    message(spool, "auth_challenge_B", age_s=2, text="Acme code: 111222")
+    p = deliver("--spool", spool, "--once", "--", *argv)
+    assert p.returncode == 0, p.stderr
+    assert (out / "order").read_text().split() == [
+        "auth_challenge_A", "auth_challenge_B", "auth_challenge_C"]
+    a = (out / "auth_challenge_A.sent").read_text().splitlines()
+    assert a[0].startswith("channel=email to=jane@example.com user=")
+    assert (out / "auth_challenge_B.sent").read_text().splitlines()[1] == \
+        "Acme code: 111222"
+    assert "sent by email to j***@example.com" in p.stderr
+    assert published(spool) == []
+
+
+def test_failing_gateway_is_retried_then_set_aside(gw, tmp_path):
+    spool, argv, out = gw
+    name = message(spool, "auth_challenge_F")
+    agent = Agent(tmp_path, ["--spool", spool, "--attempts", "3", "--",
+                             *argv], env={"GATEWAY_EXIT": "3"})
+    try:
+        assert wait_for(lambda: (spool / "failed" / name).exists()), \
+            agent.text()
+        assert (out / "order").read_text().split() == \
+            ["auth_challenge_F"] * 3
+        log = agent.text()
+        assert "failed (exit status 3); try 2 of 3 in 1 s" in log
+        assert "failed (exit status 3); try 3 of 3 in 2 s" in log
+        assert ("%s moved to failed/: %s failed 3 times, last: exit "
+                "status 3" % (name, argv[0])) in log
+        assert "482913" not in log
+        assert published(spool) == []
+        assert oct((spool / "failed").stat().st_mode & 0o777) == "0o700"
+    finally:
+        assert agent.stop() == 0
+
+
+def test_waiting_agent_sends_a_new_message_and_stops_on_sigterm(gw,
+                                                                 tmp_path):
+    spool, argv, out = gw
+    agent = Agent(tmp_path, ["--spool", spool, "--", *argv])
+    try:
+        assert wait_for(lambda: "deliver: serving" in agent.text()), \
+            agent.text()
+        message(spool, "auth_challenge_N")
+        assert wait_for(lambda: (out / "auth_challenge_N.sent").exists())
+        assert wait_for(lambda: published(spool) == [])
+        second = deliver("--spool", spool, "--once", "--", *argv)
+        assert second.returncode == 1
+        assert "another mfa-deliver serves %s" % spool in second.stderr
+    finally:
+        assert agent.stop() == 0
+
+
+def test_expired_message_is_dropped_unsent(gw):
+    spool, argv, out = gw
+    old = message(spool, "auth_challenge_OLD", age_s=30)
+    message(spool, "auth_challenge_NEW", age_s=1)
+    p = deliver("--spool", spool, "--once", "--max-age", "10", "--", *argv)
+    assert p.returncode == 0, p.stderr
+    assert "%s expired unsent (older than 10 s)" % old in p.stderr
+    assert (out / "order").read_text().split() == ["auth_challenge_NEW"]
+    assert published(spool) == []
+
+
+def test_files_that_are_no_message_are_set_aside_or_left(gw):
+    spool, argv, out = gw
+    bad = {
+        message(spool, "auth_challenge_J", raw="not json"):
+            "not a JSON object",
+        message(spool, "auth_challenge_K", raw=json.dumps(dict(
+            channel="fax", to="1", code="1", user_id="u", challenge_id="c",
+            created_at="t"))): "\"channel\" is not sms, voice or email",
+        message(spool, "auth_challenge_L", raw=json.dumps(dict(
+            channel="sms", to=PHONE, user_id="u", challenge_id="c",
+            created_at="t"))): "\"code\" is missing",
+        message(spool, "auth_challenge_M", raw=" " * 20000):
+            "too large",
+    }
+    link = "%013d-auth_challenge_S.json" % int(time.time() * 1000)
+    os.symlink("/etc/passwd", spool / link)
+    bad[link] = "Too many levels of symbolic links"
+    (spool / "notes.json").write_text("{}")          # not a message name
+    (spool / ".auth_challenge_T.json.tmp").write_text("{}")  # unpublished
+    p = deliver("--spool", spool, "--once", "--", *argv)
+    assert p.returncode == 0, p.stderr
+    for name, why in bad.items():
+        assert "%s moved to failed/: %s" % (name, why) in p.stderr
+        assert os.path.lexists(spool / "failed" / name)
+    assert not (out / "order").exists()
+    assert sorted(os.listdir(spool)) == [
+        ".auth_challenge_T.json.tmp", ".deliver.lock", "failed",
+        "notes.json"]
+
+
+def test_gateway_past_its_timeout_is_killed_and_the_message_kept(gw):
+    spool, argv, out = gw
+    name = message(spool, "auth_challenge_T")
+    p = deliver("--spool", spool, "--once", "--timeout", "1", "--", *argv,
+                env={"GATEWAY_SLEEP": "31.7"}, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert ("failed (killed after 1 s); left for the next run" in p.stderr)
+    assert published(spool) == [name]
+    left = subprocess.run(["pgrep", "-f", "sleep 31.7"],
+                          capture_output=True, text=True)
+    assert left.stdout == ""   # its process group was killed with it
+
+
+@pytest.mark.parametrize("args,status,says", [
+    ([], 2, "no PROGRAM given (after --)"),
+    (["--attempts", "0", "--", "true"], 2,
+     "--attempts: \"0\" is not a number from 1 to 100"),
+    (["--max-age", "1x", "--", "true"], 2,
+     "--max-age: \"1x\" is not a number of seconds from 1 to 86400"),
+    (["--bogus", "--", "true"], 2, "unknown option or missing value"),
+    (["--log-level", "loud", "--", "true"], 2, "--log-level: \"loud\""),
+    (["--spool", "/nonexistent/spool", "--once", "--", "true"], 1,
+     "cannot open the spool /nonexistent/spool: No such file"),
+])
+def test_usage_and_setup_errors(args, status, says):
+    p = deliver(*args)
+    assert p.returncode == status, p.stderr
+    assert says in p.stderr
+
+
+def test_help_names_the_interface():
+    p = deliver("--help")
+    assert p.returncode == 0
+    for word in ("MFA_CHANNEL", "MFA_TO", "MFA_CHALLENGE_ID", "--once",
+                 "--max-age", "--attempts", "--timeout", "failed/"):
+        assert word in p.stdout

@@ -1,0 +1,126 @@
+/*
+ * test-spool.c -- published spool messages read back (spool_read.c): what
+ * mfa-deliver accepts, what it refuses, and which names are messages.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "spool.h"
+#include "test.h"
+
+#define GOOD_HEAD "{\"channel\":\"sms\",\"to\":\"+15555550100\"," \
+	"\"code\":\"482913\",\"user_id\":\"u1\"," \
+	"\"challenge_id\":\"auth_challenge_01ABC\"," \
+	"\"created_at\":\"2026-12-06T23:00:00.000Z\""
+
+static void
+test_spool_parse_good(void)
+{
+	struct spool_in m;
+	char err[160];
+	const char *own = GOOD_HEAD ",\"text\":\"Code 482913 for Acme\"}";
+	const char *plain = GOOD_HEAD "}";
+
+	T_EQ_INT(spool_parse(plain, strlen(plain), &m, err, sizeof(err)),
+	    MFA_OK);
+	T_EQ_STR(m.channel, "sms");
+	T_EQ_STR(m.to, "+15555550100");
+	T_EQ_STR(m.code, "482913");
+	T_EQ_STR(m.user_id, "u1");
+	T_EQ_STR(m.challenge_id, "auth_challenge_01ABC");
+	T_EQ_STR(m.created_at, "2026-12-06T23:00:00.000Z");
+	T_EQ_STR(m.text, "Your verification code is 482913");
+	T_EQ_INT(spool_parse(own, strlen(own), &m, err, sizeof(err)), MFA_OK);
+	T_EQ_STR(m.text, "Code 482913 for Acme");
+}
+
+static void
+test_spool_parse_bad(void)
+{
+	static const struct {
+		const char *json, *why;
+	} rows[] = {
+		{ "", "not a JSON object" },
+		{ "[1]", "not a JSON object" },
+		{ "{\"channel\":\"sms\"", "not a JSON object" },
+		{ "{\"channel\":\"fax\",\"to\":\"1\",\"code\":\"1\","
+		    "\"user_id\":\"u\",\"challenge_id\":\"c\","
+		    "\"created_at\":\"t\"}", "\"channel\" is not sms" },
+		{ "{\"channel\":\"sms\",\"code\":\"1\",\"user_id\":\"u\","
+		    "\"challenge_id\":\"c\",\"created_at\":\"t\"}",
+		    "\"to\" is missing" },
+		{ "{\"channel\":\"sms\",\"to\":7,\"code\":\"1\","
+		    "\"user_id\":\"u\",\"challenge_id\":\"c\","
+		    "\"created_at\":\"t\"}", "\"to\" is not a string" },
+		{ "{\"channel\":\"sms\",\"to\":\"1\",\"code\":\"\","
+		    "\"user_id\":\"u\",\"challenge_id\":\"c\","
+		    "\"created_at\":\"t\"}", "\"code\" is empty" },
+		{ "{\"channel\":\"sms\",\"to\":\"1\",\"code\":"
+		    "\"12345678901234567\",\"user_id\":\"u\","
+		    "\"challenge_id\":\"c\",\"created_at\":\"t\"}",
+		    "\"code\" is empty, too long (at most 16" },
+		{ "{\"channel\":\"sms\",\"to\":\"a\\u0000b\",\"code\":\"1\","
+		    "\"user_id\":\"u\",\"challenge_id\":\"c\","
+		    "\"created_at\":\"t\"}", "not a JSON object" }, /* NUL */
+		{ GOOD_HEAD ",\"text\":17}", "\"text\" is not a string" },
+		{ GOOD_HEAD ",\"code\":\"1\"}", "not a JSON object" },
+	};
+	struct spool_in m;
+	char err[160], big[SPOOL_FILE_MAX + 2];
+	size_t i;
+
+	for (i = 0; i < NELEM(rows); i++) {
+		err[0] = '\0';
+		ROW_INT(rows[i].json, spool_parse(rows[i].json,
+		    strlen(rows[i].json), &m, err, sizeof(err)),
+		    MFA_ERR_INVALID);
+		ROW_TRUE(err, strncmp(err, rows[i].why,
+		    strlen(rows[i].why)) == 0);
+		ROW_TRUE(rows[i].json, m.code[0] == '\0'); /* wiped */
+	}
+	memset(big, ' ', sizeof(big));
+	T_EQ_INT(spool_parse(big, sizeof(big), &m, err, sizeof(err)),
+	    MFA_ERR_INVALID);
+	T_EQ_STR(err, "larger than 16384 bytes");
+}
+
+static void
+test_spool_names(void)
+{
+	static const struct {
+		const char *name;
+		bool want;
+		mfa_ms t;
+	} rows[] = {
+		{ "1796600532287-auth_challenge_01ABC.json", true,
+		    1796600532287 },
+		{ "0000000000001-x.json", true, 1 },
+		{ ".auth_challenge_01ABC.json.tmp", false, 0 },
+		{ "1796600532287-auth_challenge_01ABC.json.tmp", false, 0 },
+		{ "179660053228-auth_challenge_01ABC.json", false, 0 },
+		{ "17966005322870auth_challenge_01ABC.json", false, 0 },
+		{ "1796600532287-.json", false, 0 },
+		{ "1796600532287-a/b.json", false, 0 },
+		{ "1796600532287-a.b.json", false, 0 },
+		{ "179660053228x-abc.json", false, 0 },
+		{ "failed", false, 0 },
+		{ ".deliver.lock", false, 0 },
+	};
+	mfa_ms t;
+	size_t i;
+
+	for (i = 0; i < NELEM(rows); i++) {
+		t = 0;
+		ROW_INT(rows[i].name, spool_published_name(rows[i].name, &t),
+		    rows[i].want);
+		ROW_INT(rows[i].name, t, rows[i].t);
+	}
+}
+
+void
+test_spool(void)
+{
+	test_spool_parse_good();
+	test_spool_parse_bad();
+	test_spool_names();
+}
