@@ -1,5 +1,5 @@
 /*
- * clock.c -- reading and formatting the wall clock.
+ * clock.c -- reading and formatting the wall clock; the monotonic one.
  */
 #include <stdio.h>
 #include <time.h>
@@ -41,6 +41,15 @@ clock_now_ms(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (mfa_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
 	    clock_offset();
+}
+
+int64_t
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ISO 8601 UTC with milliseconds, as WorkOS writes its timestamps. */

@@ -27,9 +27,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -37,6 +36,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
+#include "gateway.h"
 #include "log.h"
 #include "mask.h"
 #include "spool.h"
@@ -44,6 +44,7 @@
 #define DELIVER_RESCAN_MS 5000
 #define DELIVER_BACKOFF_MAX_S 60
 #define DELIVER_PENDING_MAX 4096 /* messages remembered between scans */
+#define DELIVER_FUTURE_MS 60000 /* a name's time may be this far ahead */
 
 static const char usage_text[] =
 "usage: mfa-deliver [--db DIR] [--spool DIR] [--config FILE] [--once]\n"
@@ -62,23 +63,26 @@ static const char usage_text[] =
 "<spool>/failed/. A file that is not a valid message moves there at once;\n"
 "a message older than --max-age is dropped unsent (its code has expired).\n"
 "\n"
-"  --db DIR        the store; the spool is DIR/spool (else MFA_DB, the\n"
-"                  configuration's db, ./var)\n"
+"  --db DIR        the store (else MFA_DB, the configuration's db,\n"
+"                  ./var); the spool is DIR/spool unless MFA_SPOOL or the\n"
+"                  configuration's spool names another\n"
 "  --spool DIR     the spool directory itself (else MFA_SPOOL, the\n"
 "                  configuration's spool, <db>/spool)\n"
 "  --config FILE   the service's configuration file (else MFA_CONFIG)\n"
-"  --once          deliver what is there, then exit (for cron); without\n"
-"                  it mfa-deliver waits for new messages until SIGTERM\n"
+"  --once          deliver what is there, then exit (for cron): a message\n"
+"                  whose gateway fails stays for the next run, until\n"
+"                  --max-age; without it mfa-deliver waits for new\n"
+"                  messages until SIGTERM\n"
 "  --max-age S     seconds a message stays worth sending (default: the\n"
 "                  longest of oob_ttl, enroll_ttl, sms_factor_ttl: 600)\n"
 "  --attempts N    failures before a message moves to failed/ (5)\n"
 "  --timeout S     seconds PROGRAM may run before it is killed (30)\n"
 "  --log-level L   error, warn, info (default) or debug, on stderr\n"
 "\n"
-"Exit status: 0 (with --once: every message sent, dropped or set aside\n"
-"for a later run), 1 an error (the spool cannot be read, another\n"
-"mfa-deliver holds it), 2 a usage error. The code itself is never logged;\n"
-"the address is logged masked.\n";
+"Exit status: 0 after SIGTERM, or with --once after one pass (messages\n"
+"whose gateway failed are left and logged), 1 an error (the spool cannot\n"
+"be read, was removed, or another mfa-deliver serves it), 2 a usage\n"
+"error. The code itself is never logged; the address only masked.\n";
 
 struct deliver_opts {
 	const char *spool;
@@ -93,7 +97,7 @@ struct deliver_opts {
 struct pending {
 	char name[NAME_MAX + 1];
 	unsigned failures;
-	mfa_ms next_ms;
+	int64_t next_mono; /* monotonic ms */
 	bool seen; /* still in the directory at the last scan */
 };
 
@@ -165,10 +169,10 @@ pending_forget(struct agent *a, const char *name)
 		*p = a->pend[--a->npend];
 }
 
-/* Counts a failure of "name"; returns its count (0: the table is full,
- * it cannot be remembered). */
+/* Counts a failure of "name" that ended at "mono" (monotonic ms); returns
+ * its count (0: the table is full, it cannot be remembered). */
 static unsigned
-pending_fail(struct agent *a, const char *name, mfa_ms now)
+pending_fail(struct agent *a, const char *name, int64_t mono)
 {
 	struct pending *p = pending_find(a, name);
 	unsigned shift;
@@ -183,29 +187,37 @@ pending_fail(struct agent *a, const char *name, mfa_ms now)
 	p->failures++;
 	p->seen = true;
 	shift = p->failures - 1 < 6 ? p->failures - 1 : 6;
-	p->next_ms = now + 1000 * (mfa_ms)((1u << shift) <
+	p->next_mono = mono + 1000 * (int64_t)((1u << shift) <
 	    DELIVER_BACKOFF_MAX_S ? (1u << shift) : DELIVER_BACKOFF_MAX_S);
 	return p->failures;
 }
 
 /* ----------------------------------------------------- moving files */
 
-/* Moves "name" to failed/ (created 0700 on first use). */
-static void
+/* Moves "name" to failed/ (a directory, created 0700 on first use, never
+ * followed through a link); forgets it once moved. False when it could not
+ * be moved (it is tried again at the next scan, never sent). */
+static bool
 deliver_set_aside(struct agent *a, const char *name, const char *why)
 {
-	char to[NAME_MAX + 16];
+	int fd;
 
 	if (mkdirat(a->dirfd, "failed", 0700) != 0 && errno != EEXIST)
 		log_error("deliver: cannot create %s/failed: %s", a->o.spool,
 		    strerror(errno));
-	snprintf(to, sizeof(to), "failed/%s", name);
-	if (renameat(a->dirfd, name, a->dirfd, to) != 0)
-		log_error("deliver: cannot move %s to failed/: %s", name,
-		    strerror(errno));
-	else
-		log_error("deliver: %s moved to failed/: %s", name, why);
+	fd = openat(a->dirfd, "failed", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 || renameat(a->dirfd, name, fd, name) != 0) {
+		log_error("deliver: cannot move %s to %s/failed/ (%s): %s",
+		    name, a->o.spool, why, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	log_error("deliver: %s moved to failed/: %s", name, why);
 	pending_forget(a, name);
+	return true;
 }
 
 static void
@@ -218,135 +230,37 @@ deliver_remove(struct agent *a, const char *name)
 }
 
 /* Reads message file "name" into "buf" (SPOOL_FILE_MAX + 1 bytes);
- * returns its length, -1 on error (errno), -2 when too large. */
+ * returns its length, or -1 with errno (EINVAL: not a regular file,
+ * EFBIG: too large, ELOOP: a symbolic link). */
 static ssize_t
 deliver_read(int dirfd, const char *name, char *buf)
 {
 	struct stat st;
 	ssize_t n, len = 0;
-	int fd;
+	int fd, err = 0;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	while (len <= SPOOL_FILE_MAX) {
+	if (fstat(fd, &st) != 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL;
+	while (err == 0 && len <= SPOOL_FILE_MAX) {
 		n = read(fd, buf + len, (size_t)(SPOOL_FILE_MAX + 1 - len));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+		if (n < 0 && errno != EINTR)
+			err = errno;
+		if (n == 0)
 			break;
-		len += n;
+		if (n > 0)
+			len += n;
 	}
 	close(fd);
-	return len > SPOOL_FILE_MAX ? -2 : len;
-}
-
-/* ------------------------------------------------------ the program */
-
-/* In the child: the message's variables, stdin from "in", then PROGRAM. */
-static void
-deliver_exec(const struct agent *a, const struct spool_in *m, int in)
-{
-	(void)setpgid(0, 0); /* a timeout kills the whole group */
-	if (dup2(in, STDIN_FILENO) < 0)
-		_exit(126);
-	if (in != STDIN_FILENO)
-		close(in);
-	if (setenv("MFA_CHANNEL", m->channel, 1) != 0 ||
-	    setenv("MFA_TO", m->to, 1) != 0 ||
-	    setenv("MFA_USER_ID", m->user_id, 1) != 0 ||
-	    setenv("MFA_CHALLENGE_ID", m->challenge_id, 1) != 0 ||
-	    setenv("MFA_CREATED_AT", m->created_at, 1) != 0)
-		_exit(126);
-	signal(SIGPIPE, SIG_DFL);
-	execvp(a->o.argv[0], a->o.argv);
-	fprintf(stderr, "mfa-deliver: cannot run %s: %s\n", a->o.argv[0],
-	    strerror(errno));
-	_exit(127);
-}
-
-/* Monotonic milliseconds: a timeout that a clock step cannot stretch. */
-static int64_t
-deliver_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for "pid" at most "timeout_s"; kills its group after that.
- * Returns its wait status, or -1 when it had to be killed. */
-static int
-deliver_wait(pid_t pid, int timeout_s)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int64_t deadline = deliver_mono_ms() + (int64_t)timeout_s * 1000;
-	int status;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return status;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (deliver_mono_ms() >= deadline)
-			break;
-		nanosleep(&tick, NULL);
-	}
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return -1;
-}
-
-/* Runs PROGRAM for "m"; true when it exited 0. "why" says what failed. */
-static bool
-deliver_run(const struct agent *a, const struct spool_in *m, char *why,
-    size_t whylen)
-{
-	size_t len = strlen(m->text);
-	int fds[2], status;
-	pid_t pid;
-
-	if (pipe(fds) != 0) {
-		snprintf(why, whylen, "pipe: %s", strerror(errno));
-		return false;
-	}
-	if ((pid = fork()) < 0) {
-		snprintf(why, whylen, "fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		return false;
-	}
-	if (pid == 0) {
-		close(fds[1]);
-		deliver_exec(a, m, fds[0]);
-	}
-	close(fds[0]);
-	/* far below a pipe's buffer: no wait; EPIPE when it reads nothing */
-	if (write(fds[1], m->text, len) != (ssize_t)len ||
-	    write(fds[1], "\n", 1) != 1)
-		log_debug("deliver: %s did not read its input",
-		    a->o.argv[0]);
-	close(fds[1]);
-	status = deliver_wait(pid, a->o.timeout_s);
-	if (status == -1)
-		snprintf(why, whylen, "killed after %d s", a->o.timeout_s);
-	else if (WIFSIGNALED(status))
-		snprintf(why, whylen, "killed by signal %d",
-		    WTERMSIG(status));
-	else if (WEXITSTATUS(status) != 0)
-		snprintf(why, whylen, "exit status %d", WEXITSTATUS(status));
-	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (err == 0 && len > SPOOL_FILE_MAX)
+		err = EFBIG;
+	errno = err;
+	return err != 0 ? -1 : len;
 }
 
 /* ------------------------------------------------------ one message */
@@ -360,18 +274,74 @@ deliver_masked(const struct spool_in *m, char *out, size_t outlen)
 		mask_phone(m->to, out, outlen);
 }
 
-/* Delivers message "name" (published at "created"); false when it is
- * left for a later try. */
+/* Why a message that parsed must not be sent, or NULL. */
+static const char *
+deliver_refuse(const char *name, const struct spool_in *m, mfa_ms created,
+    mfa_ms now)
+{
+	size_t idlen = strlen(name) - 14 - 5; /* "<13>-" ... ".json" */
+
+	if (created > now + DELIVER_FUTURE_MS)
+		return "dated in the future";
+	if (strlen(m->challenge_id) != idlen ||
+	    strncmp(name + 14, m->challenge_id, idlen) != 0) /* public */
+		return "\"challenge_id\" is not the one of the file name";
+	return NULL;
+}
+
+/* Runs the gateway for parsed message "m"; true when it was sent. */
+static bool
+deliver_send(struct agent *a, const char *name, const struct spool_in *m)
+{
+	char why[96], err[192], masked[MFA_DEST_MAX + 1];
+	unsigned fails;
+	int64_t mono;
+
+	deliver_masked(m, masked, sizeof(masked));
+	if (gateway_run(a->o.argv, m, a->o.timeout_s, why, sizeof(why))) {
+		log_info("deliver: challenge %s sent by %s to %s",
+		    m->challenge_id, m->channel, masked);
+		deliver_remove(a, name);
+		return true;
+	}
+	mono = clock_mono_ms(); /* the back-off counts from the end */
+	if (a->o.once) {
+		log_warn("deliver: challenge %s by %s to %s: %s failed (%s); "
+		    "left for the next run", m->challenge_id, m->channel,
+		    masked, a->o.argv[0], why);
+	} else if ((fails = pending_fail(a, name, mono)) == 0) {
+		snprintf(err, sizeof(err), "%s failed (%s) and %d other "
+		    "messages wait for a retry already", a->o.argv[0], why,
+		    DELIVER_PENDING_MAX);
+		(void)deliver_set_aside(a, name, err);
+	} else if (fails >= a->o.attempts) {
+		snprintf(err, sizeof(err), "%s failed %u times, last: %s",
+		    a->o.argv[0], fails, why);
+		(void)deliver_set_aside(a, name, err);
+	} else {
+		log_warn("deliver: challenge %s by %s to %s: %s failed (%s); "
+		    "try %u of %u in %lld s", m->challenge_id, m->channel,
+		    masked, a->o.argv[0], why, fails + 1, a->o.attempts,
+		    (long long)((pending_find(a, name)->next_mono - mono) /
+		    1000));
+	}
+	return false;
+}
+
+/* Delivers message "name" (published at "created", wall-clock ms); false
+ * when it is left for a later try. */
 static bool
 deliver_one(struct agent *a, const char *name, mfa_ms created, mfa_ms now)
 {
-	char buf[SPOOL_FILE_MAX + 1], err[160], why[96], masked[MFA_DEST_MAX
-	    + 1];
+	char buf[SPOOL_FILE_MAX + 1], err[160];
+	const struct pending *p = pending_find(a, name);
+	const char *refused;
 	struct spool_in m;
 	ssize_t n;
-	unsigned fails;
 	bool sent;
 
+	if (p != NULL && p->failures >= a->o.attempts) /* the move failed */
+		return deliver_set_aside(a, name, "attempts used up");
 	if (now - created > a->o.max_age_ms) {
 		log_warn("deliver: %s expired unsent (older than %lld s)",
 		    name, (long long)(a->o.max_age_ms / 1000));
@@ -379,46 +349,27 @@ deliver_one(struct agent *a, const char *name, mfa_ms created, mfa_ms now)
 		return true;
 	}
 	if ((n = deliver_read(a->dirfd, name, buf)) < 0) {
-		if (n == -1 && errno == ENOENT) { /* taken by someone */
+		if (errno == ENOENT) { /* taken by someone */
 			pending_forget(a, name);
 			return true;
 		}
-		deliver_set_aside(a, name, n == -2 ? "too large" :
-		    strerror(errno));
-		return true;
+		if (errno == EINVAL || errno == EFBIG || errno == ELOOP)
+			return deliver_set_aside(a, name, errno == EFBIG ?
+			    "larger than 16384 bytes" : errno == EINVAL ?
+			    "not a regular file" : strerror(errno));
+		log_warn("deliver: cannot read %s: %s; tried again later",
+		    name, strerror(errno));
+		return false;
 	}
 	if (spool_parse(buf, (size_t)n, &m, err, sizeof(err)) != MFA_OK) {
 		sodium_memzero(buf, sizeof(buf));
-		deliver_set_aside(a, name, err);
-		return true;
+		return deliver_set_aside(a, name, err);
 	}
 	sodium_memzero(buf, sizeof(buf));
-	deliver_masked(&m, masked, sizeof(masked));
-	sent = deliver_run(a, &m, why, sizeof(why));
-	if (sent) {
-		log_info("deliver: challenge %s sent by %s to %s",
-		    m.challenge_id, m.channel, masked);
-		deliver_remove(a, name);
-	} else if (a->o.once) {
-		log_warn("deliver: challenge %s by %s to %s: %s failed (%s); "
-		    "left for the next run", m.challenge_id, m.channel, masked,
-		    a->o.argv[0], why);
-	} else if ((fails = pending_fail(a, name, now)) == 0) {
-		snprintf(err, sizeof(err), "%s failed (%s) and %d other "
-		    "messages wait for a retry already", a->o.argv[0], why,
-		    DELIVER_PENDING_MAX);
-		deliver_set_aside(a, name, err);
-	} else if (fails >= a->o.attempts) {
-		snprintf(err, sizeof(err), "%s failed %u times, last: %s",
-		    a->o.argv[0], fails, why);
-		deliver_set_aside(a, name, err);
-	} else {
-		log_warn("deliver: challenge %s by %s to %s: %s failed (%s); "
-		    "try %u of %u in %lld s", m.challenge_id, m.channel,
-		    masked, a->o.argv[0], why, fails + 1, a->o.attempts,
-		    (long long)((pending_find(a, name)->next_ms - now) /
-		    1000));
-	}
+	if ((refused = deliver_refuse(name, &m, created, now)) != NULL)
+		sent = deliver_set_aside(a, name, refused);
+	else
+		sent = deliver_send(a, name, &m);
 	sodium_memzero(&m, sizeof(m));
 	return sent;
 }
@@ -431,62 +382,111 @@ deliver_cmp(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-/* The published names in the spool, sorted (oldest first); NULL on
- * error. "*n" their count. */
+static void
+deliver_free_names(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Appends a copy of "name" to "*names" ("*n" of "*cap"); false (errno)
+ * when memory runs out. */
+static bool
+deliver_add_name(char ***names, size_t *n, size_t *cap, const char *name)
+{
+	char **grown;
+
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		if ((grown = realloc(*names, *cap * sizeof(**names))) == NULL)
+			return false;
+		*names = grown;
+	}
+	if (((*names)[*n] = strdup(name)) == NULL)
+		return false;
+	(*n)++;
+	return true;
+}
+
+/* The published names in the spool, sorted (oldest first), "*n" of them;
+ * NULL with errno when the directory cannot be read whole. */
 static char **
 deliver_list(struct agent *a, size_t *n)
 {
-	char **names = NULL, **grown;
+	char **names = NULL;
 	size_t cap = 0;
 	struct dirent *e;
+	int fd, err = 0;
 	mfa_ms t;
 	DIR *d;
-	int fd;
 
 	*n = 0;
-	if ((fd = dup(a->dirfd)) < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((fd = dup(a->dirfd)) < 0)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		err = errno;
+		close(fd);
+		errno = err;
 		return NULL;
 	}
 	rewinddir(d);
-	while ((e = readdir(d)) != NULL) {
-		if (!spool_published_name(e->d_name, &t))
-			continue;
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 64;
-			if ((grown = realloc(names, cap * sizeof(*names))) ==
-			    NULL)
-				break;
-			names = grown;
-		}
-		if ((names[*n] = strdup(e->d_name)) == NULL)
+	for (errno = 0; (e = readdir(d)) != NULL; errno = 0)
+		if (spool_published_name(e->d_name, &t) &&
+		    !deliver_add_name(&names, n, &cap, e->d_name))
 			break;
-		(*n)++;
-	}
+	err = errno;
 	closedir(d);
-	if (names == NULL)
-		names = calloc(1, sizeof(*names));
-	if (names != NULL && *n > 1)
+	if (err == 0 && names == NULL && (names = calloc(1, sizeof(*names)))
+	    == NULL)
+		err = ENOMEM;
+	if (err != 0) {
+		deliver_free_names(names, *n);
+		errno = err;
+		return NULL;
+	}
+	if (*n > 1)
 		qsort(names, *n, sizeof(*names), deliver_cmp);
 	return names;
 }
 
+/* True when the spool directory was removed under the agent. */
+static bool
+deliver_spool_gone(const struct agent *a)
+{
+	struct stat st;
+
+	return fstat(a->dirfd, &st) != 0 || st.st_nlink == 0;
+}
+
+/* Notes in "*next" (monotonic ms, -1: none) the retry of "p". */
+static void
+deliver_note_retry(const struct pending *p, int64_t *next)
+{
+	if (*next < 0 || p->next_mono < *next)
+		*next = p->next_mono;
+}
+
 /*
- * Delivers every published message that is due. Returns the number left
- * for later ("*next_ms" the earliest retry, or -1), or -1 when the spool
+ * Delivers every published message that is due. Returns 0, with the
+ * earliest retry in "*next" (monotonic ms, or -1), or -1 when the spool
  * cannot be read.
  */
-static long
-deliver_scan(struct agent *a, mfa_ms *next_ms)
+static int
+deliver_scan(struct agent *a, int64_t *next)
 {
 	struct pending *p;
 	char **names;
 	size_t n, i;
-	long left = 0;
-	mfa_ms now, t;
+	mfa_ms t;
 
-	*next_ms = -1;
+	*next = -1;
+	if (deliver_spool_gone(a)) {
+		log_error("deliver: the spool %s was removed", a->o.spool);
+		return -1;
+	}
 	if ((names = deliver_list(a, &n)) == NULL) {
 		log_error("deliver: cannot read %s: %s", a->o.spool,
 		    strerror(errno));
@@ -495,49 +495,52 @@ deliver_scan(struct agent *a, mfa_ms *next_ms)
 	for (i = 0; i < a->npend; i++)
 		a->pend[i].seen = false;
 	for (i = 0; i < n && !deliver_stop; i++) {
-		now = clock_now_ms();
 		if ((p = pending_find(a, names[i])) != NULL) {
 			p->seen = true;
-			if (p->next_ms > now && !a->o.once) {
-				left++;
-				if (*next_ms < 0 || p->next_ms < *next_ms)
-					*next_ms = p->next_ms;
+			if (p->next_mono > clock_mono_ms() && !a->o.once) {
+				deliver_note_retry(p, next);
 				continue;
 			}
 		}
 		if (spool_published_name(names[i], &t) &&
-		    !deliver_one(a, names[i], t, now) &&
-		    (p = pending_find(a, names[i])) != NULL) {
-			left++;
-			if (*next_ms < 0 || p->next_ms < *next_ms)
-				*next_ms = p->next_ms;
-		}
+		    !deliver_one(a, names[i], t, clock_now_ms()) &&
+		    (p = pending_find(a, names[i])) != NULL)
+			deliver_note_retry(p, next);
 	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	/* forget what someone else removed */
-	for (i = a->npend; i > 0; i--)
+	deliver_free_names(names, n);
+	/* forget what someone else removed (unless the scan was cut short) */
+	for (i = a->npend; i > 0 && !deliver_stop; i--)
 		if (!a->pend[i - 1].seen)
 			a->pend[i - 1] = a->pend[--a->npend];
-	return left;
+	return 0;
 }
 
-/* Waits for a rename into the spool, a due retry, the rescan or a
- * signal. */
-static void
-deliver_idle(int ino, mfa_ms next_ms)
+/* Waits for a rename into the spool, a due retry (monotonic "next"), the
+ * rescan or a signal. False when the spool directory itself was moved or
+ * removed. */
+static bool
+deliver_idle(int ino, int64_t next)
 {
 	char ev[4096] __attribute__((aligned(__alignof__(struct
 	    inotify_event))));
+	const struct inotify_event *e;
 	struct pollfd pfd = { ino, POLLIN, 0 };
-	mfa_ms wait = DELIVER_RESCAN_MS, now = clock_now_ms();
+	int64_t wait = DELIVER_RESCAN_MS, now = clock_mono_ms();
+	ssize_t n, off;
 
-	if (next_ms >= 0 && next_ms - now < wait)
-		wait = next_ms > now ? next_ms - now : 0;
-	if (poll(&pfd, 1, (int)wait) > 0)
-		while (read(ino, ev, sizeof(ev)) > 0)
-			; /* what changed does not matter: scan again */
+	if (next >= 0 && next - now < wait)
+		wait = next > now ? next - now : 0;
+	if (poll(&pfd, 1, (int)wait) <= 0)
+		return true;
+	while ((n = read(ino, ev, sizeof(ev))) > 0)
+		for (off = 0; off < n; off += (ssize_t)sizeof(*e) + e->len) {
+			e = (const struct inotify_event *)(const void *)
+			    (ev + off);
+			if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF |
+			    IN_IGNORED))
+				return false;
+		}
+	return true;
 }
 
 /* ------------------------------------------------------------- setup */
@@ -574,6 +577,10 @@ deliver_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* an ignored SIGCHLD survives exec and would reap the gateway
+	 * before waitpid could read its status */
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
 }
 
 /* Serves the spool until a signal (or once); the exit status. */
@@ -581,15 +588,15 @@ static int
 deliver_serve(struct agent *a)
 {
 	int lock, ino = -1, rc = 0;
-	mfa_ms next_ms;
-	long left;
+	int64_t next;
 
 	if ((lock = deliver_lock(a->dirfd, a->o.spool)) < 0)
 		return 1;
 	if (!a->o.once) {
 		ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (ino < 0 || inotify_add_watch(ino, a->o.spool,
-		    IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
+		    IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR |
+		    IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
 			log_error("deliver: cannot watch %s: %s", a->o.spool,
 			    strerror(errno));
 			rc = 1;
@@ -599,13 +606,18 @@ deliver_serve(struct agent *a)
 		    a->o.argv[0]);
 	}
 	for (;;) {
-		if ((left = deliver_scan(a, &next_ms)) < 0) {
+		if (deliver_scan(a, &next) < 0) {
 			rc = 1;
 			break;
 		}
 		if (a->o.once || deliver_stop)
 			break;
-		deliver_idle(ino, next_ms);
+		if (!deliver_idle(ino, next)) {
+			log_error("deliver: the spool %s was moved or removed",
+			    a->o.spool);
+			rc = 1;
+			break;
+		}
 		if (deliver_stop)
 			break;
 	}
@@ -614,6 +626,21 @@ out:
 		close(ino);
 	close(lock);
 	return rc;
+}
+
+/* Descriptors 0-2 open (on /dev/null if they were closed), so that none
+ * of the agent's own lands there; no core dump (it would hold codes). */
+static void
+deliver_process_setup(void)
+{
+	struct rlimit none = { 0, 0 };
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd <= 2)
+		(void)fcntl(fd, F_SETFD, 0);
+	if (fd > 2)
+		close(fd);
+	(void)setrlimit(RLIMIT_CORE, &none);
 }
 
 static int64_t
@@ -640,6 +667,7 @@ main(int argc, char **argv)
 	int i, rc;
 
 	memset(&a, 0, sizeof(a));
+	deliver_process_setup();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "mask.h"
 #include "spool.h"
 
 /* Copies string member "key" of "obj" into "out" ("cap" bytes with the
@@ -48,6 +49,34 @@ spool_channel_known(const char *c)
 {
 	return strcmp(c, "sms") == 0 || strcmp(c, "voice") == 0 ||
 	    strcmp(c, "email") == 0;
+}
+
+/* The address fits the channel, as the service checked it at enrollment
+ * (a gateway may put it in a mail header). */
+static bool
+spool_to_valid(const struct spool_in *m)
+{
+	return strcmp(m->channel, "email") == 0 ? mask_is_email(m->to) :
+	    mask_is_e164(m->to);
+}
+
+static bool
+spool_printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* Every field but the text is one line of printable characters (they go
+ * into the gateway's environment). */
+static bool
+spool_fields_printable(const struct spool_in *m)
+{
+	return spool_printable(m->code) && spool_printable(m->user_id) &&
+	    spool_printable(m->challenge_id) &&
+	    spool_printable(m->created_at);
 }
 
 int
@@ -87,6 +116,16 @@ spool_parse(const void *buf, size_t len, struct spool_in *m, char *err,
 	json_decref(obj); /* jansson does not wipe: the file holds it too */
 	if (ok && !spool_channel_known(m->channel)) {
 		snprintf(err, errlen, "\"channel\" is not sms, voice or email");
+		ok = false;
+	}
+	if (ok && !spool_to_valid(m)) {
+		snprintf(err, errlen, "\"to\" is not %s",
+		    strcmp(m->channel, "email") == 0 ? "an e-mail address" :
+		    "an E.164 phone number");
+		ok = false;
+	}
+	if (ok && !spool_fields_printable(m)) {
+		snprintf(err, errlen, "a field holds a control character");
 		ok = false;
 	}
 	if (ok && m->text[0] == '\0') {

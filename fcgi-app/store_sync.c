@@ -43,9 +43,9 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "self.h"
 #include "store_int.h"
@@ -113,16 +113,6 @@ store_sync_fault(void)
 #define store_sync_fault() false
 #endif
 
-/* Monotonic milliseconds, the same clock in every process. */
-static int64_t
-store_sync_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 store_sync_lock(const struct store_sync *s)
 {
@@ -177,7 +167,7 @@ store_sync_locked(struct store *st)
 	cur = atomic_load(&m->synced);
 	if (last > cur)
 		atomic_store(&m->synced, last);
-	atomic_store(&m->last_ms, store_sync_now());
+	atomic_store(&m->last_ms, clock_mono_ms());
 	atomic_fetch_add(&m->nsyncs, 1);
 	return MFA_OK;
 }
@@ -362,7 +352,7 @@ store_sync_batching(const struct store *st)
 void
 store_sync_mark_queued(struct store *st)
 {
-	int64_t zero = 0, now = store_sync_now();
+	int64_t zero = 0, now = clock_mono_ms();
 
 	if (st->sync != NULL)
 		(void)atomic_compare_exchange_strong(&st->sync->shm->queued_ms,
@@ -501,7 +491,7 @@ store_sync_tick_queue(struct store *st, int *next_ms)
 
 	if (q == 0)
 		return MFA_OK;
-	age = store_sync_now() - q;
+	age = clock_mono_ms() - q;
 	if (age >= 0 && age < st->sync->batch_ms) {
 		store_sync_next(next_ms, (int)(st->sync->batch_ms - age));
 		return MFA_OK;
@@ -525,7 +515,7 @@ store_sync_tick(struct store *st, int *next_ms)
 		return rc;
 	if (atomic_load(&m->batched) <= atomic_load(&m->synced))
 		return MFA_OK;
-	age = store_sync_now() - atomic_load(&m->last_ms);
+	age = clock_mono_ms() - atomic_load(&m->last_ms);
 	if (age < s->batch_ms) {
 		store_sync_next(next_ms, (int)(s->batch_ms - age));
 		return MFA_OK;

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "supervisor.h"
 
@@ -103,15 +104,6 @@ supervisor_on_signal(int sig)
 		supervisor_got_chld = 1;
 		break;
 	}
-}
-
-static int64_t
-supervisor_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *
@@ -557,7 +549,7 @@ supervisor_run(struct config *cfg, int listen_fd, int nworkers,
 	log_info("supervisor (pid %ld) starting %d worker(s)",
 	    (long)getpid(), nworkers);
 	for (;;) {
-		now = supervisor_now();
+		now = clock_mono_ms();
 		if (supervisor_got_chld) {
 			supervisor_got_chld = 0;
 			supervisor_reap(&sv, now);

@@ -13,6 +13,10 @@
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 mfa_ms clock_now_ms(void);
 
+/* Milliseconds of CLOCK_MONOTONIC: for intervals and deadlines, which a
+ * step of the wall clock must not stretch; the same in every process. */
+int64_t clock_mono_ms(void);
+
 /*
  * Formats "t" as ISO 8601 UTC with milliseconds into "out" (at least
  * CLOCK_ISO_LEN bytes). Returns MFA_OK or MFA_ERR_INVALID (out of range).

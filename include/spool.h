@@ -6,8 +6,8 @@
  *   spool_prepare  writes and fsyncs ".<challenge_id>.json.tmp"
  *   spool_publish  renames it to "<ms>-<challenge_id>.json"
  *   spool_discard  removes the temporary file
- * A delivery agent (contrib/) picks the published files up; the reply to
- * the client never waits for delivery.
+ * A delivery agent (mfa-deliver, or the site's own) picks the published
+ * files up; the reply to the client never waits for delivery.
  */
 #ifndef MFA_SPOOL_H
 #define MFA_SPOOL_H
@@ -40,7 +40,9 @@ int spool_init(const char *dir) MFA_WUR;
 /*
  * spool_read.c: a published message read back (mfa-deliver). "text" is
  * the message to send: the file's own, else the default wording with the
- * code. Every field is bounded; a file that breaks a bound is refused.
+ * code. Every field is bounded, "to" fits its channel (E.164 or an e-mail
+ * address) and the fields but "text" hold no control character; a file
+ * that breaks a rule is refused.
  */
 #define SPOOL_FILE_MAX 16384 /* bytes of a message file */
 #define SPOOL_CODE_MAX 16

@@ -25,9 +25,14 @@ DELIVER = Path(os.environ.get("MFA_DELIVER_BIN",
 G_OOB = "http://auth0.com/oauth/grant-type/mfa-oob"
 
 GATEWAY = r"""#!/bin/sh
-# a test gateway: records one delivery, appends its id to "order",
-# then exits with $GATEWAY_EXIT (0) after $GATEWAY_SLEEP seconds (none)
+# a test gateway: records one delivery, appends its id to "order" and its
+# start time to "times", notes descriptor $GATEWAY_FD if it has it, then
+# exits with $GATEWAY_EXIT (0) after $GATEWAY_SLEEP seconds (none)
 out="$1"
+date +%s.%N >> "$out/times"
+[ -n "$GATEWAY_FD" ] && [ -e /proc/$$/fd/$GATEWAY_FD ] &&
+  echo "fd $GATEWAY_FD is open" >> "$out/leaks"
+env > "$out/env"
 {
   printf 'channel=%s to=%s user=%s challenge=%s created=%s\n' \
     "$MFA_CHANNEL" "$MFA_TO" "$MFA_USER_ID" "$MFA_CHALLENGE_ID" \
@@ -171,15 +176,21 @@ def test_oldest_first_with_own_text_and_email(gw):
 
 
 def test_failing_gateway_is_retried_then_set_aside(gw, tmp_path):
+    """Each retry waits its back-off after the failed run has ended (the
+    gateway runs 0.6 s here), then the message moves to failed/."""
     spool, argv, out = gw
     name = message(spool, "auth_challenge_F")
     agent = Agent(tmp_path, ["--spool", spool, "--attempts", "3", "--",
-                             *argv], env={"GATEWAY_EXIT": "3"})
+                             *argv],
+                  env={"GATEWAY_EXIT": "3", "GATEWAY_SLEEP": "0.6"})
     try:
         assert wait_for(lambda: (spool / "failed" / name).exists()), \
             agent.text()
         assert (out / "order").read_text().split() == \
             ["auth_challenge_F"] * 3
+        t = [float(x) for x in (out / "times").read_text().split()]
+        assert t[1] - t[0] >= 0.6 + 1 - 0.05, t   # run, then 1 s
+        assert t[2] - t[1] >= 0.6 + 2 - 0.05, t   # run, then 2 s
         log = agent.text()
         assert "failed (exit status 3); try 2 of 3 in 1 s" in log
         assert "failed (exit status 3); try 3 of 3 in 2 s" in log
@@ -200,7 +211,9 @@ def test_waiting_agent_sends_a_new_message_and_stops_on_sigterm(gw,
         assert wait_for(lambda: "deliver: serving" in agent.text()), \
             agent.text()
         message(spool, "auth_challenge_N")
-        assert wait_for(lambda: (out / "auth_challenge_N.sent").exists())
+        # woken by the rename (inotify), not by the rescan 5 s later
+        assert wait_for(lambda: (out / "auth_challenge_N.sent").exists(),
+                        timeout=4.0), agent.text()
         assert wait_for(lambda: published(spool) == [])
         second = deliver("--spool", spool, "--once", "--", *argv)
         assert second.returncode == 1
@@ -232,8 +245,20 @@ def test_files_that_are_no_message_are_set_aside_or_left(gw):
             channel="sms", to=PHONE, user_id="u", challenge_id="c",
             created_at="t"))): "\"code\" is missing",
         message(spool, "auth_challenge_M", raw=" " * 20000):
-            "too large",
+            "larger than 16384 bytes",
+        message(spool, "auth_challenge_E", channel="email",
+                to="jane@example.com\nBcc: eve@evil.example"):
+            "\"to\" is not an e-mail address",
+        message(spool, "auth_challenge_P", to="+1 555 0100"):
+            "\"to\" is not an E.164 phone number",
+        message(spool, "auth_challenge_FUTURE", age_s=-3600):
+            "dated in the future",
     }
+    other = message(spool, "auth_challenge_Q")
+    (spool / other).write_text(json.dumps(dict(
+        channel="sms", to=PHONE, code="1", user_id="u",
+        challenge_id="auth_challenge_OTHER", created_at="t")))
+    bad[other] = "\"challenge_id\" is not the one of the file name"
     link = "%013d-auth_challenge_S.json" % int(time.time() * 1000)
     os.symlink("/etc/passwd", spool / link)
     bad[link] = "Too many levels of symbolic links"
@@ -261,6 +286,72 @@ def test_gateway_past_its_timeout_is_killed_and_the_message_kept(gw):
     left = subprocess.run(["pgrep", "-f", "sleep 31.7"],
                           capture_output=True, text=True)
     assert left.stdout == ""   # its process group was killed with it
+
+
+def test_gateway_gets_no_inherited_descriptor_and_no_code_in_env(gw):
+    """An agent started with a descriptor open (as from a shell or cron)
+    does not pass it on, and the code is on stdin only."""
+    spool, argv, out = gw
+    message(spool, "auth_challenge_D", code="913482")
+    fd = os.open("/etc/hostname", os.O_RDONLY)
+    try:
+        p = subprocess.run([str(DELIVER), "--spool", str(spool), "--once",
+                            "--", *argv], capture_output=True, text=True,
+                           timeout=60, env=clean_env(GATEWAY_FD=str(fd)),
+                           pass_fds=(fd,), stdin=subprocess.DEVNULL)
+    finally:
+        os.close(fd)
+    assert p.returncode == 0, p.stderr
+    assert (out / "auth_challenge_D.sent").exists()
+    assert not (out / "leaks").exists(), (out / "leaks").read_text()
+    env = (out / "env").read_text()
+    assert "MFA_TO=%s" % PHONE in env.splitlines()
+    assert "913482" not in env
+
+
+def test_sigterm_during_a_run_finishes_the_message(gw, tmp_path):
+    spool, argv, out = gw
+    message(spool, "auth_challenge_R")
+    agent = Agent(tmp_path, ["--spool", spool, "--", *argv],
+                  env={"GATEWAY_SLEEP": "1"})
+    try:
+        assert wait_for(lambda: (out / "times").exists())
+        agent.p.send_signal(signal.SIGTERM)
+        assert agent.p.wait(10) == 0
+        assert published(spool) == []
+        assert "challenge auth_challenge_R sent by sms" in agent.text()
+    finally:
+        agent.stop()
+
+
+def test_ignored_sigchld_does_not_turn_a_send_into_a_failure(gw):
+    """SIGCHLD ignored by whoever started the agent survives exec; the
+    agent resets it, or waitpid could not see the gateway's exit 0."""
+    spool, argv, out = gw
+    message(spool, "auth_challenge_Z")
+    p = subprocess.run([str(DELIVER), "--spool", str(spool), "--once",
+                        "--", *argv], capture_output=True, text=True,
+                       timeout=60, env=clean_env(),
+                       stdin=subprocess.DEVNULL,
+                       preexec_fn=lambda: signal.signal(signal.SIGCHLD,
+                                                        signal.SIG_IGN))
+    assert p.returncode == 0, p.stderr
+    assert "challenge auth_challenge_Z sent by sms" in p.stderr
+    assert published(spool) == []
+
+
+def test_removed_spool_stops_the_agent(gw, tmp_path):
+    spool, argv, out = gw
+    agent = Agent(tmp_path, ["--spool", spool, "--", *argv])
+    try:
+        assert wait_for(lambda: "deliver: serving" in agent.text())
+        for f in os.listdir(spool):
+            os.unlink(spool / f)
+        os.rmdir(spool)
+        assert agent.p.wait(15) == 1
+        assert "the spool %s was" % spool in agent.text()
+    finally:
+        agent.stop()
 
 
 @pytest.mark.parametrize("args,status,says", [

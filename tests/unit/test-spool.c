@@ -32,6 +32,11 @@ test_spool_parse_good(void)
 	T_EQ_STR(m.text, "Your verification code is 482913");
 	T_EQ_INT(spool_parse(own, strlen(own), &m, err, sizeof(err)), MFA_OK);
 	T_EQ_STR(m.text, "Code 482913 for Acme");
+	own = "{\"channel\":\"email\",\"to\":\"jane@example.com\","
+	    "\"code\":\"1\",\"user_id\":\"u\",\"challenge_id\":\"c\","
+	    "\"created_at\":\"t\",\"text\":\"Line 1\\nLine 2\"}";
+	T_EQ_INT(spool_parse(own, strlen(own), &m, err, sizeof(err)), MFA_OK);
+	T_EQ_STR(m.text, "Line 1\nLine 2"); /* the text may span lines */
 }
 
 static void
@@ -63,6 +68,25 @@ test_spool_parse_bad(void)
 		    "\"user_id\":\"u\",\"challenge_id\":\"c\","
 		    "\"created_at\":\"t\"}", "not a JSON object" }, /* NUL */
 		{ GOOD_HEAD ",\"text\":17}", "\"text\" is not a string" },
+		{ "{\"channel\":\"sms\",\"to\":\"12345\",\"code\":\"1\","
+		    "\"user_id\":\"u\",\"challenge_id\":\"c\","
+		    "\"created_at\":\"t\"}",
+		    "\"to\" is not an E.164 phone number" },
+		{ "{\"channel\":\"voice\",\"to\":\"j@example.com\","
+		    "\"code\":\"1\",\"user_id\":\"u\",\"challenge_id\":\"c\","
+		    "\"created_at\":\"t\"}",
+		    "\"to\" is not an E.164 phone number" },
+		{ "{\"channel\":\"email\",\"to\":\"j@example.com\\nBcc: "
+		    "e@evil.example\",\"code\":\"1\",\"user_id\":\"u\","
+		    "\"challenge_id\":\"c\",\"created_at\":\"t\"}",
+		    "\"to\" is not an e-mail address" },
+		{ "{\"channel\":\"email\",\"to\":\"j@example.com\","
+		    "\"code\":\"1\",\"user_id\":\"u\\r\",\"challenge_id\":\"c\","
+		    "\"created_at\":\"t\"}", "a field holds a control character" },
+		{ "{\"channel\":\"sms\",\"to\":\"+15555550100\","
+		    "\"code\":\"1\\u007f\",\"user_id\":\"u\",\"challenge_id\":"
+		    "\"c\",\"created_at\":\"t\"}",
+		    "a field holds a control character" },
 		{ GOOD_HEAD ",\"code\":\"1\"}", "not a JSON object" },
 	};
 	struct spool_in m;
