@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -182,7 +183,45 @@ mfactl_commit(struct store_txn *txn, const char *what)
 	    mfa_strerror(rc));
 }
 
-/* init: the directory, LMDB files, the master key and the spool. */
+/* Checks that "dir" is a directory, creating it (mode 0755 less the
+ * umask) when "make" and it is missing; 0, or 1 after saying why not. */
+static int
+mfactl_dir(const char *dir, bool make)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : mfactl_fail("%s is not a "
+		    "directory", dir);
+	if (errno != ENOENT || !make)
+		return errno == ENOENT ? 0 : mfactl_fail("cannot use %s: %s",
+		    dir, strerror(errno));
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return mfactl_fail("cannot create the directory %s: %s", dir,
+		    strerror(errno));
+	return 0;
+}
+
+/* Creates the missing directories above "path", as mkdir -p does, and
+ * checks that none of them, nor "path" if it exists, is something else. */
+static int
+mfactl_mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return mfactl_fail("the store path is too long");
+	for (p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mfactl_dir(buf, true) != 0)
+			return 1;
+		*p = '/';
+	}
+	return mfactl_dir(buf, false);
+}
+
+/* init: the directory (and the missing ones above it), LMDB files, the
+ * master key and the spool. */
 static int
 mfactl_init(struct mfactl *m)
 {
@@ -192,6 +231,8 @@ mfactl_init(struct mfactl *m)
 	bool created, key_new;
 	int rc;
 
+	if (mfactl_mkdir_parents(m->cfg.db) != 0)
+		return 1;
 	rc = store_open(&m->store, m->cfg.db, m->cfg.map_size, STORE_CREATE);
 	if (rc != MFA_OK)
 		return mfactl_fail("cannot create the store %s: %s",

@@ -44,6 +44,19 @@ def test_init(tmp_path):
     assert list(d.glob("*.mdb"))
 
 
+def test_init_creates_the_missing_directories_above(tmp_path):
+    d = tmp_path / "a" / "b" / "var"
+    s = Store(d)
+    assert s.ctl("init")["created"] is True
+    assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    assert (tmp_path / "a" / "b").is_dir()
+    (tmp_path / "file").write_text("")
+    for db in (tmp_path / "file" / "var", tmp_path / "file"):
+        p = fails(Store(db).run("init"))
+        assert p.stderr == "mfactl: %s is not a directory\n" % (
+            tmp_path / "file")
+
+
 def test_help_and_usage(store):
     p = subprocess.run([str(MFACTL), "--help"], capture_output=True,
                        text=True, env=clean_env())

@@ -14,12 +14,15 @@ import time
 from servers import (FCGI_BIN, MFACTL, REPO, clean_env, free_port,
                      procs_mentioning, wait_gone)
 
+DELIVER = FCGI_BIN.parent / "mfa-deliver"
+
 READY = "Ctrl-C stops everything."
 
 
 def start_demo(db, port):
     env = clean_env(MFA_DB=str(db), PORT=str(port), MFA_WORKERS="2",
-                    MFA_FCGI_BIN=str(FCGI_BIN), MFACTL_BIN=str(MFACTL))
+                    MFA_FCGI_BIN=str(FCGI_BIN), MFACTL_BIN=str(MFACTL),
+                    MFA_DELIVER_BIN=str(DELIVER))
     p = subprocess.Popen([str(REPO / "contrib" / "run-demo")],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, env=env, cwd=str(REPO),
@@ -56,7 +59,8 @@ def stop_demo(p, db):
 def commands(text):
     """The copy-paste command lines of the printout, in order."""
     return [m.group(1) for m in re.finditer(
-        r"^   ((?:curl |TOKEN=|ls |cat ).*)$", text, re.M)]
+        r"^   ((?:curl |TOKEN=|ls |cat |/\S*/mfa-deliver ).*)$", text,
+        re.M)]
 
 
 def test_run_demo_end_to_end(tmp_path):
@@ -75,7 +79,7 @@ def test_run_demo_end_to_end(tmp_path):
         assert str(db / "spool") in text
 
         cmds = commands(text)
-        assert len(cmds) == 6, cmds
+        assert len(cmds) == 7, cmds
         script = "\n".join("%s\necho '@@'" % c for c in cmds)
         run = subprocess.run(["sh", "-c", script], capture_output=True,
                              text=True, timeout=60, env=clean_env())
@@ -94,6 +98,12 @@ def test_run_demo_end_to_end(tmp_path):
         assert (msg["channel"], msg["to"], msg["user_id"]) == \
             ("sms", "+15555550100", "demo-user")
         assert re.fullmatch(r"[0-9]{6}", msg["code"])
+        # step 4: mfa-deliver with the printing gateway sends it
+        assert outs[6] == "[sms to +15555550100] Your verification " \
+            "code is %s" % msg["code"], run.stdout
+        assert "sent by sms to XXXXXXXX0100" in run.stderr
+        assert [f for f in os.listdir(db / "spool")
+                if f.endswith(".json")] == []
     finally:
         if p.poll() is None:
             stop_demo(p, db)
