@@ -109,12 +109,23 @@ struct agent {
 };
 
 static volatile sig_atomic_t deliver_stop;
+/* a byte written here by the handler wakes the wait even when the signal
+ * came between the last look at deliver_stop and poll(2) */
+static int deliver_wake[2] = { -1, -1 };
 
 static void
 deliver_on_signal(int sig)
 {
+	int saved = errno;
+	ssize_t w;
+
 	(void)sig;
 	deliver_stop = 1;
+	if (deliver_wake[1] >= 0) {
+		w = write(deliver_wake[1], "", 1); /* full: a wake is due */
+		(void)w;
+	}
+	errno = saved;
 }
 
 static int deliver_usage(const char *fmt, ...) MFA_PRINTF(1, 2);
@@ -524,13 +535,14 @@ deliver_idle(int ino, int64_t next)
 	char ev[4096] __attribute__((aligned(__alignof__(struct
 	    inotify_event))));
 	const struct inotify_event *e;
-	struct pollfd pfd = { ino, POLLIN, 0 };
+	struct pollfd pfd[2] = { { ino, POLLIN, 0 },
+		{ deliver_wake[0], POLLIN, 0 } };
 	int64_t wait = DELIVER_RESCAN_MS, now = clock_mono_ms();
 	ssize_t n, off;
 
 	if (next >= 0 && next - now < wait)
 		wait = next > now ? next - now : 0;
-	if (poll(&pfd, 1, (int)wait) <= 0)
+	if (poll(pfd, 2, (int)wait) <= 0 || (pfd[0].revents & POLLIN) == 0)
 		return true;
 	while ((n = read(ino, ev, sizeof(ev))) > 0)
 		for (off = 0; off < n; off += (ssize_t)sizeof(*e) + e->len) {
@@ -564,11 +576,19 @@ deliver_lock(int dirfd, const char *spool)
 	return fd;
 }
 
-static void
+/* The handlers, and the wake-up pipe; false when it cannot be made. */
+static bool
 deliver_signals(void)
 {
 	struct sigaction sa;
+	int i;
 
+	if (pipe(deliver_wake) != 0)
+		return false;
+	for (i = 0; i < 2; i++)
+		if (fcntl(deliver_wake[i], F_SETFL, O_NONBLOCK) != 0 ||
+		    fcntl(deliver_wake[i], F_SETFD, FD_CLOEXEC) != 0)
+			return false;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = deliver_on_signal; /* no SA_RESTART: poll returns */
 	sigemptyset(&sa.sa_mask);
@@ -581,6 +601,7 @@ deliver_signals(void)
 	 * before waitpid could read its status */
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
+	return true;
 }
 
 /* Serves the spool until a signal (or once); the exit status. */
@@ -750,8 +771,12 @@ main(int argc, char **argv)
 		close(a.dirfd);
 		return 1;
 	}
-	deliver_signals();
-	rc = deliver_serve(&a);
+	if (!deliver_signals()) {
+		log_error("deliver: cannot set up signals: %s", strerror(errno));
+		rc = 1;
+	} else {
+		rc = deliver_serve(&a);
+	}
 	free(a.pend);
 	close(a.dirfd);
 	return rc;
