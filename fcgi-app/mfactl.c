@@ -78,6 +78,9 @@ static const char usage_text[] =
 "  store grow SIZE                    raise the LMDB map size (K, M, G, T);\n"
 "                                     running workers adopt it\n"
 "  store info                         the map size\n"
+"  spool                              messages waiting in the out-of-band\n"
+"                                     spool (pending, the oldest one's age\n"
+"                                     in seconds) and set aside in failed/\n"
 "  keys rotate                        new result-token signing key; the old\n"
 "                                     one stays published until its tokens\n"
 "                                     expire\n"
@@ -426,6 +429,8 @@ mfactl_dispatch(struct mfactl *m, int argc, char **argv)
 		return mfactl_keys(m, argc - 1, argv + 1);
 	if (strcmp(cmd, "store") == 0)
 		return mfactl_store(m, argc - 1, argv + 1);
+	if (strcmp(cmd, "spool") == 0)
+		return mfactl_spool(m, argc - 1, argv + 1);
 	if (strcmp(cmd, "sweep") == 0)
 		return argc == 1 ? mfactl_sweep(m) :
 		    mfactl_usage("sweep takes no arguments");

@@ -55,5 +55,7 @@ int mfactl_user(struct mfactl *m, int argc, char **argv);
 int mfactl_keys(struct mfactl *m, int argc, char **argv);
 /* mfactl_store.c */
 int mfactl_store(struct mfactl *m, int argc, char **argv);
+/* mfactl_spool.c */
+int mfactl_spool(struct mfactl *m, int argc, char **argv);
 
 #endif

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import PHONE, make_client, make_user
-from servers import (REPO, Http, assert_ok, call, challenge, clean_env,
-                     http_token)
+from servers import (MFACTL, REPO, Http, assert_ok, call, challenge,
+                     clean_env, http_token)
 
 DELIVER = Path(os.environ.get("MFA_DELIVER_BIN",
                               REPO / "build" / "mfa-deliver")).resolve()
@@ -220,6 +220,43 @@ def test_waiting_agent_sends_a_new_message_and_stops_on_sigterm(gw,
         assert "another mfa-deliver serves %s" % spool in second.stderr
     finally:
         assert agent.stop() == 0
+
+
+def test_mfactl_spool_counts_pending_and_failed(gw, tmp_path):
+    """mfactl spool: counts only, the oldest pending message's age; after
+    mfa-deliver, nothing pending and the bad file counted in failed/."""
+    spool, argv, out = gw
+
+    def mfactl(*args, spool=spool):
+        return subprocess.run(
+            [str(MFACTL), "--db", str(tmp_path / "db"), "--json", *args],
+            capture_output=True, text=True, timeout=30,
+            env=clean_env(MFA_SPOOL=str(spool)))
+
+    def counts():
+        p = mfactl("spool")
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+    assert counts() == {"spool": str(spool), "pending": 0, "failed": 0}
+    message(spool, "auth_challenge_G", age_s=90)
+    message(spool, "auth_challenge_H", age_s=5, code="777111")
+    message(spool, "auth_challenge_I", raw="junk")
+    (spool / ".auth_challenge_J.json.tmp").write_text("{}")
+    c = counts()
+    assert (c["pending"], c["failed"]) == (3, 0)
+    assert 90 <= c["oldest_age_s"] <= 120
+    assert "777111" not in mfactl("spool").stdout   # counts, no content
+    p = deliver("--spool", spool, "--once", "--", *argv)
+    assert p.returncode == 0, p.stderr
+    assert counts() == {"spool": str(spool), "pending": 0, "failed": 1}
+    p = mfactl("spool", "extra")
+    assert (p.returncode, p.stderr.splitlines()[0]) == (
+        2, "mfactl: spool takes no arguments")
+    p = mfactl("spool", spool=tmp_path / "nowhere")
+    assert (p.returncode, p.stderr) == (1, "mfactl: cannot read the spool "
+                                        "%s: No such file or directory\n" %
+                                        (tmp_path / "nowhere"))
 
 
 def test_expired_message_is_dropped_unsent(gw):
