@@ -199,10 +199,12 @@ mfactl_dir(const char *dir, bool make)
 	if (errno != ENOENT || !make)
 		return errno == ENOENT ? 0 : mfactl_fail("cannot use %s: %s",
 		    dir, strerror(errno));
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+	if (mkdir(dir, 0755) == 0)
+		return 0;
+	if (errno != EEXIST)
 		return mfactl_fail("cannot create the directory %s: %s", dir,
 		    strerror(errno));
-	return 0;
+	return mfactl_dir(dir, false); /* made meanwhile: a directory? */
 }
 
 /* Creates the missing directories above "path", as mkdir -p does, and
@@ -211,9 +213,13 @@ static int
 mfactl_mkdir_parents(const char *path)
 {
 	char buf[PATH_MAX], *p;
+	int n;
 
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+	if ((n = snprintf(buf, sizeof(buf), "%s", path)) < 0 ||
+	    (size_t)n >= sizeof(buf))
 		return mfactl_fail("the store path is too long");
+	while (n > 1 && buf[n - 1] == '/') /* "var/" is var, made 0700 */
+		buf[--n] = '\0';
 	for (p = buf + 1; (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
 		if (mfactl_dir(buf, true) != 0)

@@ -172,7 +172,7 @@ size_t store_sync_slots(const struct store *st);
  * in a process that holds its liveness mark (store_sync.c). */
 bool store_sync_batching(const struct store *st);
 
-/* Whether a process with "pid" holds its liveness mark on the shared file,
+/* Whether a process with "pid" holds its liveness mark in sync.live,
  * in any pid namespace (true when it cannot be told). */
 bool store_sync_owner_live(struct store *st, int32_t pid);
 

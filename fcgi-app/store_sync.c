@@ -60,18 +60,21 @@
 	STORE_BATCH_SLOTS * STORE_BATCH_SLOT_SIZE)
 
 /*
- * Liveness marks: a process that maps the file holds a write lock
- * (fcntl(2); the kernel lets go of it when the process dies) on the byte
- * STORE_SYNC_MARK_BASE + its pid, far past the end of the file. A slot a
- * poster left FILLING is taken for dead only when nobody holds the
- * poster's byte (store_sync_owner_live): unlike kill(2), a lock is seen
- * from every pid namespace, so mfactl in another container that shares
- * the store's volume does not free the slot a live worker is filling.
- * A process that cannot take its byte (a process of another pid
- * namespace with the same number holds it) queues nothing: it commits
- * its challenges itself (store_sync_batching). The locks are not
- * flock(2)'s, so the sync lock does not meet them.
+ * Liveness marks: a process that may queue challenges (group commit with
+ * batch_ms > 0) holds a write lock (fcntl(2); the kernel lets go of it
+ * when the process dies) on the byte STORE_SYNC_MARK_BASE + its pid of
+ * the file "sync.live", which nothing else locks. A slot a poster left
+ * FILLING is taken for dead only when nobody holds the poster's byte
+ * (store_sync_owner_live): unlike kill(2), a lock is seen from every pid
+ * namespace, so mfactl in another container that shares the store's
+ * volume does not free the slot a live worker is filling. A process that
+ * cannot take its byte (one of another pid namespace with the same number
+ * holds it) queues nothing until it can (store_sync_tick tries again).
+ * The marks have a file of their own because where flock(2) is emulated
+ * with fcntl locks on the whole file (NFS, SMB), the sync lock on
+ * sync.state would wait for them, and its unlock would drop them.
  */
+#define STORE_SYNC_LIVE_FILE "sync.live"
 #define STORE_SYNC_MARK_BASE ((off_t)1 << 40)
 
 /* The mapped file. Fields are little-endian u64 (read by make bench). */
@@ -94,7 +97,8 @@ struct store_sync {
 	size_t nslots; /* the queue's slots, fixed when the file was mapped */
 	struct store_sync_shm *shm;
 	bool defer;     /* store_sync_defer */
-	bool marked;    /* this process holds its liveness mark */
+	int live_fd;    /* sync.live, or -1 */
+	bool marked;    /* this process holds its liveness mark there */
 	uint64_t owed;  /* highest deferred txnid waiting for a sync, or 0 */
 	uint64_t nowed; /* deferred commits waiting for it */
 };
@@ -211,18 +215,21 @@ store_sync_mark_range(int32_t pid)
 	return fl;
 }
 
-/* Takes this process's liveness mark on "fd"; false when it cannot. */
+/* Takes this process's liveness mark on "fd" (the file "path"); false
+ * when it cannot, saying why when "warn". */
 static bool
-store_sync_mark(int fd, const char *path)
+store_sync_mark(int fd, const char *path, bool warn)
 {
 	struct flock fl = store_sync_mark_range(self_pid());
 
 	if (fcntl(fd, F_SETLK, &fl) == 0)
 		return true;
+	if (!warn)
+		return false;
 	if (errno == EACCES || errno == EAGAIN)
 		log_warn("store: pid %ld is marked live in %s by a process of "
 		    "another pid namespace; this one commits its challenges "
-		    "itself", (long)self_pid(), path);
+		    "itself until it can mark itself", (long)self_pid(), path);
 	else
 		log_warn("store: cannot mark pid %ld live in %s: %s; this "
 		    "process commits its challenges itself",
@@ -230,12 +237,34 @@ store_sync_mark(int fd, const char *path)
 	return false;
 }
 
+/* Opens sync.live in "dir" and marks this process live when it may queue
+ * ("batch_ms" > 0); -1 (logged) when the file cannot be opened. */
+static int
+store_sync_live_open(struct store_sync *s, const char *dir)
+{
+	char path[4096];
+
+	s->live_fd = -1;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+	    STORE_SYNC_LIVE_FILE) >= sizeof(path))
+		return -1;
+	if ((s->live_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) <
+	    0) {
+		log_warn("store: cannot open %s: %s; no challenge is queued "
+		    "and no slot freed", path, strerror(errno));
+		return -1;
+	}
+	s->marked = s->batch_ms > 0 && store_sync_mark(s->live_fd, path, true);
+	return 0;
+}
+
 bool
 store_sync_owner_live(struct store *st, int32_t pid)
 {
 	struct flock fl = store_sync_mark_range(pid);
 
-	if (st->sync == NULL || fcntl(st->sync->fd, F_GETLK, &fl) != 0)
+	if (st->sync == NULL || st->sync->live_fd < 0 ||
+	    fcntl(st->sync->live_fd, F_GETLK, &fl) != 0)
 		return true; /* cannot tell: keep the slot */
 	return fl.l_type != F_UNLCK;
 }
@@ -288,8 +317,8 @@ store_sync_open(struct store *st, int batch_ms, bool create)
 	}
 	s->fd = fd;
 	s->shm = p;
-	s->marked = store_sync_mark(fd, path);
 	s->batch_ms = batch_ms < 0 ? 0 : batch_ms;
+	(void)store_sync_live_open(s, dir);
 	store_sync_lock(s);
 	last = store_sync_last(st);
 	store_sync_check(s->shm, last);
@@ -299,6 +328,8 @@ store_sync_open(struct store *st, int batch_ms, bool create)
 	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != MDB_SUCCESS) {
 		munmap(p, STORE_SYNC_SIZE);
 		close(fd);
+		if (s->live_fd >= 0)
+			close(s->live_fd);
 		free(s);
 		return store_map_err(rc);
 	}
@@ -511,6 +542,8 @@ store_sync_tick(struct store *st, int *next_ms)
 	if (s == NULL)
 		return MFA_OK;
 	m = s->shm;
+	if (!s->marked && s->batch_ms > 0 && s->live_fd >= 0)
+		s->marked = store_sync_mark(s->live_fd, NULL, false);
 	if ((rc = store_sync_tick_queue(st, next_ms)) != MFA_OK)
 		return rc;
 	if (atomic_load(&m->batched) <= atomic_load(&m->synced))
@@ -553,6 +586,8 @@ store_sync_close(struct store *st)
 	}
 	munmap(s->shm, STORE_SYNC_SIZE);
 	close(s->fd);
+	if (s->live_fd >= 0)
+		close(s->live_fd);
 	free(s);
 	st->sync = NULL;
 }

@@ -465,7 +465,7 @@ def test_mfactl_of_another_pid_namespace_frees_only_dead_posters(queued):
     the store's volume) sees none of the workers with kill(2). Opening the
     store, it frees the queue slot left FILLING by a process that is gone,
     and keeps the one of a live worker: the worker's liveness mark (a lock
-    on sync.state) is seen from every namespace."""
+    on sync.live) is seen from every namespace."""
     srv, store, client, users = queued
     worker = sorted(srv.wait_workers(4))[0]
     gone = subprocess.Popen(["true"])

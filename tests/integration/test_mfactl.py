@@ -50,6 +50,9 @@ def test_init_creates_the_missing_directories_above(tmp_path):
     assert s.ctl("init")["created"] is True
     assert stat.S_IMODE(d.stat().st_mode) == 0o700
     assert (tmp_path / "a" / "b").is_dir()
+    s = Store(str(tmp_path / "c" / "var") + "//")   # the store itself 0700
+    assert s.ctl("init")["created"] is True
+    assert stat.S_IMODE((tmp_path / "c" / "var").stat().st_mode) == 0o700
     (tmp_path / "file").write_text("")
     for db in (tmp_path / "file" / "var", tmp_path / "file"):
         p = fails(Store(db).run("init"))

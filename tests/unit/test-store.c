@@ -1864,12 +1864,12 @@ test_batch_deferred(void)
 	store_close(st);
 }
 
-/* The byte of sync.state whose lock marks a pid live (store_sync.c). */
+/* The byte of sync.live whose lock marks a pid live (store_sync.c). */
 #define Q_MARK_BASE ((off_t)1 << 40)
 
 /*
  * A child process that holds the liveness mark of "pid" in "name"'s
- * sync.state until "*release" is closed; -1 when it could not take it.
+ * sync.live until "*release" is closed; -1 when it could not take it.
  */
 static pid_t
 q_mark_child(const char *name, int32_t pid, int *release)
@@ -1879,7 +1879,7 @@ q_mark_child(const char *name, int32_t pid, int *release)
 	int up[2], down[2], fd;
 	pid_t child;
 
-	snprintf(rel, sizeof(rel), "%s/sync.state", name);
+	snprintf(rel, sizeof(rel), "%s/sync.live", name);
 	sub(path, sizeof(path), rel);
 	if (pipe(up) != 0)
 		return -1;
@@ -1896,7 +1896,7 @@ q_mark_child(const char *name, int32_t pid, int *release)
 		fl.l_whence = SEEK_SET;
 		fl.l_start = Q_MARK_BASE + pid;
 		fl.l_len = 1;
-		fd = open(path, O_RDWR);
+		fd = open(path, O_RDWR | O_CREAT, 0600);
 		ok = fd >= 0 && fcntl(fd, F_SETLK, &fl) == 0;
 		if (write(up[1], &ok, 1) != 1)
 			_exit(1);
@@ -1953,6 +1953,55 @@ test_batch_foreign_poster(void)
 }
 
 /*
+ * A process that queues holds its mark through its commits and syncs
+ * (the sync lock, flock(2) on sync.state, must not touch it), as another
+ * process sees it; one that only attaches (mfactl) takes none.
+ */
+static void
+test_batch_mark_held(void)
+{
+	struct challenge_rec c = make_challenge("auth_challenge_M1", CT_OTP,
+	    9000, 0);
+	struct store *st = q_open("queue-mark", 60000), *o;
+	char path[PATH_MAX];
+	struct flock fl;
+	int fds[2], fd, status;
+	pid_t parent = getpid(), child;
+	char seen = 0;
+
+	if (st == NULL)
+		return;
+	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	T_EQ_INT(q_put(st, "m:1", true), MFA_OK); /* a durable commit */
+	sub(path, sizeof(path), "queue-mark/sync.live");
+	T_TRUE(pipe(fds) == 0);
+	if ((child = fork()) == 0) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = Q_MARK_BASE + parent;
+		fl.l_len = 1;
+		fd = open(path, O_RDWR);
+		seen = fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 &&
+		    fl.l_type == F_WRLCK && fl.l_pid == parent;
+		_exit(write(fds[1], &seen, 1) == 1 ? 0 : 1);
+	}
+	T_TRUE(child > 0 && read(fds[0], &seen, 1) == 1 && seen == 1);
+	T_TRUE(child > 0 && waitpid(child, &status, 0) == child);
+	close(fds[0]);
+	close(fds[1]);
+	store_close(st);
+	/* attached without queueing: no mark, so a child can take the byte */
+	o = q_open("queue-mark", -1);
+	if (o != NULL)
+		T_EQ_INT(store_sync_attach(o), MFA_OK);
+	child = q_mark_child("queue-mark", (int32_t)getpid(), &fd);
+	T_TRUE(child > 0);
+	q_mark_release(child, fd);
+	store_close(o);
+}
+
+/*
  * A process whose pid is marked live by another (of another pid
  * namespace) queues nothing: its challenges are committed at once. Once
  * the mark is free, the next open queues again.
@@ -2001,6 +2050,7 @@ test_store_batch(void)
 	test_batch_lifecycle();
 	test_batch_foreign_poster();
 	test_batch_pid_taken();
+	test_batch_mark_held();
 	test_batch_layout();
 	test_batch_deferred();
 }
