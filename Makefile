@@ -218,7 +218,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(BUILD)/mfa.fcgi $(BUILD)/mfactl $(BUILD)/mfa-deliver \
-		$(DESTDIR)$(PREFIX)/bin/
+		contrib/mfa-gateway $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 man/mfactl.8 man/mfa.fcgi.8 man/mfa-deliver.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 man/spawn.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/

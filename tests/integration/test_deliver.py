@@ -7,12 +7,16 @@ through a real lighttpd. Every agent a test starts in the background is
 stopped by PID when it ends.
 """
 
+import base64
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -23,6 +27,7 @@ from servers import (MFACTL, REPO, Http, assert_ok, call, challenge,
 DELIVER = Path(os.environ.get("MFA_DELIVER_BIN",
                               REPO / "build" / "mfa-deliver")).resolve()
 G_OOB = "http://auth0.com/oauth/grant-type/mfa-oob"
+CONTRIB_GATEWAY = REPO / "contrib" / "mfa-gateway"
 
 GATEWAY = r"""#!/bin/sh
 # a test gateway: records one delivery, appends its id to "order" and its
@@ -389,6 +394,85 @@ def test_removed_spool_stops_the_agent(gw, tmp_path):
         assert "the spool %s was" % spool in agent.text()
     finally:
         agent.stop()
+
+
+def test_contrib_gateway_sends_email_through_sendmail(gw, tmp_path):
+    """contrib/mfa-gateway, e-mail: a message for sendmail -t, with the
+    headers from the environment and the text as its body."""
+    spool, _, out = gw
+    fake = tmp_path / "sendmail"
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$*" > "$OUT/args"\n'
+                    'cat > "$OUT/mail"\n')
+    fake.chmod(0o755)
+    message(spool, "auth_challenge_EM", channel="email",
+            to="jane@example.com", code="246810")
+    p = deliver("--spool", spool, "--once", "--", CONTRIB_GATEWAY,
+                env={"MFA_SENDMAIL": str(fake), "OUT": str(out),
+                     "MFA_MAIL_FROM": "mfa@example.org"})
+    assert p.returncode == 0, p.stderr
+    assert published(spool) == []
+    assert (out / "args").read_text() == "-t -i\n"
+    assert (out / "mail").read_text() == (
+        "From: mfa@example.org\nTo: jane@example.com\n"
+        "Subject: Your verification code\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        "Your verification code is 246810\n")
+
+
+class _SmsApi(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.got.append((self.headers.get("Authorization"),
+                                body.decode()))
+        self.send_response(self.server.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def sms_api():
+    srv = HTTPServer(("127.0.0.1", 0), _SmsApi)
+    srv.got, srv.status = [], 200
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        t.join(5)
+
+
+def test_contrib_gateway_posts_sms_to_an_http_api(gw, tmp_path, sms_api):
+    """contrib/mfa-gateway, SMS: one form POST with the credentials from a
+    curl configuration file; an HTTP error leaves the message for later;
+    without MFA_SMS_URL it exits 2 and sends nothing."""
+    spool, _, out = gw
+    conf = tmp_path / "sms.curl"
+    conf.write_text('user = "key:s3cret"\n')
+    url = "http://127.0.0.1:%d/v1/messages" % sms_api.server_port
+    env = {"MFA_SMS_URL": url, "MFA_SMS_CURL_CONFIG": str(conf)}
+    message(spool, "auth_challenge_SM", code="135790")
+    p = deliver("--spool", spool, "--once", "--", CONTRIB_GATEWAY, env=env)
+    assert p.returncode == 0, p.stderr
+    assert published(spool) == []
+    ((authz, body),) = sms_api.got
+    assert authz == "Basic " + base64.b64encode(b"key:s3cret").decode()
+    assert parse_qs(body) == {"to": [PHONE], "channel": ["sms"],
+                              "text": ["Your verification code is 135790"]}
+
+    sms_api.status = 500
+    name = message(spool, "auth_challenge_SN")
+    p = deliver("--spool", spool, "--once", "--", CONTRIB_GATEWAY, env=env)
+    assert "failed (exit status 22); left for the next run" in p.stderr
+    assert published(spool) == [name]
+    p = deliver("--spool", spool, "--once", "--", CONTRIB_GATEWAY)
+    assert "mfa-gateway: MFA_SMS_URL is not set" in p.stderr
+    assert "failed (exit status 2)" in p.stderr
+    assert len(sms_api.got) == 2 and published(spool) == [name]
 
 
 @pytest.mark.parametrize("args,status,says", [

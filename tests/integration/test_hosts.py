@@ -170,7 +170,7 @@ def test_install_puts_man_pages_and_programs(tmp_path):
     assert p.returncode == 0, p.stderr
     root = dest / "opt" / "mfa"
     for f, mode in (("bin/mfa.fcgi", 0o755), ("bin/mfactl", 0o755),
-                    ("bin/mfa-deliver", 0o755),
+                    ("bin/mfa-deliver", 0o755), ("bin/mfa-gateway", 0o755),
                     ("share/man/man8/mfa-deliver.8", 0o644),
                     ("share/mfa/systemd/mfa-deliver.service", 0o644),
                     ("sbin/mfa-spawn", 0o755),
