@@ -135,27 +135,45 @@ deliver_usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("mfa-deliver: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay("mfa-deliver", fmt, ap);
 	va_end(ap);
-	fputs("\n(mfa-deliver --help for the usage)\n", stderr);
+	fputs("(mfa-deliver --help for the usage)\n", stderr);
 	return 2;
 }
 
-/* The decimal in "s" within [lo, hi]; false otherwise. */
-static bool
-deliver_number(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
+/* The numeric options, their bounds and defaults (-1: from the
+ * configuration). */
+enum { NUM_MAX_AGE, NUM_ATTEMPTS, NUM_TIMEOUT, NUM__COUNT };
+static const struct {
+	const char *opt, *what;
+	long lo, hi, dflt;
+} deliver_nums[NUM__COUNT] = {
+	[NUM_MAX_AGE] = { "--max-age", "a number of seconds", 1, 86400, -1 },
+	[NUM_ATTEMPTS] = { "--attempts", "a number", 1, 100, 5 },
+	[NUM_TIMEOUT] = { "--timeout", "a number of seconds", 1, 3600, 30 },
+};
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
+/* Reads a numeric option at argv[*i] into "nums": 0 when argv[*i] is
+ * none of them, 1 when read, 2 after a usage error. */
+static int
+deliver_num_opt(int argc, char **argv, int *i, long nums[NUM__COUNT])
+{
+	const char *v;
+	size_t k;
+
+	for (k = 0; k < NUM__COUNT; k++) {
+		if ((v = cli_opt(argc, argv, i, deliver_nums[k].opt)) == NULL)
+			continue;
+		if (!cli_number(v, deliver_nums[k].lo,
+		    deliver_nums[k].hi, &nums[k]))
+			return deliver_usage("%s: \"%s\" is not %s from %ld "
+			    "to %ld", deliver_nums[k].opt, v,
+			    deliver_nums[k].what, deliver_nums[k].lo,
+			    deliver_nums[k].hi);
+		return 1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------ pending */
@@ -680,7 +698,7 @@ int
 main(int argc, char **argv)
 {
 	const char *db = NULL, *conf = NULL, *spool = NULL, *lvl = NULL, *v;
-	long age = -1, attempts = 5, timeout = 30;
+	long nums[NUM__COUNT];
 	struct agent a;
 	struct config cfg;
 	enum log_level level;
@@ -688,6 +706,8 @@ main(int argc, char **argv)
 	int i, rc;
 
 	memset(&a, 0, sizeof(a));
+	for (i = 0; i < NUM__COUNT; i++)
+		nums[i] = deliver_nums[i].dflt;
 	deliver_process_setup();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--") == 0) {
@@ -713,21 +733,9 @@ main(int argc, char **argv)
 		} else if ((v = cli_opt(argc, argv, &i, "--log-level")) !=
 		    NULL) {
 			lvl = v;
-		} else if ((v = cli_opt(argc, argv, &i, "--max-age")) !=
-		    NULL) {
-			if (!deliver_number(v, 1, 86400, &age))
-				return deliver_usage("--max-age: \"%s\" is not "
-				    "a number of seconds from 1 to 86400", v);
-		} else if ((v = cli_opt(argc, argv, &i, "--attempts")) !=
-		    NULL) {
-			if (!deliver_number(v, 1, 100, &attempts))
-				return deliver_usage("--attempts: \"%s\" is "
-				    "not a number from 1 to 100", v);
-		} else if ((v = cli_opt(argc, argv, &i, "--timeout")) !=
-		    NULL) {
-			if (!deliver_number(v, 1, 3600, &timeout))
-				return deliver_usage("--timeout: \"%s\" is not "
-				    "a number of seconds from 1 to 3600", v);
+		} else if ((rc = deliver_num_opt(argc, argv, &i, nums)) != 0) {
+			if (rc == 2)
+				return 2;
 		} else {
 			return deliver_usage("unknown option or missing value: "
 			    "\"%s\"", argv[i]);
@@ -755,10 +763,11 @@ main(int argc, char **argv)
 		log_error("deliver: the spool directory name is too long");
 		return 1;
 	}
-	a.o.max_age_ms = age > 0 ? (int64_t)age * 1000 :
+	a.o.max_age_ms = nums[NUM_MAX_AGE] > 0 ?
+	    (int64_t)nums[NUM_MAX_AGE] * 1000 :
 	    deliver_default_age(&cfg);
-	a.o.attempts = (unsigned)attempts;
-	a.o.timeout_s = (int)timeout;
+	a.o.attempts = (unsigned)nums[NUM_ATTEMPTS];
+	a.o.timeout_s = (int)nums[NUM_TIMEOUT];
 	a.o.argv = argv + i;
 	a.dirfd = open(a.o.spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (a.dirfd < 0) {

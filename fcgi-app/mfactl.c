@@ -95,11 +95,9 @@ mfactl_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("mfactl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay("mfactl", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 1;
 }
 
@@ -108,11 +106,10 @@ mfactl_usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("mfactl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay("mfactl", fmt, ap);
 	va_end(ap);
-	fputs("\nRun \"mfactl --help\" for usage.\n", stderr);
+	fputs("Run \"mfactl --help\" for usage.\n", stderr);
 	return 2;
 }
 
@@ -278,12 +275,9 @@ mfactl_init(struct mfactl *m)
 static int
 mfactl_ttl(const char *s, int64_t *out)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || v < 1 || v > 86400)
+	if (!cli_number(s, 1, 86400, &v))
 		return -1;
 	*out = v;
 	return 0;

@@ -264,6 +264,32 @@ def test_mfactl_spool_counts_pending_and_failed(gw, tmp_path):
                                         (tmp_path / "nowhere"))
 
 
+def test_a_message_that_cannot_be_set_aside_is_never_sent_again(gw,
+                                                                tmp_path):
+    """failed/ is a file: a bad message stays where it is, with the reason;
+    a message that used up its attempts is not sent again while its move
+    keeps failing."""
+    spool, argv, out = gw
+    (spool / "failed").write_text("")
+    bad = message(spool, "auth_challenge_X", raw="junk")
+    p = deliver("--spool", spool, "--once", "--", *argv)
+    assert p.returncode == 0, p.stderr
+    assert ("cannot move %s to %s/failed/ (not a JSON object (line 1)): "
+            "Not a directory" % (bad, spool)) in p.stderr
+    os.unlink(spool / bad)
+    name = message(spool, "auth_challenge_U")
+    agent = Agent(tmp_path, ["--spool", spool, "--attempts", "1", "--",
+                             *argv], env={"GATEWAY_EXIT": "3"})
+    try:
+        assert wait_for(lambda: agent.text().count(
+            "cannot move %s to" % name) >= 2), agent.text()
+        assert "(attempts used up)" in agent.text()
+        assert (out / "order").read_text().split() == ["auth_challenge_U"]
+        assert published(spool) == [name]
+    finally:
+        assert agent.stop() == 0
+
+
 def test_expired_message_is_dropped_unsent(gw):
     spool, argv, out = gw
     old = message(spool, "auth_challenge_OLD", age_s=30)
