@@ -45,6 +45,7 @@
 #define DELIVER_BACKOFF_MAX_S 60
 #define DELIVER_PENDING_MAX 4096 /* messages remembered between scans */
 #define DELIVER_FUTURE_MS 60000 /* a name's time may be this far ahead */
+#define DELIVER_EXIT_LEFT 3 /* --once: a gateway failed, a message left */
 
 static const char usage_text[] =
 "usage: mfa-deliver [--db DIR] [--spool DIR] [--config FILE] [--once]\n"
@@ -79,10 +80,12 @@ static const char usage_text[] =
 "  --timeout S     seconds PROGRAM may run before it is killed (30)\n"
 "  --log-level L   error, warn, info (default) or debug, on stderr\n"
 "\n"
-"Exit status: 0 after SIGTERM, or with --once after one pass (messages\n"
-"whose gateway failed are left and logged), 1 an error (the spool cannot\n"
-"be read, was removed, or another mfa-deliver serves it), 2 a usage\n"
-"error. The code itself is never logged; the address only masked.\n";
+"Exit status: 0 after SIGTERM, or with --once after a pass that left no\n"
+"message behind a failed gateway; 3 with --once when a gateway failed\n"
+"(those messages are left for the next run, and logged); 1 an error (the\n"
+"spool cannot be read, was removed, or another mfa-deliver serves it);\n"
+"2 a usage error. The code itself is never logged; the address only\n"
+"masked.\n";
 
 struct deliver_opts {
 	const char *spool;
@@ -106,6 +109,7 @@ struct agent {
 	int dirfd;
 	struct pending *pend;
 	size_t npend;
+	unsigned nleft; /* --once: messages left because the gateway failed */
 };
 
 static volatile sig_atomic_t deliver_stop;
@@ -335,6 +339,7 @@ deliver_send(struct agent *a, const char *name, const struct spool_in *m)
 	}
 	mono = clock_mono_ms(); /* the back-off counts from the end */
 	if (a->o.once) {
+		a->nleft++;
 		log_warn("deliver: challenge %s by %s to %s: %s failed (%s); "
 		    "left for the next run", m->challenge_id, m->channel,
 		    masked, a->o.argv[0], why);
@@ -649,8 +654,12 @@ deliver_serve(struct agent *a)
 			rc = 1;
 			break;
 		}
-		if (a->o.once || deliver_stop)
+		if (deliver_stop)
 			break;
+		if (a->o.once) {
+			rc = a->nleft > 0 ? DELIVER_EXIT_LEFT : 0;
+			break;
+		}
 		if (!deliver_idle(ino, next)) {
 			log_error("deliver: the spool %s was moved or removed",
 			    a->o.spool);

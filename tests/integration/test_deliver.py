@@ -348,7 +348,7 @@ def test_gateway_past_its_timeout_is_killed_and_the_message_kept(gw):
     name = message(spool, "auth_challenge_T")
     p = deliver("--spool", spool, "--once", "--timeout", "1", "--", *argv,
                 env={"GATEWAY_SLEEP": "31.7"}, timeout=30)
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 3, p.stderr   # a message left behind
     assert ("failed (killed after 1 s); left for the next run" in p.stderr)
     assert published(spool) == [name]
     left = subprocess.run(["pgrep", "-f", "sleep 31.7"],
@@ -493,9 +493,11 @@ def test_contrib_gateway_posts_sms_to_an_http_api(gw, tmp_path, sms_api):
     sms_api.status = 500
     name = message(spool, "auth_challenge_SN")
     p = deliver("--spool", spool, "--once", "--", CONTRIB_GATEWAY, env=env)
+    assert p.returncode == 3, p.stderr
     assert "failed (exit status 22); left for the next run" in p.stderr
     assert published(spool) == [name]
     p = deliver("--spool", spool, "--once", "--", CONTRIB_GATEWAY)
+    assert p.returncode == 3, p.stderr
     assert "mfa-gateway: MFA_SMS_URL is not set" in p.stderr
     assert "failed (exit status 2)" in p.stderr
     assert len(sms_api.got) == 2 and published(spool) == [name]
