@@ -53,10 +53,6 @@ struct store_batch_ref {
  * (store_sync_slots). */
 #define STORE_BATCH_SLOTS 128
 #define STORE_BATCH_SLOTS_V1 64
-/* Queued challenges wait this long (ms) at most for a commit without a
- * sync by a worker between requests (store_sync.c): under load about 60
- * of them per commit at 12,000 challenges/s, in a queue of 128 slots. */
-#define STORE_QUEUE_DRAIN_MS 5
 
 struct store_txn {
 	struct store *st;

@@ -347,10 +347,10 @@ store_sync_init(struct store *st, int batch_ms)
 	return store_sync_open(st, batch_ms, true);
 }
 
-/* Commits the queued challenges (a write transaction takes them in),
- * with a sync when "durable". */
+/* Commits the queued challenges (a write transaction takes them in), with
+ * a sync. */
 static int
-store_sync_commit_queue(struct store *st, bool durable)
+store_sync_flush(struct store *st)
 {
 	struct store_txn *txn;
 	int rc;
@@ -361,13 +361,7 @@ store_sync_commit_queue(struct store *st, bool durable)
 		store_txn_abort(txn); /* nothing was queued: no sync either */
 		return MFA_OK;
 	}
-	return durable ? store_txn_commit(txn) : store_txn_commit_batched(txn);
-}
-
-static int
-store_sync_flush(struct store *st)
-{
-	return store_sync_commit_queue(st, true);
+	return store_txn_commit(txn);
 }
 
 int
@@ -518,37 +512,22 @@ store_sync_next(int *next_ms, int ms)
 }
 
 /*
- * Commits the queued challenges (store_batch.c) without a sync once the
- * oldest has waited STORE_QUEUE_DRAIN_MS, with one once it has waited
- * "batch_ms"; else sets "*next_ms" to when the next is due. The early
- * commit keeps a busy queue short of full: a poster that finds it full
- * commits it on its request's time (and that request's reply waits for
- * the write of a hundred challenges: make bench saw it as the p99), while
- * here a worker does it after its replies are out. One worker does it:
- * the one that moves the mark forward; the others see a fresh one.
+ * Commits the queued challenges once the oldest has waited "batch_ms"
+ * (store_batch.c); else sets "*next_ms" to when it is due.
  */
 static int
 store_sync_tick_queue(struct store *st, int *next_ms)
 {
-	int64_t q = atomic_load(&st->sync->shm->queued_ms), now, age, drain;
+	int64_t q = atomic_load(&st->sync->shm->queued_ms), age;
 
 	if (q == 0)
 		return MFA_OK;
-	now = clock_mono_ms();
-	age = now - q;
-	if (age < 0 || age >= st->sync->batch_ms)
-		return store_sync_flush(st); /* a clock from before a reboot */
-	drain = st->sync->batch_ms < STORE_QUEUE_DRAIN_MS ?
-	    st->sync->batch_ms : STORE_QUEUE_DRAIN_MS;
-	if (age < drain) {
-		store_sync_next(next_ms, (int)(drain - age));
+	age = clock_mono_ms() - q;
+	if (age >= 0 && age < st->sync->batch_ms) {
+		store_sync_next(next_ms, (int)(st->sync->batch_ms - age));
 		return MFA_OK;
 	}
-	store_sync_next(next_ms, (int)(st->sync->batch_ms - age));
-	if (!atomic_compare_exchange_strong(&st->sync->shm->queued_ms, &q,
-	    now > 0 ? now : 1))
-		return MFA_OK; /* another worker is at it */
-	return store_sync_commit_queue(st, false);
+	return store_sync_flush(st); /* a clock from before a reboot: now */
 }
 
 int

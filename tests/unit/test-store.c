@@ -1864,47 +1864,6 @@ test_batch_deferred(void)
 	store_close(st);
 }
 
-/*
- * Long before batch_ms, the tick commits the queue without a sync once
- * its oldest challenge has waited STORE_QUEUE_DRAIN_MS, so that a busy
- * queue is seldom full (and committed on a request's time); the sync
- * follows within batch_ms.
- */
-static void
-test_batch_drain(void)
-{
-	const char *q = "queue-drain";
-	struct challenge_rec c = make_challenge("auth_challenge_E1", CT_OTP,
-	    9000, 0);
-	struct timespec wait = { 0, (STORE_QUEUE_DRAIN_MS + 2) * 1000000L };
-	struct store *st = q_open(q, 60000);
-	uint64_t nsyncs, synced;
-	int next = 0;
-
-	if (st == NULL)
-		return;
-	T_EQ_INT(q_put(st, "e:0", false), MFA_OK); /* a sync: the next is
-						      due in batch_ms */
-	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
-	T_EQ_INT(store_sync_tick(st, &next), MFA_OK);
-	T_TRUE(!q_seen(st, c.id));
-	T_TRUE(next >= 0 && next <= STORE_QUEUE_DRAIN_MS);
-	nsyncs = q_counter(q, 32);
-	synced = q_counter(q, 8);
-	nanosleep(&wait, NULL);
-	T_EQ_INT(store_sync_tick(st, &next), MFA_OK);
-	T_TRUE(q_seen(st, c.id));
-	T_EQ_INT(q_count(st, Q_QUEUED), 0);
-	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
-	T_EQ_INT(q_counter(q, 32), nsyncs); /* committed, not synced */
-	T_EQ_INT(q_counter(q, 8), synced);
-	T_TRUE(q_counter(q, 16) > synced); /* batched: the sync is owed */
-	T_TRUE(next > STORE_QUEUE_DRAIN_MS && next <= 60000);
-	store_close(st); /* a clean close syncs it */
-	T_EQ_INT(q_counter(q, 32), nsyncs + 1);
-	T_EQ_INT(q_counter(q, 8), q_counter(q, 16));
-}
-
 /* The byte of sync.live whose lock marks a pid live (store_sync.c). */
 #define Q_MARK_BASE ((off_t)1 << 40)
 
@@ -2089,7 +2048,6 @@ test_store_batch(void)
 	}
 	store_close(st);
 	test_batch_lifecycle();
-	test_batch_drain();
 	test_batch_foreign_poster();
 	test_batch_pid_taken();
 	test_batch_mark_held();
