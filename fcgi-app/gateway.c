@@ -9,6 +9,8 @@
  * against a monotonic deadline.
  */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,28 +65,64 @@ gateway_exec(char *const *argv, const struct spool_in *m, int in)
 	_exit(127);
 }
 
+/* A descriptor that polls readable once "pid" has ended (pidfd_open(2),
+ * Linux 5.3; close-on-exec), or -1. */
+static int
+gateway_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/* Sleeps until "pid" may have ended, "left_ms" at most: on its pidfd
+ * "pfd", or (without one) 20 ms at a time. A signal ends it early. */
+static void
+gateway_nap(int pfd, int64_t left_ms)
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	struct pollfd p = { pfd, POLLIN, 0 };
+
+	if (pfd < 0)
+		(void)nanosleep(&tick, NULL);
+	else
+		(void)poll(&p, 1, left_ms > INT_MAX ? INT_MAX : (int)left_ms);
+}
+
 /*
  * Waits for "pid" at most "timeout_s", then kills its group. Returns 0
  * with its status in "*status", 1 when it had to be killed, -1 when it
- * cannot be waited for (errno).
+ * cannot be waited for (errno). With a pidfd the wait ends when the
+ * gateway does: looking every 20 ms made each message cost 20 ms more and
+ * capped a fast gateway at 50 messages a second.
  */
 static int
 gateway_wait(pid_t pid, int timeout_s, int *status)
 {
-	struct timespec tick = { 0, 20 * 1000 * 1000 };
-	int64_t deadline = clock_mono_ms() + (int64_t)timeout_s * 1000;
+	int64_t deadline = clock_mono_ms() + (int64_t)timeout_s * 1000, left;
+	int pfd = gateway_pidfd(pid), rc = 1, saved;
 	pid_t r;
 
 	for (;;) {
 		r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (clock_mono_ms() >= deadline)
+		if (r == pid || (r < 0 && errno != EINTR)) {
+			rc = r == pid ? 0 : -1;
 			break;
-		nanosleep(&tick, NULL);
+		}
+		if ((left = deadline - clock_mono_ms()) <= 0)
+			break;
+		gateway_nap(pfd, left);
 	}
+	if (pfd >= 0) {
+		saved = errno;
+		close(pfd);
+		errno = saved;
+	}
+	if (rc != 1)
+		return rc;
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
 	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
