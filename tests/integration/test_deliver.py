@@ -290,6 +290,31 @@ def test_a_message_that_cannot_be_set_aside_is_never_sent_again(gw,
         assert agent.stop() == 0
 
 
+def test_a_failure_past_the_retry_table_is_set_aside_not_forgotten(
+        gw, tmp_path):
+    """The agent remembers 4096 failing messages for their retries; the
+    next one that fails goes to failed/ at once, with the reason, instead
+    of being retried without a count (or sent again at every scan)."""
+    spool, _, _ = gw
+    now = time.time()
+    names = []
+    for i in range(4097):   # oldest first: the last one fails last
+        names.append(message(spool, "auth_challenge_R%04d" % i,
+                             age_s=60 - i * 0.01 - (time.time() - now)))
+    agent = Agent(tmp_path, ["--spool", spool, "--attempts", "100", "--",
+                             "/bin/false"])
+    try:
+        assert wait_for(lambda: "moved to failed/" in agent.text(),
+                        timeout=120), agent.text()[-2000:]
+        assert os.listdir(spool / "failed") == [names[-1]]
+        assert ("%s moved to failed/: /bin/false failed (exit status 1) "
+                "and 4096 other messages wait for a retry already" %
+                names[-1]) in agent.text()
+        assert len(published(spool)) == 4096
+    finally:
+        assert agent.stop() == 0
+
+
 def test_expired_message_is_dropped_unsent(gw):
     spool, argv, out = gw
     old = message(spool, "auth_challenge_OLD", age_s=30)
