@@ -238,8 +238,9 @@ store_sync_mark(int fd, const char *path, bool warn)
 }
 
 /* Opens sync.live in "dir" and marks this process live when it may queue
- * ("batch_ms" > 0); -1 (logged) when the file cannot be opened. */
-static int
+ * ("batch_ms" > 0). Without the file (logged) "live_fd" is -1: nothing is
+ * queued and no slot freed. */
+static void
 store_sync_live_open(struct store_sync *s, const char *dir)
 {
 	char path[4096];
@@ -247,15 +248,14 @@ store_sync_live_open(struct store_sync *s, const char *dir)
 	s->live_fd = -1;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 	    STORE_SYNC_LIVE_FILE) >= sizeof(path))
-		return -1;
+		return;
 	if ((s->live_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) <
 	    0) {
 		log_warn("store: cannot open %s: %s; no challenge is queued "
 		    "and no slot freed", path, strerror(errno));
-		return -1;
+		return;
 	}
 	s->marked = s->batch_ms > 0 && store_sync_mark(s->live_fd, path, true);
-	return 0;
 }
 
 bool
@@ -318,7 +318,7 @@ store_sync_open(struct store *st, int batch_ms, bool create)
 	s->fd = fd;
 	s->shm = p;
 	s->batch_ms = batch_ms < 0 ? 0 : batch_ms;
-	(void)store_sync_live_open(s, dir);
+	store_sync_live_open(s, dir);
 	store_sync_lock(s);
 	last = store_sync_last(st);
 	store_sync_check(s->shm, last);

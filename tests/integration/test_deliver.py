@@ -381,6 +381,34 @@ def test_gateway_past_its_timeout_is_killed_and_the_message_kept(gw):
     assert left.stdout == ""   # its process group was killed with it
 
 
+@pytest.mark.parametrize("sleep,timeout,rc,sent", [
+    ("0.3", "10", 0, True),     # waited for: sent, removed
+    ("31.9", "1", 3, False),    # killed after --timeout: left
+])
+def test_without_pidfd_the_gateway_is_waited_for_every_20_ms(
+        gw, sleep, timeout, rc, sent):
+    """Where pidfd_open(2) fails (an old kernel, a seccomp filter; here
+    strace makes it fail) the agent still waits for the gateway, and
+    still kills it at --timeout."""
+    spool, argv, out = gw
+    name = message(spool, "auth_challenge_P")
+    trace = spool.parent / "strace.out"
+    p = subprocess.run(
+        ["strace", "-f", "-qq", "-o", str(trace), "-e", "trace=pidfd_open",
+         "-e", "inject=pidfd_open:error=ENOSYS", str(DELIVER), "--spool",
+         str(spool), "--once", "--timeout", timeout, "--", *argv],
+        capture_output=True, text=True, timeout=60,
+        env=clean_env(GATEWAY_SLEEP=sleep), stdin=subprocess.DEVNULL)
+    assert p.returncode == rc, p.stderr
+    assert "= -1 ENOSYS (Function not implemented) (INJECTED)" in \
+        trace.read_text()
+    assert (published(spool) == []) is sent
+    assert (out / "auth_challenge_P.sent").exists()
+    if not sent:
+        assert "failed (killed after 1 s)" in p.stderr
+        assert published(spool) == [name]
+
+
 def test_gateway_gets_no_inherited_descriptor_and_no_code_in_env(gw):
     """An agent started with a descriptor open (as from a shell or cron)
     does not pass it on, and the code is on stdin only."""
