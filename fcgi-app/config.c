@@ -107,7 +107,7 @@ static const struct config_key config_keys[] = {
 	KEY(body_limit, CFG_SIZE, CS_SIZE, KIB, 16 * MIB, "65536",
 	    "largest request body"),
 	KEY(read_timeout, CFG_SECONDS, CS_I64, 1, 3600, "5",
-	    "longest wait for more of a request from the web server"),
+	    "longest wait for more of a request, and for a whole body"),
 	KEY(map_size, CFG_SIZE, CS_SIZE, MIB, TIB, "1G",
 	    "LMDB map size (address space for the store)"),
 	KEY(log_level, CFG_LEVEL, CS_LEVEL, LOG_LVL_ERROR, LOG_LVL_DEBUG,

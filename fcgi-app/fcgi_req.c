@@ -1,6 +1,7 @@
 /*
  * fcgi_req.c -- one FastCGI request as a struct mfa_req (fcgi_req.h).
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <sodium.h>
 
 #include "basic.h"
+#include "clock.h"
 #include "fcgi_req.h"
 #include "form.h"
 #include "log.h"
@@ -94,21 +96,45 @@ fcgi_req_query_has_credentials(const char *qs)
 	    sizeof(err)) == MFA_ERR_INVALID && strstr(err, "percent") == NULL;
 }
 
-/* Reads exactly "len" bytes of body; false when the stream ends early. */
-static bool
-fcgi_req_read_body(FCGX_Stream *in, char *buf, size_t len)
+enum body_read { BODY_OK, BODY_SHORT, BODY_LATE };
+
+/*
+ * Reads exactly "len" bytes of body. Each read waits read_timeout at most
+ * (SO_RCVTIMEO, conn_accept); a web server that streams a slow client's
+ * body on to the worker could still send a byte every few seconds, so
+ * whenever nothing is left in libfcgi's buffer the time since the first
+ * read is checked against "timeout_s" too: such a body holds the worker
+ * for twice read_timeout at most. BODY_SHORT: the stream ended early (or
+ * a read waited too long); BODY_LATE: the body was too slow in coming,
+ * and the stream is marked ETIMEDOUT (worker_finish: no lingering close).
+ */
+static enum body_read
+fcgi_req_read_body(FCGX_Stream *in, char *buf, size_t len, int64_t timeout_s)
 {
-	size_t got = 0;
+	int64_t deadline = clock_mono_ms() + timeout_s * 1000;
+	size_t got = 0, want, have;
 	int n;
 
 	while (got < len) {
-		n = FCGX_GetStr(buf + got, (int)(len - got > INT_MAX ?
-		    INT_MAX : len - got), in);
+		have = in->stop > in->rdNext ? (size_t)(in->stop - in->rdNext) :
+		    0;
+		want = len - got;
+		if (have == 0) {
+			if (clock_mono_ms() > deadline) {
+				in->FCGI_errno = ETIMEDOUT;
+				return BODY_LATE;
+			}
+			want = 1; /* one fill: whatever the next read brings */
+		} else if (want > have) {
+			want = have;
+		}
+		n = FCGX_GetStr(buf + got, (int)(want > INT_MAX ? INT_MAX :
+		    want), in);
 		if (n <= 0)
-			return false;
+			return BODY_SHORT;
 		got += (size_t)n;
 	}
-	return true;
+	return BODY_OK;
 }
 
 _Noreturn void
@@ -204,7 +230,16 @@ fcgi_req_build(const struct mfa_ctx *ctx, FCGX_Request *r, struct mfa_req *req,
 	}
 	if ((body = malloc(len + 1)) == NULL)
 		fcgi_req_oom("the request body");
-	if (!fcgi_req_read_body(r->in, body, len)) {
+	switch (fcgi_req_read_body(r->in, body, len, ctx->cfg->read_timeout)) {
+	case BODY_OK:
+		break;
+	case BODY_LATE:
+		log_warn("a request body still incomplete after %lld s: given up",
+		    (long long)ctx->cfg->read_timeout);
+		resp_error(resp, 408, "invalid_request", "request body did not "
+		    "arrive within %lld s", (long long)ctx->cfg->read_timeout);
+		goto out;
+	default:
 		resp_error(resp, 400, "invalid_request",
 		    "request body is shorter than Content-Length");
 		goto out;

@@ -400,8 +400,8 @@ worker_reply_unsynced(struct worker_reply *rep)
 
 /*
  * Is the web server done sending on this request: its stdin read to the
- * end, or gone quiet for read_timeout (the read failed with EAGAIN, and
- * the request was given up on)?
+ * end, or given up on (gone quiet for read_timeout: the read failed with
+ * EAGAIN; or a body too slow in coming: ETIMEDOUT, fcgi_req_read_body)?
  */
 static bool
 worker_in_over(FCGX_Stream *in)
@@ -409,7 +409,7 @@ worker_in_over(FCGX_Stream *in)
 	int e = FCGX_GetError(in);
 	char c;
 
-	if (e == EAGAIN || e == EWOULDBLOCK)
+	if (e == EAGAIN || e == EWOULDBLOCK || e == ETIMEDOUT)
 		return true;
 	return FCGX_GetStr(&c, 1, in) == 0 && FCGX_GetError(in) == 0 &&
 	    FCGX_HasSeenEOF(in);

@@ -470,6 +470,70 @@ def test_stalled_request_is_dropped_after_read_timeout(one_worker, stall):
     assert idle_fds(srv) == fds_before  # nothing left open
 
 
+def trickle(sock_path, body, gap, records):
+    """Sends a request whose body comes in "records" STDIN records "gap"
+    seconds apart (a web server streaming a slow client's upload); the
+    reply and the seconds from the first body byte to the worker's
+    close."""
+    step = -(-len(body) // records)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(30)
+        s.connect(str(sock_path))
+        s.sendall(begin() + params(1, cgi(body).items()))
+        t0 = time.monotonic()
+        try:
+            for i in range(0, len(body), step):
+                if i:
+                    time.sleep(gap)
+                s.sendall(rec(STDIN, 1, body[i:i + step]))
+            s.sendall(rec(STDIN, 1, b""))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # given up on: the worker closed
+        raw = read_to_eof(s)
+        return raw, time.monotonic() - t0
+
+
+def test_trickled_body_is_given_up_after_read_timeout(one_worker):
+    """Every read of a body waits read_timeout at most, but a web server
+    that streams a slow upload could send a byte just inside it, again
+    and again (a 4 KiB body a byte a second: over an hour of a worker).
+    The whole body must arrive within read_timeout of its first read:
+    here a byte every 0.3 s (each read well inside the 1 s) is answered
+    408 after about a second, and the worker closes at once and serves
+    the request behind it."""
+    srv = one_worker
+    assert_healthy(srv)
+    fds_before = idle_fds(srv)
+    body = good_body(srv)
+    raw, took = trickle(srv.sock, body, 0.3, len(body))
+    out, ended = stdout_of(raw)
+    assert ended, raw[:200]
+    assert out.startswith(b"Status: 408"), out[:300]
+    assert b'"error":"invalid_request"' in out
+    assert b"request body did not arrive within 1 s" in out
+    # the deadline, checked when the next byte comes: not the 0.3 s x
+    # len(body) the trickle would take
+    assert READ_TIMEOUT <= took < READ_TIMEOUT + 1.5, took
+    assert "a request body still incomplete after 1 s: given up" in \
+        srv.log_text()
+    assert_healthy(srv)
+    assert idle_fds(srv) == fds_before
+
+
+def test_body_in_pieces_within_read_timeout_is_served(one_worker):
+    """A body that comes in several records, all within read_timeout, is
+    read whole and answered as usual."""
+    srv = one_worker
+    body = good_body(srv)
+    raw, took = trickle(srv.sock, body, 0.2, 4)
+    out, ended = stdout_of(raw)
+    assert ended, raw[:200]
+    assert out.startswith(b"Status: 200"), out[:300]
+    assert b'"mfa_token"' in out
+    assert 0.6 <= took < READ_TIMEOUT + 0.5, took
+    assert_healthy(srv)
+
+
 def tcp_exchange(port, data):
     """Sends raw bytes over TCP; everything until the server closes (a
     close with the request unread resets the connection: b"")."""
