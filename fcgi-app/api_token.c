@@ -118,7 +118,9 @@ grant_commit_error(struct grant *g, int status, const char *code,
  * Commits the step, then issues the result tokens. The signing key's
  * record is read inside the step (a store without a usable current key
  * consumes nothing); unsealing it and signing happen after the commit,
- * so the writer lock is not held for two Ed25519 signatures. Workers
+ * so the writer lock is not held for two Ed25519 signatures (except in a
+ * run of held requests, whose commits wait for the run's outer
+ * transaction: store_combine.c; fewer page writes pay for it). Workers
  * check at start that the master key opens the current key, so a
  * failure there is a tampered or rotated-away record: logged, 500.
  */

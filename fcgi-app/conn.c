@@ -224,6 +224,39 @@ conn_accept(int listen_fd, int64_t timeout_s,
 	return fd;
 }
 
+#define CONN_FCGI_PARAMS 4
+#define CONN_FCGI_STDIN 5
+
+bool
+conn_fcgi_whole(const unsigned char *buf, size_t n)
+{
+	size_t off = 0, len;
+	bool params_done = false;
+
+	while (n - off >= 8) {
+		len = 8 + ((size_t)buf[off + 4] << 8 | buf[off + 5]) +
+		    buf[off + 6];
+		if (n - off < len)
+			return false;
+		if (len == 8 && buf[off + 1] == CONN_FCGI_PARAMS)
+			params_done = true;
+		else if (len == 8 && buf[off + 1] == CONN_FCGI_STDIN)
+			return params_done;
+		off += len;
+	}
+	return false;
+}
+
+bool
+conn_request_whole(int fd)
+{
+	unsigned char buf[CONN_PEEK_MAX];
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	return n > 0 && conn_fcgi_whole(buf, (size_t)n);
+}
+
 /* Is something accepting connections on the unix socket "path"? */
 static int
 conn_socket_probe(const char *path)

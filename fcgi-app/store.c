@@ -264,7 +264,7 @@ store_adopt_mapsize(struct store *st)
 }
 
 /* Books the end of a transaction of "st" that ended with "err". */
-static void
+void
 store_txn_done(struct store *st, int err)
 {
 	if (st->active > 0)
@@ -287,6 +287,8 @@ store_txn_mdb_begin(struct store *st, struct store_txn *t)
 {
 	int rc, tries;
 
+	if (st->outer != NULL && t->write)
+		return store_combine_nest(st, t);
 	for (tries = 0; tries < 3; tries++) {
 		rc = mdb_txn_begin(st->env, NULL, t->write ? 0 : MDB_RDONLY,
 		    &t->txn);
@@ -335,6 +337,8 @@ store_txn_open(struct store *st, bool write, bool join,
 			st->full = true;
 		store_batch_settle(t, false);
 		mdb_txn_abort(t->txn);
+		if (t->in_outer)
+			st->nested = false;
 		t->err = MFA_OK;
 		t->joined = false;
 		if ((rc = store_txn_mdb_begin(st, t)) != MDB_SUCCESS)
@@ -361,11 +365,13 @@ store_txn_lock(struct store *st, struct store_txn **out)
 }
 
 /* Commits ("how": store_int.h) unless an operation poisoned "txn". */
-static int
+int
 store_txn_finish(struct store_txn *txn, enum store_commit how)
 {
 	int rc = txn->err;
 
+	if (txn->in_outer)
+		return store_combine_finish(txn, how);
 	if (rc == MFA_OK && STORE_FAULT("commit", EIO))
 		rc = store_map_err(EIO);
 	if (rc != MFA_OK) {
@@ -410,6 +416,8 @@ store_txn_abort(struct store_txn *txn)
 		return;
 	store_batch_settle(txn, false); /* with the writer lock still held */
 	mdb_txn_abort(txn->txn);
+	if (txn->in_outer)
+		txn->st->nested = false;
 	store_txn_done(txn->st, txn->err);
 	free(txn);
 }

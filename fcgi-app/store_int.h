@@ -40,6 +40,9 @@ struct store {
 	int active;  /* transactions open in this process */
 	bool full;   /* a write hit MDB_MAP_FULL: adopt a grown map when
 			no transaction is open (store_txn_begin) */
+	struct store_txn *outer; /* store_combine_begin's, or NULL */
+	size_t held;  /* deferred commits merged into "outer" */
+	bool nested;  /* a transaction nested in "outer" is open */
 };
 
 /* A queued challenge a write transaction took in (store_batch.c). */
@@ -60,6 +63,7 @@ struct store_txn {
 	bool write;
 	int err; /* first error; a failed txn never commits */
 	bool joined; /* a write txn that took the queue in */
+	bool in_outer; /* nested in st->outer (store_combine.c) */
 	size_t nbatch;
 	struct store_batch_ref batch[STORE_BATCH_SLOTS];
 };
@@ -156,6 +160,34 @@ enum store_commit {
  */
 int store_sync_commit(struct store_txn *txn, enum store_commit how);
 void store_sync_close(struct store *st);
+
+/* store_sync.c: the commits store_sync_wait is to cover are lost (the
+ * outer transaction holding them failed to commit with "err"): it
+ * returns "err". */
+void store_sync_lose(struct store *st, int err);
+
+/* store_sync.c: syncs what store_sync_wait is to cover now, which then
+ * stays owed (store_sync_wait returns at once); a failure is kept for
+ * store_sync_wait too. */
+int store_sync_owed_now(struct store *st);
+
+/* store.c: commits "txn" as "how" says, frees it (store_txn_commit);
+ * store_txn_done books the end of a transaction that ended with "err". */
+int store_txn_finish(struct store_txn *txn, enum store_commit how);
+void store_txn_done(struct store *st, int err);
+
+/* store_sync.c: whether this process defers syncs (store_sync_defer);
+ * adds "n" (may be negative) to the deferred commits owed a sync. */
+bool store_sync_deferring(const struct store *st);
+void store_sync_add_owed(struct store *st, int n);
+
+/*
+ * store_combine.c: a transaction begun while st->outer is open is nested
+ * in it (store_combine_nest, an LMDB code); it ends with
+ * store_combine_finish ("how": as for store_txn_finish).
+ */
+int store_combine_nest(struct store *st, struct store_txn *t);
+int store_combine_finish(struct store_txn *txn, enum store_commit how);
 
 /*
  * The queue area of sync.state (store_batch.c): STORE_BATCH_SLOTS slots

@@ -101,6 +101,7 @@ struct store_sync {
 	bool marked;    /* this process holds its liveness mark there */
 	uint64_t owed;  /* highest deferred txnid waiting for a sync, or 0 */
 	uint64_t nowed; /* deferred commits waiting for it */
+	int lost;       /* store_sync_lose's error, or MFA_OK */
 };
 
 #ifdef MFA_FAULT_INJECT
@@ -456,15 +457,56 @@ store_sync_owed(const struct store *st)
 	return st->sync == NULL ? 0 : (size_t)st->sync->nowed;
 }
 
+bool
+store_sync_deferring(const struct store *st)
+{
+	return st->sync != NULL && st->sync->defer;
+}
+
+void
+store_sync_add_owed(struct store *st, int n)
+{
+	if (st->sync != NULL)
+		st->sync->nowed = (uint64_t)((int64_t)st->sync->nowed + n);
+}
+
+/* Syncs what is owed (counting "n" durable commits), unless it was lost
+ * or a sync failed already: the error is kept for store_sync_wait. */
+static int
+store_sync_cover_owed(struct store *st, uint64_t n)
+{
+	struct store_sync *s = st->sync;
+
+	if (s == NULL || s->nowed == 0)
+		return MFA_OK;
+	if (s->lost == MFA_OK)
+		s->lost = store_sync_cover(st, s->owed, n);
+	return s->lost;
+}
+
+int
+store_sync_owed_now(struct store *st)
+{
+	return store_sync_cover_owed(st, 0);
+}
+
+void
+store_sync_lose(struct store *st, int err)
+{
+	if (st->sync != NULL && st->sync->lost == MFA_OK)
+		st->sync->lost = err;
+}
+
 int
 store_sync_wait(struct store *st)
 {
 	struct store_sync *s = st->sync;
 	int rc;
 
-	if (s == NULL || s->nowed == 0)
+	if (s == NULL)
 		return MFA_OK;
-	rc = store_sync_cover(st, s->owed, s->nowed);
+	rc = store_sync_cover_owed(st, s->nowed);
+	s->lost = MFA_OK;
 	s->owed = 0;
 	s->nowed = 0;
 	return rc;

@@ -322,12 +322,17 @@ struct worker_listener {
  * error cut short (a timeout, a web server gone) is dropped too: libfcgi
  * ends the parameters at a record boundary without saying so, and only
  * the stream's error tells. A connection given up on is closed at once,
- * without libfcgi's 2 s linger: the peer is silent or gone. 0, -EAGAIN
- * when no connection waits, -ECONNABORTED when one was taken and
- * dropped, or another negative errno.
+ * without libfcgi's 2 s linger: the peer is silent or gone. With
+ * "combine" (a worker holding replies), a request that has arrived whole
+ * joins the outer transaction of the held ones (store_combine_begin); one
+ * whose reading could wait ends it first, so that no other process's
+ * write waits on this connection. 0, -EAGAIN when no connection waits,
+ * -ECONNABORTED when one was taken and dropped, or another negative
+ * errno.
  */
 static int
-worker_accept(const struct worker_listener *l, FCGX_Request *r)
+worker_accept(const struct worker_listener *l, FCGX_Request *r,
+    struct store *combine)
 {
 	int fd;
 
@@ -335,6 +340,11 @@ worker_accept(const struct worker_listener *l, FCGX_Request *r)
 		FCGX_Free(r, 1);
 	if ((fd = conn_accept(l->fd, l->timeout_s, &l->allowed)) < 0)
 		return fd;
+	/* nothing may wait on the network while the writer lock is held */
+	if (combine != NULL && conn_request_whole(fd))
+		store_combine_begin(combine);
+	else if (combine != NULL)
+		(void)store_combine_end(combine); /* a failure: the wait's */
 	r->ipcFd = fd;
 	r->keepConnection = 1; /* FCGX_Accept_r's first act, a finish,
 				  would close it otherwise */
@@ -385,15 +395,15 @@ worker_serve(struct mfa_ctx *ctx, FCGX_Request *r, struct worker_reply *rep)
 	req_free(&req);
 }
 
-/* A reply whose deferred commit did not reach the disk: a 500, as when
- * the commit itself fails. */
+/* A reply whose deferred commit did not reach the disk ("rc": why): a 500,
+ * or a 503 for a full map, as when the commit itself fails. */
 static void
-worker_reply_unsynced(struct worker_reply *rep)
+worker_reply_unsynced(struct worker_reply *rep, int rc)
 {
 	struct mfa_resp resp;
 
 	resp_init(&resp);
-	resp_internal(&resp, MFA_ERR_STORE);
+	resp_internal(&resp, rc);
 	worker_reply_set(rep, &resp);
 	resp_free(&resp);
 }
@@ -463,30 +473,37 @@ worker_count_owed(const struct worker_slot *slot, size_t n)
  * sync of a deferred commit, the connections already waiting are served
  * too (WORKER_HOLD_MAX requests at most, and no more than the run of
  * accepts without a wait allows: "*run"), so that one sync, shared with
- * the other workers', covers them all; then every reply goes out. When
- * that sync fails, the requests whose commits it was for answer 500.
+ * the other workers', covers them all; then every reply goes out. Those
+ * requests, when they have arrived whole, run in one outer transaction
+ * (worker_accept, store_combine.c), committed before the wait. When that
+ * commit or the sync fails, the requests whose commits it was for answer
+ * as for a failed commit.
  */
 static void
 worker_serve_held(struct mfa_ctx *ctx, const struct worker_listener *l,
     struct worker_slot *slot, int *run)
 {
 	size_t n = 0, i;
+	int rc;
 
 	for (;;) {
 		worker_serve(ctx, &slot[n].r, &slot[n].rep);
 		n++;
 		(*run)++;
 		if (!store_sync_owed(ctx->store) || n == WORKER_HOLD_MAX ||
-		    *run >= WORKER_ACCEPT_RUN || worker_accept(l, &slot[n].r) != 0)
+		    *run >= WORKER_ACCEPT_RUN ||
+		    worker_accept(l, &slot[n].r, ctx->store) != 0)
 			break;
 	}
-	if (store_sync_wait(ctx->store) != MFA_OK) {
-		log_error("the sync of %zu of %zu held request(s) failed: "
-		    "their decisions are committed but may not be on disk; "
-		    "each answers 500", worker_count_owed(slot, n), n);
+	(void)store_combine_end(ctx->store); /* a failure: the wait's too */
+	if ((rc = store_sync_wait(ctx->store)) != MFA_OK) {
+		log_error("the commit or sync of %zu of %zu held request(s) "
+		    "failed (%s): their decisions may not be on disk; each "
+		    "answers as for a failed commit", worker_count_owed(slot, n),
+		    n, mfa_strerror(rc));
 		for (i = 0; i < n; i++)
 			if (slot[i].rep.owed)
-				worker_reply_unsynced(&slot[i].rep);
+				worker_reply_unsynced(&slot[i].rep, rc);
 	}
 	for (i = 0; i < n; i++)
 		worker_send(&slot[i]);
@@ -674,7 +691,7 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 				break;
 			}
 		}
-		if (rc > 0 && (rc = worker_accept(&l, &slot[0].r)) == 0) {
+		if (rc > 0 && (rc = worker_accept(&l, &slot[0].r, NULL)) == 0) {
 			log_hold(); /* the requests' lines: one write */
 			worker_serve_held(&ctx, &l, slot, &run);
 			log_release(); /* after the replies are out */

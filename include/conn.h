@@ -69,4 +69,22 @@ bool conn_allow_has(const struct conn_allow *al, int family,
 int conn_accept(int listen_fd, int64_t timeout_s,
     const struct conn_allow *allowed);
 
+/*
+ * Whether "buf" ("n" bytes) holds a whole FastCGI request: records
+ * complete up to the empty FCGI_STDIN record that ends the body, after
+ * the empty FCGI_PARAMS record that ends the parameters (pure).
+ */
+bool conn_fcgi_whole(const unsigned char *buf, size_t n);
+
+/* Largest request conn_request_whole can find whole. */
+#define CONN_PEEK_MAX 16384
+
+/*
+ * Whether the whole request has arrived on connection "fd" already, so
+ * that reading it cannot wait (a look at the socket's buffer with
+ * MSG_PEEK, which takes nothing off it; conn_fcgi_whole). False too for
+ * a request over CONN_PEEK_MAX bytes, or when the look fails.
+ */
+bool conn_request_whole(int fd);
+
 #endif

@@ -155,6 +155,19 @@ int store_sync_tick(struct store *st, int *next_ms) MFA_WUR;
  * is owed afterwards.
  */
 void store_sync_defer(struct store *st, bool on);
+
+/*
+ * store_combine.c, for a worker holding replies (store_sync_defer on):
+ * after store_combine_begin every transaction of this process is nested
+ * in one outer write transaction, which holds LMDB's writer lock, until
+ * store_combine_end commits it (as a deferred commit: store_sync_wait
+ * covers it). A deferred commit in between merges into it; any other
+ * commits it at once. store_combine_begin does nothing when it cannot
+ * begin (the transactions then stand alone); store_combine_end returns
+ * MFA_OK or the outer commit's error, which store_sync_wait reports too.
+ */
+void store_combine_begin(struct store *st);
+int store_combine_end(struct store *st);
 size_t store_sync_owed(const struct store *st);
 int store_sync_wait(struct store *st) MFA_WUR;
 

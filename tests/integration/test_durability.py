@@ -241,12 +241,15 @@ def one_worker(tmp_path, name, env=None, fcgi_bin=None, kind="lighttpd",
 
 def test_one_worker_answers_held_replies_after_one_sync(tmp_path):
     """A worker holds the replies of deferred durable commits while it
-    serves the connections already waiting, then one sync covers them all:
-    with one worker and 16 clients, fewer fdatasyncs than verifications,
-    every verification acknowledged exactly once, and its code spent."""
+    serves the connections already waiting, in one LMDB transaction, then
+    one sync covers them all: with one worker and 16 clients, fewer
+    fdatasyncs than verifications, and fewer write transactions (LMDB's
+    last transaction id moves by less), every verification acknowledged
+    exactly once, and its code spent."""
     srv, store, client, users = one_worker(tmp_path, "held")
     try:
         http = Http(srv.url)
+        txn0 = last_txnid(store)
         _, nsyncs0, ndurable0 = sync_state(store)
         results, _ = verify_all(srv, client, users)
         assert sorted(st for _, st, _ in results.values()) == \
@@ -254,9 +257,46 @@ def test_one_worker_answers_held_replies_after_one_sync(tmp_path):
         synced, nsyncs, ndurable = sync_state(store)
         assert ndurable - ndurable0 == USERS
         assert nsyncs - nsyncs0 < USERS, "no sync was shared"
+        assert last_txnid(store) - txn0 < USERS, "no commit was combined"
         assert synced == last_txnid(store)
         assert_spent(http, client, users,
                      [(i, c) for i, (c, _, _) in results.items()])
+    finally:
+        stop_server(srv)
+
+
+def test_one_code_twice_at_once_is_accepted_once(tmp_path):
+    """Two clients send the same code for the same user at the same time,
+    for 24 users, to one worker that holds replies and combines their
+    commits (a write nested in the run sees the codes spent before it in
+    the run): for each user exactly one 200 and one 403 invalid_grant."""
+    srv, store, client, users = one_worker(tmp_path, "twice")
+    pairs = users[:USERS // 2]
+    got = {}
+    lock = threading.Lock()
+    step = int(time.time()) // 30
+    go = threading.Barrier(len(pairs) * 2)
+
+    def send(i):
+        u, secret, tok = pairs[i // 2]
+        http = Http(srv.url)
+        go.wait(10)
+        r = verify(http, client, tok, totp(secret, step))
+        with lock:
+            got.setdefault(i // 2, []).append(
+                (r.status_code, body_of(r).get("error")))
+
+    try:
+        pool = [threading.Thread(target=send, args=(i,))
+                for i in range(len(pairs) * 2)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(60)
+        assert len(got) == len(pairs)
+        for k, answers in got.items():
+            assert sorted(answers, key=str) == \
+                [(200, None), (403, "invalid_grant")], (k, answers)
     finally:
         stop_server(srv)
 
@@ -326,10 +366,10 @@ def test_failed_sync_answers_500_to_the_held_replies_it_was_for(tmp_path):
                 "error_description": "Internal server error"})
         assert extra == [(200, {"challenge_type": "otp"})] * USERS
         # some hold served a challenge beside the verifications it
-        # failed: "the sync of K of N held request(s)" with K < N
+        # failed: "the commit or sync of K of N held request(s)", K < N
         holds = [tuple(map(int, m)) for m in re.findall(
-            r"the sync of (\d+) of (\d+) held request", srv.log_text(
-                tail=None))]
+            r"the commit or sync of (\d+) of (\d+) held request",
+            srv.log_text(tail=None))]
         assert holds and all(1 <= k <= n for k, n in holds), holds
         assert any(k < n for k, n in holds), holds
     finally:

@@ -1,6 +1,7 @@
 /*
  * test-conn.c -- taking FastCGI connections (conn.h): the
- * FCGI_WEB_SERVER_ADDRS list, and what conn_accept sets on a connection.
+ * FCGI_WEB_SERVER_ADDRS list, what conn_accept sets on a connection, and
+ * whether a request has arrived whole.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -231,10 +232,120 @@ test_conn_accept_mapped(void)
 	log_init("mfa.fcgi", LOG_LVL_INFO);
 }
 
+/* Appends a FastCGI record of "type" with "clen" content bytes ('x') and
+ * "pad" bytes of padding to "buf" at "*n". */
+static void
+conn_rec(unsigned char *buf, size_t *n, int type, size_t clen, size_t pad)
+{
+	unsigned char *p = buf + *n;
+
+	p[0] = 1;
+	p[1] = (unsigned char)type;
+	p[2] = 0;
+	p[3] = 1;
+	p[4] = (unsigned char)(clen >> 8);
+	p[5] = (unsigned char)clen;
+	p[6] = (unsigned char)pad;
+	p[7] = 0;
+	memset(p + 8, 'x', clen + pad);
+	*n += 8 + clen + pad;
+}
+
+/* A request as a web server sends it: BEGIN, the parameters in two
+ * records and the empty one, the body and the empty STDIN record. */
+static size_t
+conn_request(unsigned char *buf, size_t body)
+{
+	size_t n = 0;
+
+	conn_rec(buf, &n, 1, 8, 0);      /* FCGI_BEGIN_REQUEST */
+	conn_rec(buf, &n, 4, 300, 4);    /* FCGI_PARAMS */
+	conn_rec(buf, &n, 4, 1000, 0);
+	conn_rec(buf, &n, 4, 0, 0);      /* end of the parameters */
+	if (body > 0)
+		conn_rec(buf, &n, 5, body, 7); /* FCGI_STDIN */
+	conn_rec(buf, &n, 5, 0, 0);      /* end of the body */
+	return n;
+}
+
+static void
+test_conn_fcgi_whole(void)
+{
+	unsigned char buf[4096];
+	size_t n, i, whole_at = 0;
+
+	n = conn_request(buf, 200);
+	T_TRUE(conn_fcgi_whole(buf, n));
+	/* every prefix is not whole: a header, a content, a padding cut */
+	for (i = 0; i < n; i++)
+		if (conn_fcgi_whole(buf, i))
+			whole_at = i;
+	T_EQ_INT(whole_at, 0);
+	/* without a body; trailing bytes of a next record do not matter */
+	n = conn_request(buf, 0);
+	T_TRUE(conn_fcgi_whole(buf, n));
+	T_TRUE(conn_fcgi_whole(buf, n + 5));
+	/* an empty STDIN before the parameters ended: not a request read
+	 * whole (libfcgi would wait for the rest) */
+	n = 0;
+	conn_rec(buf, &n, 1, 8, 0);
+	conn_rec(buf, &n, 5, 0, 0);
+	T_TRUE(!conn_fcgi_whole(buf, n));
+	/* the parameters ended, the body not yet */
+	n = 0;
+	conn_rec(buf, &n, 1, 8, 0);
+	conn_rec(buf, &n, 4, 0, 0);
+	conn_rec(buf, &n, 5, 100, 0);
+	T_TRUE(!conn_fcgi_whole(buf, n));
+	T_TRUE(!conn_fcgi_whole(buf, 0));
+}
+
+/* conn_request_whole looks at a socket's buffer without taking from it. */
+static void
+test_conn_request_whole(void)
+{
+	unsigned char buf[CONN_PEEK_MAX + 1024], back[64];
+	size_t n = conn_request(buf, 200);
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+		T_TRUE(!"a socketpair");
+		return;
+	}
+	T_TRUE(!conn_request_whole(sv[1])); /* nothing yet: no wait */
+	T_EQ_INT(write(sv[0], buf, n - 8), (ssize_t)(n - 8));
+	T_TRUE(!conn_request_whole(sv[1]));
+	T_EQ_INT(write(sv[0], buf + n - 8, 8), 8);
+	T_TRUE(conn_request_whole(sv[1]));
+	T_TRUE(conn_request_whole(sv[1])); /* still there */
+	T_EQ_INT(read(sv[1], back, 8), 8);
+	T_EQ_MEM(back, buf, 8);
+	close(sv[0]);
+	close(sv[1]);
+	/* larger than a look takes in: never whole */
+	n = 0;
+	conn_rec(buf, &n, 1, 8, 0);
+	conn_rec(buf, &n, 4, 0, 0);
+	while (n < CONN_PEEK_MAX)
+		conn_rec(buf, &n, 5, 1000, 0);
+	conn_rec(buf, &n, 5, 0, 0);
+	T_TRUE(conn_fcgi_whole(buf, n));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+		T_TRUE(!"a socketpair");
+		return;
+	}
+	T_EQ_INT(write(sv[0], buf, n), (ssize_t)n);
+	T_TRUE(!conn_request_whole(sv[1]));
+	close(sv[0]);
+	close(sv[1]);
+}
+
 void
 test_conn(void)
 {
 	test_conn_allow();
 	test_conn_accept();
 	test_conn_accept_mapped();
+	test_conn_fcgi_whole();
+	test_conn_request_whole();
 }

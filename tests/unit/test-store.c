@@ -1864,6 +1864,126 @@ test_batch_deferred(void)
 	store_close(st);
 }
 
+/* Is bucket "key" committed (seen by a read transaction)? */
+static bool
+q_has(struct store *st, const char *key)
+{
+	struct store_txn *t = begin(st, false);
+	struct bucket b;
+	int rc;
+
+	if (t == NULL)
+		return false;
+	rc = store_bucket_get(t, key, &b);
+	store_txn_abort(t);
+	return rc == MFA_OK;
+}
+
+static uint64_t
+q_txnid(struct store *st)
+{
+	MDB_envinfo info;
+
+	mdb_env_info(st->env, &info);
+	return (uint64_t)info.me_last_txnid;
+}
+
+/*
+ * Combined commits (store_combine.c): the deferred commits of a run merge
+ * into one outer transaction, seen by the writes nested after them but
+ * not by readers, committed once and synced once; an aborted nested
+ * write drops only its own part; a durable commit ends the run and syncs
+ * it; queued challenges a nested write took in are settled by the outer
+ * commit; an outer commit that fails makes store_sync_wait fail with its
+ * error; nothing is combined in a process that does not defer.
+ */
+static void
+test_batch_combined(void)
+{
+	const char *q = "combined";
+	struct store *st = q_open(q, 60000);
+	struct challenge_rec c = make_challenge("auth_challenge_C1", CT_OTP,
+	    9000, 0), got;
+	struct store_txn *t;
+	struct bucket b = { 3, 1000 };
+	uint64_t txn0, nsyncs, ndurable;
+
+	if (st == NULL)
+		return;
+	store_sync_defer(st, true);
+	store_combine_begin(st);
+	T_TRUE(st->outer != NULL);
+	txn0 = q_txnid(st);
+	T_EQ_INT(q_put(st, "c:1", true), MFA_OK);
+	T_EQ_INT(store_sync_owed(st), 1);
+	T_TRUE(!q_has(st, "c:1")); /* not committed: a reader sees before */
+	t = begin(st, true);
+	T_EQ_INT(store_bucket_get(t, "c:1", &b), MFA_OK); /* nested: seen */
+	T_EQ_INT(store_bucket_put(t, "c:x", &b), MFA_OK);
+	store_txn_abort(t);
+	T_EQ_INT(q_put(st, "c:2", true), MFA_OK);
+	T_EQ_INT(store_sync_owed(st), 2);
+	T_EQ_INT(q_txnid(st), txn0);
+	nsyncs = q_counter(q, 32);
+	ndurable = q_counter(q, 40);
+	T_EQ_INT(store_combine_end(st), MFA_OK);
+	T_TRUE(st->outer == NULL);
+	T_EQ_INT(q_txnid(st), txn0 + 1); /* one commit for both */
+	T_TRUE(q_has(st, "c:1") && q_has(st, "c:2") && !q_has(st, "c:x"));
+	T_EQ_INT(q_counter(q, 32), nsyncs); /* owed, not synced yet */
+	T_EQ_INT(store_sync_wait(st), MFA_OK);
+	T_EQ_INT(q_counter(q, 32), nsyncs + 1);
+	T_EQ_INT(q_counter(q, 40), ndurable + 2);
+	T_EQ_INT(q_counter(q, 8), txn0 + 1);
+
+	/* a durable commit ends the run, synced before it returns */
+	store_combine_begin(st);
+	T_EQ_INT(q_put(st, "c:3", true), MFA_OK);
+	T_EQ_INT(q_put(st, "c:4", false), MFA_OK);
+	T_TRUE(st->outer == NULL);
+	T_EQ_INT(q_counter(q, 32), nsyncs + 2);
+	T_EQ_INT(q_counter(q, 8), txn0 + 2);
+	T_TRUE(q_has(st, "c:3") && q_has(st, "c:4"));
+	T_EQ_INT(store_sync_wait(st), MFA_OK); /* covered: no other sync */
+	T_EQ_INT(q_counter(q, 32), nsyncs + 2);
+
+	/* a queued challenge a nested write took in stays APPLYING until
+	 * the outer commit, which frees its slot */
+	store_combine_begin(st);
+	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	T_EQ_INT(q_count(st, Q_QUEUED), 1);
+	if ((t = begin(st, true)) != NULL) {
+		T_EQ_INT(store_challenge_get(t, c.id, &got), MFA_OK);
+		T_EQ_INT(t->nbatch, 1);
+		T_EQ_INT(store_txn_commit_deferred(t), MFA_OK);
+	}
+	T_EQ_INT(q_count(st, Q_APPLYING), 1);
+	T_TRUE(!q_seen(st, c.id));
+	T_EQ_INT(store_combine_end(st), MFA_OK);
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	T_TRUE(q_seen(st, c.id));
+	T_EQ_INT(store_sync_wait(st), MFA_OK);
+
+	/* the outer commit fails: the held commit is lost, and the wait
+	 * answers with the outer commit's error */
+	store_combine_begin(st);
+	T_EQ_INT(q_put(st, "c:5", true), MFA_OK);
+	if (st->outer != NULL)
+		st->outer->err = MFA_ERR_IO; /* as after a failed write */
+	T_EQ_INT(store_combine_end(st), MFA_ERR_IO);
+	T_EQ_INT(store_sync_wait(st), MFA_ERR_IO);
+	T_EQ_INT(store_sync_owed(st), 0);
+	T_TRUE(!q_has(st, "c:5"));
+	T_EQ_INT(store_sync_wait(st), MFA_OK);
+	T_EQ_INT(store_combine_end(st), MFA_OK); /* no run: nothing */
+
+	/* a process that does not defer combines nothing */
+	store_sync_defer(st, false);
+	store_combine_begin(st);
+	T_TRUE(st->outer == NULL);
+	store_close(st);
+}
+
 /* The byte of sync.live whose lock marks a pid live (store_sync.c). */
 #define Q_MARK_BASE ((off_t)1 << 40)
 
@@ -2053,6 +2173,7 @@ test_store_batch(void)
 	test_batch_mark_held();
 	test_batch_layout();
 	test_batch_deferred();
+	test_batch_combined();
 }
 
 void

@@ -1,0 +1,142 @@
+/*
+ * store_combine.c -- the held requests of a worker in one LMDB commit.
+ *
+ * A worker that holds the replies of deferred commits (worker.c) serves
+ * the requests already waiting before one sync covers them all. Each of
+ * them committing on its own writes the same B-tree paths, the freelist
+ * and the meta page again (about eight pages for one record); between
+ * store_combine_begin and store_combine_end every transaction of the
+ * process is instead nested in one outer write transaction (LMDB nested
+ * transactions: a failed request aborts only its own part), so those
+ * pages are written once per run of requests.
+ *
+ * A write transaction nested in it sees what the requests before it in
+ * the run committed (a code used by one is refused to the next); read
+ * transactions stay on their own and see what was committed before the
+ * run, as they would if those requests were served by other workers at
+ * the same time (their replies are not out yet either), so every
+ * decision that must see the latest state is made in a write
+ * transaction, as it is already for that reason. A deferred
+ * commit merges into the outer one and is owed the outer commit's sync;
+ * any other commit (durable, batched: an enrollment, an oob challenge
+ * whose spool file is published after it) commits the outer transaction
+ * at once, with the held requests' changes, and syncs when it is
+ * durable, so it keeps its meaning. When the outer commit fails, the held
+ * requests' commits are lost with it: store_sync_wait fails, and they
+ * answer 500, as when their sync fails.
+ *
+ * The outer transaction holds LMDB's writer lock: other processes' writes
+ * wait for the run (a few requests already read whole; the caller ends it
+ * before anything that may wait on the network).
+ */
+#include "log.h"
+#include "store_int.h"
+
+int
+store_combine_nest(struct store *st, struct store_txn *t)
+{
+	int rc;
+
+	if (st->nested) {
+		log_error("store: a second transaction nested at once");
+		return MDB_BAD_TXN;
+	}
+	rc = mdb_txn_begin(st->env, st->outer->txn, 0, &t->txn);
+	if (rc != MDB_SUCCESS) {
+		log_error("store: cannot begin a nested transaction: %s",
+		    mdb_strerror(rc));
+		return rc;
+	}
+	t->in_outer = true;
+	st->nested = true;
+	return MDB_SUCCESS;
+}
+
+/* Hands the queued challenges "txn" took in to the outer transaction,
+ * which settles them when it commits or aborts. */
+static void
+store_combine_adopt(struct store_txn *outer, struct store_txn *txn)
+{
+	size_t i;
+
+	for (i = 0; i < txn->nbatch && outer->nbatch < STORE_BATCH_SLOTS; i++)
+		outer->batch[outer->nbatch++] = txn->batch[i];
+	txn->nbatch = 0;
+}
+
+/*
+ * Commits the outer transaction: with the held requests' deferred
+ * commits, as a deferred commit itself (owed the sync store_sync_wait
+ * makes), synced now for a durable "how". A failure loses the held
+ * commits (store_sync_lose).
+ */
+static int
+store_combine_close(struct store *st, enum store_commit how)
+{
+	struct store_txn *o = st->outer;
+	size_t held = st->held;
+	int rc;
+
+	st->outer = NULL;
+	st->held = 0;
+	if (held == 0)
+		return store_txn_finish(o, how == STORE_COMMIT_DEFERRED ?
+		    STORE_COMMIT_BATCHED : how);
+	rc = store_txn_finish(o, STORE_COMMIT_DEFERRED);
+	if (rc == MFA_OK)
+		store_sync_add_owed(st, -1); /* counted by each held one */
+	if (rc != MFA_OK) {
+		store_sync_lose(st, rc);
+		return rc;
+	}
+	return how == STORE_COMMIT_DURABLE ? store_sync_owed_now(st) : MFA_OK;
+}
+
+int
+store_combine_finish(struct store_txn *txn, enum store_commit how)
+{
+	struct store *st = txn->st;
+	int rc = txn->err;
+
+	if (rc != MFA_OK) {
+		store_batch_settle(txn, false);
+		mdb_txn_abort(txn->txn);
+	} else if ((rc = mdb_txn_commit(txn->txn)) != MDB_SUCCESS) {
+		log_error("store: nested commit failed: %s", mdb_strerror(rc));
+		rc = store_map_err(rc);
+		store_batch_settle(txn, false);
+	} else {
+		store_combine_adopt(st->outer, txn);
+		rc = MFA_OK;
+	}
+	st->nested = false;
+	if (rc == MFA_OK) {
+		if (how == STORE_COMMIT_DEFERRED) {
+			st->held++;
+			store_sync_add_owed(st, 1);
+		} else {
+			rc = store_combine_close(st, how);
+		}
+	}
+	store_txn_done(st, rc);
+	free(txn);
+	return rc;
+}
+
+void
+store_combine_begin(struct store *st)
+{
+	struct store_txn *t;
+
+	if (st->outer != NULL || !store_sync_deferring(st))
+		return;
+	if (store_txn_begin(st, true, &t) == MFA_OK)
+		st->outer = t;
+}
+
+int
+store_combine_end(struct store *st)
+{
+	return st->outer == NULL ? MFA_OK :
+	    store_combine_close(st, STORE_COMMIT_DEFERRED);
+}
