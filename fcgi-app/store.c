@@ -372,6 +372,8 @@ store_txn_finish(struct store_txn *txn, enum store_commit how)
 
 	if (txn->in_outer)
 		return store_combine_finish(txn, how);
+	if (how == STORE_COMMIT_DEFERRED && store_combine_park(txn))
+		return MFA_OK;
 	if (rc == MFA_OK && STORE_FAULT("commit", EIO))
 		rc = store_map_err(EIO);
 	if (rc != MFA_OK) {

@@ -4,11 +4,12 @@
  * A worker that holds the replies of deferred commits (worker.c) serves
  * the requests already waiting before one sync covers them all. Each of
  * them committing on its own writes the same B-tree paths, the freelist
- * and the meta page again (about eight pages for one record); between
- * store_combine_begin and store_combine_end every transaction of the
- * process is instead nested in one outer write transaction (LMDB nested
- * transactions: a failed request aborts only its own part), so those
- * pages are written once per run of requests.
+ * and the meta page again (about eight pages for one record). While the
+ * worker has combining armed (store_combine_arm), a deferred commit is
+ * instead kept open as the run's outer write transaction, and the write
+ * transactions after it are nested in it (LMDB nested transactions: a
+ * failed request aborts only its own part), until store_combine_end
+ * commits it: those pages are written once per run of requests.
  *
  * A write transaction nested in it sees what the requests before it in
  * the run committed (a code used by one is refused to the next); read
@@ -74,21 +75,18 @@ static int
 store_combine_close(struct store *st, enum store_commit how)
 {
 	struct store_txn *o = st->outer;
-	size_t held = st->held;
+	bool armed = st->combine;
 	int rc;
 
 	st->outer = NULL;
-	st->held = 0;
-	if (held == 0)
-		return store_txn_finish(o, how == STORE_COMMIT_DEFERRED ?
-		    STORE_COMMIT_BATCHED : how);
+	st->combine = false; /* committed now, not kept again */
 	rc = store_txn_finish(o, STORE_COMMIT_DEFERRED);
-	if (rc == MFA_OK)
-		store_sync_add_owed(st, -1); /* counted by each held one */
+	st->combine = armed;
 	if (rc != MFA_OK) {
 		store_sync_lose(st, rc);
 		return rc;
 	}
+	store_sync_add_owed(st, -1); /* counted by each held one */
 	return how == STORE_COMMIT_DURABLE ? store_sync_owed_now(st) : MFA_OK;
 }
 
@@ -111,12 +109,10 @@ store_combine_finish(struct store_txn *txn, enum store_commit how)
 	}
 	st->nested = false;
 	if (rc == MFA_OK) {
-		if (how == STORE_COMMIT_DEFERRED) {
-			st->held++;
+		if (how == STORE_COMMIT_DEFERRED)
 			store_sync_add_owed(st, 1);
-		} else {
+		else
 			rc = store_combine_close(st, how);
-		}
 	}
 	store_txn_done(st, rc);
 	free(txn);
@@ -124,14 +120,22 @@ store_combine_finish(struct store_txn *txn, enum store_commit how)
 }
 
 void
-store_combine_begin(struct store *st)
+store_combine_arm(struct store *st, bool on)
 {
-	struct store_txn *t;
+	st->combine = on && store_sync_deferring(st);
+}
 
-	if (st->outer != NULL || !store_sync_deferring(st))
-		return;
-	if (store_txn_begin(st, true, &t) == MFA_OK)
-		st->outer = t;
+bool
+store_combine_park(struct store_txn *txn)
+{
+	struct store *st = txn->st;
+
+	if (!st->combine || st->outer != NULL || !txn->write ||
+	    txn->err != MFA_OK)
+		return false;
+	st->outer = txn;
+	store_sync_add_owed(st, 1);
+	return true;
 }
 
 int

@@ -40,8 +40,8 @@ struct store {
 	int active;  /* transactions open in this process */
 	bool full;   /* a write hit MDB_MAP_FULL: adopt a grown map when
 			no transaction is open (store_txn_begin) */
-	struct store_txn *outer; /* store_combine_begin's, or NULL */
-	size_t held;  /* deferred commits merged into "outer" */
+	struct store_txn *outer; /* a run's outer transaction, or NULL */
+	bool combine; /* store_combine_arm */
 	bool nested;  /* a transaction nested in "outer" is open */
 };
 
@@ -188,6 +188,11 @@ void store_sync_add_owed(struct store *st, int n);
  */
 int store_combine_nest(struct store *st, struct store_txn *t);
 int store_combine_finish(struct store_txn *txn, enum store_commit how);
+
+/* store_combine.c: keeps "txn", whose deferred commit is asked for, open
+ * as the run's outer transaction when combining is armed and none is
+ * open; false when it is to be committed as usual. */
+bool store_combine_park(struct store_txn *txn);
 
 /*
  * The queue area of sync.state (store_batch.c): STORE_BATCH_SLOTS slots

@@ -324,7 +324,7 @@ struct worker_listener {
  * the stream's error tells. A connection given up on is closed at once,
  * without libfcgi's 2 s linger: the peer is silent or gone. With
  * "combine" (a worker holding replies), a request that has arrived whole
- * joins the outer transaction of the held ones (store_combine_begin); one
+ * may join the outer transaction of the held ones (store_combine.c); one
  * whose reading could wait ends it first, so that no other process's
  * write waits on this connection. 0, -EAGAIN when no connection waits,
  * -ECONNABORTED when one was taken and dropped, or another negative
@@ -341,9 +341,7 @@ worker_accept(const struct worker_listener *l, FCGX_Request *r,
 	if ((fd = conn_accept(l->fd, l->timeout_s, &l->allowed)) < 0)
 		return fd;
 	/* nothing may wait on the network while the writer lock is held */
-	if (combine != NULL && conn_request_whole(fd))
-		store_combine_begin(combine);
-	else if (combine != NULL)
+	if (combine != NULL && !conn_request_whole(fd))
 		(void)store_combine_end(combine); /* a failure: the wait's */
 	r->ipcFd = fd;
 	r->keepConnection = 1; /* FCGX_Accept_r's first act, a finish,
@@ -473,9 +471,10 @@ worker_count_owed(const struct worker_slot *slot, size_t n)
  * sync of a deferred commit, the connections already waiting are served
  * too (WORKER_HOLD_MAX requests at most, and no more than the run of
  * accepts without a wait allows: "*run"), so that one sync, shared with
- * the other workers', covers them all; then every reply goes out. Those
- * requests, when they have arrived whole, run in one outer transaction
- * (worker_accept, store_combine.c), committed before the wait. When that
+ * the other workers', covers them all; then every reply goes out. Their
+ * writes, from the first deferred commit on, run in one outer transaction
+ * (store_combine.c; worker_accept ends it before a request that has not
+ * arrived whole), committed before the wait. When that
  * commit or the sync fails, the requests whose commits it was for answer
  * as for a failed commit.
  */
@@ -486,6 +485,7 @@ worker_serve_held(struct mfa_ctx *ctx, const struct worker_listener *l,
 	size_t n = 0, i;
 	int rc;
 
+	store_combine_arm(ctx->store, true);
 	for (;;) {
 		worker_serve(ctx, &slot[n].r, &slot[n].rep);
 		n++;
@@ -496,6 +496,7 @@ worker_serve_held(struct mfa_ctx *ctx, const struct worker_listener *l,
 			break;
 	}
 	(void)store_combine_end(ctx->store); /* a failure: the wait's too */
+	store_combine_arm(ctx->store, false);
 	if ((rc = store_sync_wait(ctx->store)) != MFA_OK) {
 		log_error("the commit or sync of %zu of %zu held request(s) "
 		    "failed (%s): their decisions may not be on disk; each "

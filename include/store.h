@@ -158,15 +158,16 @@ void store_sync_defer(struct store *st, bool on);
 
 /*
  * store_combine.c, for a worker holding replies (store_sync_defer on):
- * after store_combine_begin every transaction of this process is nested
- * in one outer write transaction, which holds LMDB's writer lock, until
- * store_combine_end commits it (as a deferred commit: store_sync_wait
- * covers it). A deferred commit in between merges into it; any other
- * commits it at once. store_combine_begin does nothing when it cannot
- * begin (the transactions then stand alone); store_combine_end returns
+ * while combining is armed, a deferred commit (store_txn_commit_deferred)
+ * is kept open as the outer write transaction of a run of requests, which
+ * holds LMDB's writer lock, and every write transaction after it is
+ * nested in it; a deferred commit merges into it, any other commits it at
+ * once (with what it holds). store_combine_end commits it, as a deferred
+ * commit (store_sync_wait covers it): call it before anything that may
+ * wait (a read from the network), and before store_sync_wait. It returns
  * MFA_OK or the outer commit's error, which store_sync_wait reports too.
  */
-void store_combine_begin(struct store *st);
+void store_combine_arm(struct store *st, bool on);
 int store_combine_end(struct store *st);
 size_t store_sync_owed(const struct store *st);
 int store_sync_wait(struct store *st) MFA_WUR;

@@ -1889,13 +1889,14 @@ q_txnid(struct store *st)
 }
 
 /*
- * Combined commits (store_combine.c): the deferred commits of a run merge
- * into one outer transaction, seen by the writes nested after them but
- * not by readers, committed once and synced once; an aborted nested
- * write drops only its own part; a durable commit ends the run and syncs
- * it; queued challenges a nested write took in are settled by the outer
- * commit; an outer commit that fails makes store_sync_wait fail with its
- * error; nothing is combined in a process that does not defer.
+ * Combined commits (store_combine.c): armed, a deferred commit stays open
+ * as a run's outer transaction; the deferred commits after it merge into
+ * it, seen by the writes nested after them but not by readers, and it is
+ * committed once and synced once; an aborted nested write drops only its
+ * own part; a durable commit ends the run and syncs it; queued challenges
+ * the outer took in are settled by its commit; an outer commit that fails
+ * makes store_sync_wait fail with its error; disarmed, or in a process
+ * that does not defer, a deferred commit commits at once.
  */
 static void
 test_batch_combined(void)
@@ -1911,16 +1912,17 @@ test_batch_combined(void)
 	if (st == NULL)
 		return;
 	store_sync_defer(st, true);
-	store_combine_begin(st);
-	T_TRUE(st->outer != NULL);
+	store_combine_arm(st, true);
 	txn0 = q_txnid(st);
 	T_EQ_INT(q_put(st, "c:1", true), MFA_OK);
+	T_TRUE(st->outer != NULL); /* kept open as the run's */
 	T_EQ_INT(store_sync_owed(st), 1);
 	T_TRUE(!q_has(st, "c:1")); /* not committed: a reader sees before */
-	t = begin(st, true);
-	T_EQ_INT(store_bucket_get(t, "c:1", &b), MFA_OK); /* nested: seen */
-	T_EQ_INT(store_bucket_put(t, "c:x", &b), MFA_OK);
-	store_txn_abort(t);
+	if ((t = begin(st, true)) != NULL) {
+		T_EQ_INT(store_bucket_get(t, "c:1", &b), MFA_OK); /* nested */
+		T_EQ_INT(store_bucket_put(t, "c:x", &b), MFA_OK);
+		store_txn_abort(t);
+	}
 	T_EQ_INT(q_put(st, "c:2", true), MFA_OK);
 	T_EQ_INT(store_sync_owed(st), 2);
 	T_EQ_INT(q_txnid(st), txn0);
@@ -1937,7 +1939,6 @@ test_batch_combined(void)
 	T_EQ_INT(q_counter(q, 8), txn0 + 1);
 
 	/* a durable commit ends the run, synced before it returns */
-	store_combine_begin(st);
 	T_EQ_INT(q_put(st, "c:3", true), MFA_OK);
 	T_EQ_INT(q_put(st, "c:4", false), MFA_OK);
 	T_TRUE(st->outer == NULL);
@@ -1947,9 +1948,8 @@ test_batch_combined(void)
 	T_EQ_INT(store_sync_wait(st), MFA_OK); /* covered: no other sync */
 	T_EQ_INT(q_counter(q, 32), nsyncs + 2);
 
-	/* a queued challenge a nested write took in stays APPLYING until
-	 * the outer commit, which frees its slot */
-	store_combine_begin(st);
+	/* a queued challenge the outer transaction took in stays APPLYING
+	 * until it commits, which frees the slot */
 	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
 	T_EQ_INT(q_count(st, Q_QUEUED), 1);
 	if ((t = begin(st, true)) != NULL) {
@@ -1964,23 +1964,32 @@ test_batch_combined(void)
 	T_TRUE(q_seen(st, c.id));
 	T_EQ_INT(store_sync_wait(st), MFA_OK);
 
-	/* the outer commit fails: the held commit is lost, and the wait
+	/* the outer commit fails: the held commits are lost, and the wait
 	 * answers with the outer commit's error */
-	store_combine_begin(st);
 	T_EQ_INT(q_put(st, "c:5", true), MFA_OK);
+	T_EQ_INT(q_put(st, "c:6", true), MFA_OK);
 	if (st->outer != NULL)
 		st->outer->err = MFA_ERR_IO; /* as after a failed write */
 	T_EQ_INT(store_combine_end(st), MFA_ERR_IO);
 	T_EQ_INT(store_sync_wait(st), MFA_ERR_IO);
 	T_EQ_INT(store_sync_owed(st), 0);
-	T_TRUE(!q_has(st, "c:5"));
+	T_TRUE(!q_has(st, "c:5") && !q_has(st, "c:6"));
 	T_EQ_INT(store_sync_wait(st), MFA_OK);
 	T_EQ_INT(store_combine_end(st), MFA_OK); /* no run: nothing */
 
-	/* a process that does not defer combines nothing */
+	/* disarmed: committed at once, owed its sync */
+	store_combine_arm(st, false);
+	txn0 = q_txnid(st);
+	T_EQ_INT(q_put(st, "c:7", true), MFA_OK);
+	T_TRUE(st->outer == NULL && q_has(st, "c:7"));
+	T_EQ_INT(q_txnid(st), txn0 + 1);
+	T_EQ_INT(store_sync_wait(st), MFA_OK);
+
+	/* a process that does not defer: arming does nothing */
 	store_sync_defer(st, false);
-	store_combine_begin(st);
-	T_TRUE(st->outer == NULL);
+	store_combine_arm(st, true);
+	T_EQ_INT(q_put(st, "c:8", true), MFA_OK);
+	T_TRUE(st->outer == NULL && q_has(st, "c:8"));
 	store_close(st);
 }
 
