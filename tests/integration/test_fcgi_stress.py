@@ -534,6 +534,45 @@ def test_body_in_pieces_within_read_timeout_is_served(one_worker):
     assert_healthy(srv)
 
 
+def test_request_not_yet_whole_ends_the_run_before_it_is_read(tmp_path):
+    """A worker holding a reply serves the connections already waiting in
+    one LMDB write transaction, which holds LMDB's writer lock (README
+    "Durability"); one whose request has not arrived whole ends that
+    transaction before the worker reads it. One worker: POST /mfa/token
+    (a deferred commit: the run's transaction) and, right behind it, a
+    connection stalled in its first record. While the worker waits on
+    that one for read_timeout (4 s), mfactl writes at once; the held
+    reply goes out after the stall."""
+    srv = provisioned(Standalone(tmp_path, workers=1, MFA_READ_TIMEOUT=4))
+    body = good_body(srv)
+    a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    b = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        assert_healthy(srv)
+        a.settimeout(15)
+        a.connect(str(srv.sock))
+        b.connect(str(srv.sock))
+        t0 = time.monotonic()
+        a.sendall(begin() + params(1, cgi(body).items()) +
+                  rec(STDIN, 1, body) + rec(STDIN, 1, b""))
+        b.sendall(begin()[:5])
+        time.sleep(0.5)  # the worker now waits on "b", holding a's reply
+        t1 = time.monotonic()
+        make_client(srv.store, "during", "otp")  # mfactl: a write
+        took = time.monotonic() - t1
+        raw = read_to_eof(a)
+        waited = time.monotonic() - t0
+        out, ended = stdout_of(raw)
+        assert ended and b'"mfa_token"' in out, raw[:300]
+        assert waited >= 3.5, "the stalled request was not in the run"
+        assert took < 2.5, took
+        assert_healthy(srv)
+    finally:
+        a.close()
+        b.close()
+        srv.stop()
+
+
 def tcp_exchange(port, data):
     """Sends raw bytes over TCP; everything until the server closes (a
     close with the request unread resets the connection: b"")."""
