@@ -221,6 +221,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	store_check_pid(st);
+	(void)store_combine_end(st); /* a run left open: synced below */
 	store_sync_close(st);
 	mdb_env_close(st->env);
 	free(st);

@@ -200,14 +200,17 @@ store_batch_settle(struct store_txn *txn, bool committed)
  * keeps that writer off). Tries again while the word moves between the
  * two (a writer that aborted or failed its commit hands its slots back
  * after letting the lock go), so that no queued challenge, and no queued
- * jti, is passed over. "*w": the word taken. False for a FREE or FILLING
- * slot.
+ * jti, is passed over. With "queued_only" (a transaction nested in this
+ * process's outer one, which took every APPLYING slot in already and
+ * holds them) only a QUEUED one. "*w": the word taken. False for a FREE
+ * or FILLING slot.
  */
 static bool
-batch_take(struct batch_slot *s, uint64_t *w)
+batch_take(struct batch_slot *s, uint64_t *w, bool queued_only)
 {
 	*w = atomic_load(&s->word);
-	while (BW_STATE(*w) == BS_QUEUED || BW_STATE(*w) == BS_APPLYING) {
+	while (BW_STATE(*w) == BS_QUEUED ||
+	    (BW_STATE(*w) == BS_APPLYING && !queued_only)) {
 		/* on failure the CAS reloads "*w" */
 		if (atomic_compare_exchange_strong(&s->word, w,
 		    BW(BW_SEQ(*w) + 1, 0, BS_APPLYING)))
@@ -231,7 +234,7 @@ store_batch_join(struct store_txn *txn)
 					     store_sync_mark_queued */
 	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
 		s = batch_slot(q.area, i);
-		if (!batch_take(s, &w))
+		if (!batch_take(s, &w, txn->in_outer))
 			continue;
 		if ((rc = batch_apply(txn, s)) == MFA_ERR_CORRUPT) {
 			atomic_store(&s->word, BW(BW_SEQ(w) + 2, 0, BS_FREE));

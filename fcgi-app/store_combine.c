@@ -23,8 +23,8 @@
  * whose spool file is published after it) commits the outer transaction
  * at once, with the held requests' changes, and syncs when it is
  * durable, so it keeps its meaning. When the outer commit fails, the held
- * requests' commits are lost with it: store_sync_wait fails, and they
- * answer 500, as when their sync fails.
+ * requests' commits are lost with it: store_sync_wait returns its error,
+ * and each of them answers as its own failed commit would.
  *
  * The outer transaction holds LMDB's writer lock: other processes' writes
  * wait for the run (a few requests already read whole; the caller ends it

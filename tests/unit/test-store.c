@@ -1904,7 +1904,8 @@ test_batch_combined(void)
 	const char *q = "combined";
 	struct store *st = q_open(q, 60000);
 	struct challenge_rec c = make_challenge("auth_challenge_C1", CT_OTP,
-	    9000, 0), got;
+	    9000, 0), c2 = make_challenge("auth_challenge_C2", CT_OTP, 9000, 0),
+	    got;
 	struct store_txn *t;
 	struct bucket b = { 3, 1000 };
 	uint64_t txn0, nsyncs, ndurable;
@@ -1949,7 +1950,8 @@ test_batch_combined(void)
 	T_EQ_INT(q_counter(q, 32), nsyncs + 2);
 
 	/* a queued challenge the outer transaction took in stays APPLYING
-	 * until it commits, which frees the slot */
+	 * until it commits, which frees the slot; a nested write takes in
+	 * what was queued since, not the outer's slots again */
 	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
 	T_EQ_INT(q_count(st, Q_QUEUED), 1);
 	if ((t = begin(st, true)) != NULL) {
@@ -1958,10 +1960,18 @@ test_batch_combined(void)
 		T_EQ_INT(store_txn_commit_deferred(t), MFA_OK);
 	}
 	T_EQ_INT(q_count(st, Q_APPLYING), 1);
-	T_TRUE(!q_seen(st, c.id));
+	T_EQ_INT(store_challenge_create(st, &c2, NULL), MFA_OK);
+	if ((t = begin(st, true)) != NULL) {
+		T_EQ_INT(t->nbatch, 1); /* c2 only */
+		T_EQ_INT(store_challenge_get(t, c.id, &got), MFA_OK);
+		T_EQ_INT(store_challenge_get(t, c2.id, &got), MFA_OK);
+		T_EQ_INT(store_txn_commit_deferred(t), MFA_OK);
+	}
+	T_EQ_INT(q_count(st, Q_APPLYING), 2);
+	T_TRUE(!q_seen(st, c.id) && !q_seen(st, c2.id));
 	T_EQ_INT(store_combine_end(st), MFA_OK);
 	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
-	T_TRUE(q_seen(st, c.id));
+	T_TRUE(q_seen(st, c.id) && q_seen(st, c2.id));
 	T_EQ_INT(store_sync_wait(st), MFA_OK);
 
 	/* the outer commit fails: the held commits are lost, and the wait
