@@ -338,8 +338,6 @@ store_txn_open(struct store *st, bool write, bool join,
 			st->full = true;
 		store_batch_settle(t, false);
 		mdb_txn_abort(t->txn);
-		if (t->in_outer)
-			st->nested = false;
 		t->err = MFA_OK;
 		t->joined = false;
 		if ((rc = store_txn_mdb_begin(st, t)) != MDB_SUCCESS)
@@ -419,8 +417,6 @@ store_txn_abort(struct store_txn *txn)
 		return;
 	store_batch_settle(txn, false); /* with the writer lock still held */
 	mdb_txn_abort(txn->txn);
-	if (txn->in_outer)
-		txn->st->nested = false;
 	store_txn_done(txn->st, txn->err);
 	free(txn);
 }

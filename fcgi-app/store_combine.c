@@ -38,10 +38,8 @@ store_combine_nest(struct store *st, struct store_txn *t)
 {
 	int rc;
 
-	if (st->nested) {
-		log_error("store: a second transaction nested at once");
-		return MDB_BAD_TXN;
-	}
+	/* a second one at once: LMDB says MDB_BAD_TXN (a parent with a
+	 * child takes no other operation) */
 	rc = mdb_txn_begin(st->env, st->outer->txn, 0, &t->txn);
 	if (rc != MDB_SUCCESS) {
 		log_error("store: cannot begin a nested transaction: %s",
@@ -49,7 +47,6 @@ store_combine_nest(struct store *st, struct store_txn *t)
 		return rc;
 	}
 	t->in_outer = true;
-	st->nested = true;
 	return MDB_SUCCESS;
 }
 
@@ -107,7 +104,6 @@ store_combine_finish(struct store_txn *txn, enum store_commit how)
 		store_combine_adopt(st->outer, txn);
 		rc = MFA_OK;
 	}
-	st->nested = false;
 	if (rc == MFA_OK) {
 		if (how == STORE_COMMIT_DEFERRED)
 			store_sync_add_owed(st, 1);

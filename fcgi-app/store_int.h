@@ -42,7 +42,6 @@ struct store {
 			no transaction is open (store_txn_begin) */
 	struct store_txn *outer; /* a run's outer transaction, or NULL */
 	bool combine; /* store_combine_arm */
-	bool nested;  /* a transaction nested in "outer" is open */
 };
 
 /* A queued challenge a write transaction took in (store_batch.c). */

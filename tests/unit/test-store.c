@@ -1906,7 +1906,7 @@ test_batch_combined(void)
 	struct challenge_rec c = make_challenge("auth_challenge_C1", CT_OTP,
 	    9000, 0), c2 = make_challenge("auth_challenge_C2", CT_OTP, 9000, 0),
 	    got;
-	struct store_txn *t;
+	struct store_txn *t, *t2 = NULL;
 	struct bucket b = { 3, 1000 };
 	uint64_t txn0, nsyncs, ndurable;
 
@@ -1920,6 +1920,9 @@ test_batch_combined(void)
 	T_EQ_INT(store_sync_owed(st), 1);
 	T_TRUE(!q_has(st, "c:1")); /* not committed: a reader sees before */
 	if ((t = begin(st, true)) != NULL) {
+		/* one nested transaction at a time: LMDB refuses a second */
+		T_TRUE(store_txn_begin(st, true, &t2) != MFA_OK);
+		T_TRUE(t2 == NULL);
 		T_EQ_INT(store_bucket_get(t, "c:1", &b), MFA_OK); /* nested */
 		T_EQ_INT(store_bucket_put(t, "c:x", &b), MFA_OK);
 		store_txn_abort(t);
