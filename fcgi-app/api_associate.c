@@ -193,7 +193,7 @@ assoc_write(struct assoc *s, struct store_txn *txn, bool first)
 	    s->a.id, s->who.kind == PRINCIPAL_MFA_TOKEN ? s->who.token_hash :
 	    none, s->ctx->now, s->ctx->cfg->oob_ttl,
 	    s->ctx->cfg->otp_challenge_ttl);
-	if ((rc = deliver_prepare(s->ctx, &s->c, &s->a, NULL, &s->d)) !=
+	if ((rc = deliver_prepare(s->ctx, &s->c, &s->a, NULL, true, &s->d)) !=
 	    MFA_OK)
 		return rc;
 	if ((rc = deliver_take(s->ctx, txn, &s->a)) != MFA_OK) {

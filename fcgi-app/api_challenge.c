@@ -6,12 +6,12 @@
  *        save's transaction, one commit instead of two, or at the end
  *        when the request fails);
  * step:  selection_decide (pure);
- * save:  otp: the challenge joins the next batch of new challenges, one
- *        commit for the challenges of every worker waiting to write
- *        (store_batch.c); oob: the message goes to a temporary spool file
- *        first, then one short write transaction takes a send from the
- *        user's bucket and stores the challenge; the spool file is
- *        published only after the commit, and removed if it fails.
+ * save:  the challenge joins the next batch of new challenges, one commit
+ *        for the challenges of every worker (store_batch.c); for oob the
+ *        message goes to a temporary spool file first and the send is
+ *        taken from the user's bucket with the challenge; the spool file
+ *        is published only once the challenge is stored (queued or
+ *        committed), and removed if that fails.
  */
 #include <stdio.h>
 #include <string.h>
@@ -81,58 +81,29 @@ fail:
 }
 
 /*
- * An otp challenge and the assertion's jti, in a commit that other
- * workers' new challenges may share (store_challenge_create).
- */
-static int
-challenge_save_otp(struct mfa_ctx *ctx, const struct challenge_rec *c,
-    struct ca_jti *jti)
-{
-	struct store_jti_op op = { jti->client_id, jti->jti, jti->exp };
-	int rc;
-
-	rc = store_challenge_create(ctx->store, c, jti->set ? &op : NULL);
-	if (rc == MFA_OK)
-		jti->set = false;
-	return rc;
-}
-
-/*
- * Save phase in one write transaction: the client assertion's jti (when
- * "jti" is set; cleared once committed), the send bucket (oob) and the
- * challenge, committed with batched durability. Returns MFA_OK,
- * MFA_ERR_LIMIT (bucket empty: nothing written), MFA_ERR_EXISTS (the jti
- * was used before: nothing written, "jti" still set) or a store error.
+ * Save phase: the challenge, the assertion's jti (when "jti" is set;
+ * cleared once stored) and for oob the send from the user's bucket, in
+ * the queue of new challenges that one commit for every worker's carries
+ * (store_challenge_create), or in a batched commit of its own. A pending
+ * challenge lost to a power loss only means the user asks again (README
+ * "Durability"). Returns MFA_OK, MFA_ERR_LIMIT (bucket empty: nothing
+ * written), MFA_ERR_EXISTS (the jti was used before: nothing written,
+ * "jti" still set) or a store error.
  */
 static int
 challenge_save(struct mfa_ctx *ctx, const struct challenge_rec *c,
     const struct authn_rec *a, struct ca_jti *jti)
 {
-	struct store_txn *txn;
+	struct store_jti_op op = { jti->client_id, jti->jti, jti->exp };
+	struct store_bucket_op send;
 	int rc;
 
-	if (c->type == CT_OTP)
-		return challenge_save_otp(ctx, c, jti);
-	if ((rc = store_txn_begin(ctx->store, true, &txn)) != MFA_OK)
-		return rc;
-	/* one commit for both: the jti first, so a replay writes nothing */
-	if (jti->set && (rc = store_jti_put(txn, jti->client_id, jti->jti,
-	    jti->exp)) != MFA_OK)
-		goto fail;
-	if ((rc = deliver_take(ctx, txn, a)) != MFA_OK)
-		goto fail;
-	if ((rc = store_challenge_put(txn, c, true)) != MFA_OK) {
-		if (rc == MFA_ERR_EXISTS) /* an id drawn twice: not a replay */
-			rc = MFA_ERR_STORE;
-		goto fail;
-	}
-	/* A pending challenge lost to a power loss only means the user asks
-	 * again (README "Durability"): no fsync of its own. */
-	if ((rc = store_txn_commit_batched(txn)) == MFA_OK)
+	if (c->type == CT_OOB)
+		deliver_send(ctx, a, &send);
+	rc = store_challenge_create(ctx->store, c, jti->set ? &op : NULL,
+	    c->type == CT_OOB ? &send : NULL);
+	if (rc == MFA_OK)
 		jti->set = false;
-	return rc;
-fail:
-	store_txn_abort(txn);
 	return rc;
 }
 
@@ -150,7 +121,10 @@ challenge_issue(struct mfa_ctx *ctx, struct challenge_load *l,
 	    l->token_hash, ctx->now, ctx->cfg->oob_ttl,
 	    ctx->cfg->otp_challenge_ttl);
 	if (type == CT_OOB) {
-		if ((rc = deliver_prepare(ctx, &c, a, NULL, &d)) != MFA_OK) {
+		/* no fsync while challenges are batched: the file shares
+		 * the challenge's fate (README "Out-of-band delivery") */
+		if ((rc = deliver_prepare(ctx, &c, a, NULL,
+		    ctx->cfg->challenge_sync_ms == 0, &d)) != MFA_OK) {
 			log_error("challenge %s: cannot spool the code: %s",
 			    c.id, mfa_strerror(rc));
 			resp_error(resp, 503, "temporarily_unavailable",

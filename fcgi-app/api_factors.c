@@ -379,7 +379,7 @@ api_factor_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
 	    a.user_id, a.id, none, ctx->now, ctx->cfg->sms_factor_ttl,
 	    ctx->cfg->otp_challenge_ttl);
 	if (a.type == AUTHN_OOB && (rc = deliver_prepare(ctx, &c, &a,
-	    req_get(req, F_SMS_TEMPLATE), &d)) != MFA_OK) {
+	    req_get(req, F_SMS_TEMPLATE), true, &d)) != MFA_OK) {
 		if (rc == MFA_ERR_INVALID)
 			resp_message(resp, 422, "invalid_request_parameters",
 			    "sms_template must contain {{code}} and fit %d "

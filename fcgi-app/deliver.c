@@ -6,7 +6,6 @@
 
 #include <sodium.h>
 
-#include "bucket.h"
 #include "challenge.h"
 #include "deliver.h"
 
@@ -29,7 +28,7 @@ deliver_render(const char *tmpl, const char *code, char *out, size_t outlen)
 
 int
 deliver_prepare(const struct mfa_ctx *ctx, struct challenge_rec *c,
-    const struct authn_rec *a, const char *tmpl, struct deliver *d)
+    const struct authn_rec *a, const char *tmpl, bool sync, struct deliver *d)
 {
 	char binding[IDS_BINDING_LEN + 1], text[DELIVER_TEXT_MAX + 1];
 	struct spool_msg m;
@@ -46,7 +45,7 @@ deliver_prepare(const struct mfa_ctx *ctx, struct challenge_rec *c,
 		}
 		m.text = text;
 	}
-	if ((rc = spool_prepare(ctx->spool_dir, &m, &d->sf)) == MFA_OK)
+	if ((rc = spool_prepare(ctx->spool_dir, &m, sync, &d->sf)) == MFA_OK)
 		d->prepared = true;
 out:
 	sodium_memzero(binding, sizeof(binding));
@@ -56,33 +55,29 @@ out:
 	return rc;
 }
 
+void
+deliver_send(const struct mfa_ctx *ctx, const struct authn_rec *a,
+    struct store_bucket_op *op)
+{
+	const struct config *cfg = ctx->cfg;
+
+	if (a->channel == CHANNEL_EMAIL)
+		*op = (struct store_bucket_op){ "email:", a->user_id,
+			{ cfg->email_burst, cfg->email_refill * 1000 },
+			ctx->now };
+	else
+		*op = (struct store_bucket_op){ "pstn:", a->user_id,
+			{ cfg->sms_burst, cfg->sms_refill * 1000 }, ctx->now };
+}
+
 int
 deliver_take(const struct mfa_ctx *ctx, struct store_txn *txn,
     const struct authn_rec *a)
 {
-	const struct config *cfg = ctx->cfg;
-	struct bucket_policy p;
-	struct bucket b;
-	char key[16 + MFA_USER_ID_MAX];
-	int rc;
+	struct store_bucket_op op;
 
-	if (a->channel == CHANNEL_EMAIL) {
-		p = (struct bucket_policy){ cfg->email_burst,
-			cfg->email_refill * 1000 };
-		snprintf(key, sizeof(key), "email:%s", a->user_id);
-	} else {
-		p = (struct bucket_policy){ cfg->sms_burst,
-			cfg->sms_refill * 1000 };
-		snprintf(key, sizeof(key), "pstn:%s", a->user_id);
-	}
-	rc = store_bucket_get(txn, key, &b);
-	if (rc == MFA_ERR_NOTFOUND)
-		bucket_init(&b, &p, ctx->now);
-	else if (rc != MFA_OK)
-		return rc;
-	if (!bucket_take(&b, &p, ctx->now))
-		return MFA_ERR_LIMIT;
-	return store_bucket_put(txn, key, &b);
+	deliver_send(ctx, a, &op);
+	return store_bucket_take(txn, &op);
 }
 
 int

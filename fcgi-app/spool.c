@@ -46,7 +46,7 @@ spool_write_all(int fd, const char *buf, size_t len)
 }
 
 int
-spool_prepare(const char *dir, const struct spool_msg *m,
+spool_prepare(const char *dir, const struct spool_msg *m, bool sync,
     struct spool_file *f)
 {
 	char when[CLOCK_ISO_LEN];
@@ -83,7 +83,7 @@ spool_prepare(const char *dir, const struct spool_msg *m,
 		goto out;
 	}
 	if ((rc = spool_write_all(fd, text, strlen(text))) == MFA_OK &&
-	    fsync(fd) != 0)
+	    sync && fsync(fd) != 0)
 		rc = MFA_ERR_IO;
 	if (close(fd) != 0 && rc == MFA_OK)
 		rc = MFA_ERR_IO;

@@ -93,6 +93,10 @@ spool_parse(const void *buf, size_t len, struct spool_in *m, char *err,
 		snprintf(err, errlen, "larger than %d bytes", SPOOL_FILE_MAX);
 		return MFA_ERR_INVALID;
 	}
+	if (len == 0) { /* written, renamed, not yet on disk: a power loss */
+		snprintf(err, errlen, "empty (lost before it reached the disk?)");
+		return MFA_ERR_INVALID;
+	}
 	obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!json_is_object(obj)) {
 		snprintf(err, errlen, "not a JSON object (line %d)", je.line);

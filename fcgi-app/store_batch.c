@@ -1,22 +1,26 @@
 /*
- * store_batch.c -- new otp challenges of every worker in one commit
+ * store_batch.c -- new challenges of every worker in one commit
  * (combined writes).
  *
  * Pre-forked workers that each commit their own new challenge queue on
  * LMDB's single writer lock, and every commit writes the same few pages
- * again (the B-tree paths, the freelist, the meta page). An otp challenge
- * (no oob send bucket to take) is instead queued in a slot of the shared
- * file "sync.state" (store_sync.c maps it) and acknowledged at once; one
- * whose client authenticated with an assertion is queued with its jti,
- * after the check that the jti is unused (in LMDB and in the queue) made
- * under LMDB's writer lock, which is then let go without a commit. Every
- * write transaction of a serving
- * process takes the queued slots in first (store_batch_join, called by
- * store_txn_begin), so a challenge is in LMDB before any write that could
- * look for it; store_sync_tick commits what is still queued once
- * "batch_ms" have passed; a process that finds the queue full commits it
- * with its own challenge; mfactl drains it before it reads. One commit
- * thus carries the challenges of many requests.
+ * again (the B-tree paths, the freelist, the meta page). A new challenge
+ * is instead queued in a slot of the shared file "sync.state"
+ * (store_sync.c maps it) and acknowledged at once. One whose client
+ * authenticated with an assertion is queued with its jti, and an oob one
+ * with the new state of the user's send bucket, after the checks (the jti
+ * unused in LMDB and in the queue; a token left in the bucket as LMDB has
+ * it, no send of the same bucket queued) made under LMDB's writer lock,
+ * which is then let go without a commit. With a send of the same bucket
+ * already queued, the challenge is committed instead (its transaction
+ * takes the queue in, and the send after it), so that a slot never holds
+ * a bucket state that a later slot's replaces. Every write transaction of
+ * a serving process takes the queued slots in first (store_batch_join,
+ * called by store_txn_begin), so a challenge is in LMDB before any write
+ * that could look for it; store_sync_tick commits what is still queued
+ * once "batch_ms" have passed; a process that finds the queue full
+ * commits it with its own challenge; mfactl drains it before it reads.
+ * One commit thus carries the challenges of many requests.
  *
  * Slot states (with a sequence number, bumped on each hand-over, so that
  * a process that acts late cannot touch the slot's next use):
@@ -40,7 +44,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "log.h"
 #include "self.h"
@@ -75,8 +82,26 @@ struct batch_slot {
 	char client_id[MFA_CLIENT_ID_MAX + 1];
 	char jti[65];
 	mfa_ms jti_exp;
+	/*
+	 * An oob challenge's send, taken from bucket "<bucket_prefix><its
+	 * user_id>" under the writer lock: "bucket" is the state to store.
+	 * It belongs to the slot's record only when "bucket_cid" is that
+	 * challenge's id (an earlier build, which posts without it, leaves
+	 * what a former use wrote). "bucket_fp": the key's short hash, so
+	 * that a scan finds a queued send of the same bucket without
+	 * decoding records (a false match only costs a commit).
+	 */
+	char bucket_cid[MFA_CHALLENGE_ID_MAX + 1];
+	char bucket_prefix[STORE_BUCKET_PREFIX_MAX + 1];
+	uint64_t bucket_fp;
+	struct bucket bucket;
 };
 
+/* the fields an earlier build writes end where the send's begin (an
+ * earlier build's post leaves these as a former use wrote them; the unit
+ * test of store_batch.c writes them at this offset) */
+_Static_assert(offsetof(struct batch_slot, bucket_cid) == 1176,
+    "the fields of an earlier build's slots moved");
 /* the word is shared between processes: it must not need a lock */
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics take a lock");
 _Static_assert(sizeof(struct batch_slot) <= STORE_BATCH_SLOT_SIZE,
@@ -140,6 +165,42 @@ batch_claim(const struct batch_q *q, uint64_t *w)
 	return NULL;
 }
 
+/* Does slot "s" carry a send of challenge "c" (not a former use's)? */
+static bool
+batch_bucket_mine(const struct batch_slot *s, const struct challenge_rec *c)
+{
+	return s->bucket_cid[0] != '\0' &&
+	    memchr(s->bucket_cid, '\0', sizeof(s->bucket_cid)) != NULL &&
+	    strcmp(s->bucket_cid, c->id) == 0; /* public */
+}
+
+/* The bucket key of slot "s", whose challenge is "c", into "key": false
+ * for a prefix out of bounds (a damaged slot). */
+static bool
+batch_bucket_key(const struct batch_slot *s, const struct challenge_rec *c,
+    char key[STORE_BUCKET_KEY_MAX + 1])
+{
+	struct store_bucket_op op = { s->bucket_prefix, c->user_id,
+		{ 0, 0 }, 0 };
+
+	return memchr(s->bucket_prefix, '\0', sizeof(s->bucket_prefix)) !=
+	    NULL && store_bucket_key(&op, key) == MFA_OK;
+}
+
+/* The short hash of bucket key "key" (not a secret: it only finds queued
+ * sends of the same bucket). */
+static uint64_t
+batch_bucket_fp(const char *key)
+{
+	unsigned char h[crypto_generichash_BYTES_MIN];
+	uint64_t v;
+
+	(void)crypto_generichash(h, sizeof(h), (const unsigned char *)key,
+	    strlen(key), NULL, 0);
+	memcpy(&v, h, sizeof(v));
+	return v;
+}
+
 /*
  * Applies slot "s" in "txn". Returns MFA_OK when its challenge is in the
  * transaction (put now, or committed before by a writer that died),
@@ -149,12 +210,18 @@ batch_claim(const struct batch_q *q, uint64_t *w)
 static int
 batch_apply(struct store_txn *txn, const struct batch_slot *s)
 {
+	char key[STORE_BUCKET_KEY_MAX + 1];
 	struct challenge_rec c;
+	bool send;
 	int rc;
 
 	if (s->rec_len > sizeof(s->rec) ||
 	    record_challenge_decode(s->rec, s->rec_len, &c) != MFA_OK) {
 		log_error("store: a queued challenge does not decode; dropped");
+		return MFA_ERR_CORRUPT;
+	}
+	if ((send = batch_bucket_mine(s, &c)) && !batch_bucket_key(s, &c, key)) {
+		log_error("store: a queued send is out of bounds; dropped");
 		return MFA_ERR_CORRUPT;
 	}
 	/* EXISTS: put before by a writer that died after its commit (the
@@ -168,7 +235,11 @@ batch_apply(struct store_txn *txn, const struct batch_slot *s)
 		return MFA_ERR_CORRUPT;
 	}
 	rc = store_challenge_put(txn, &c, true);
-	return rc == MFA_ERR_EXISTS ? MFA_OK : rc;
+	if (rc == MFA_ERR_EXISTS) /* committed before, and so was its send */
+		return MFA_OK;
+	if (rc == MFA_OK && send)
+		rc = store_bucket_put(txn, key, &s->bucket);
+	return rc;
 }
 
 void
@@ -257,21 +328,41 @@ store_batch_join(struct store_txn *txn)
 	return MFA_OK;
 }
 
+/*
+ * A new challenge on its way into the queue: its record (encoded, "n"
+ * bytes), the assertion's jti and the oob send (either may be NULL), and
+ * under the writer lock the send's bucket key, its short hash and the
+ * bucket's state after the send.
+ */
+struct batch_new {
+	const struct challenge_rec *c;
+	unsigned char rec[BATCH_REC_MAX];
+	size_t n;
+	const struct store_jti_op *jti;
+	const struct store_bucket_op *send;
+	char key[STORE_BUCKET_KEY_MAX + 1];
+	uint64_t fp;
+	struct bucket b;
+};
+
 /* The path without a free slot (or without the shared file): a write
  * transaction of its own, which takes in the queue too. */
 static int
-batch_direct(struct store *st, const struct challenge_rec *c,
-    const struct store_jti_op *jti)
+batch_direct(struct store *st, const struct batch_new *nw)
 {
 	struct store_txn *txn;
 	int rc;
 
 	if ((rc = store_txn_begin(st, true, &txn)) != MFA_OK)
 		return rc;
-	if (jti != NULL && (rc = store_jti_put(txn, jti->client_id, jti->jti,
-	    jti->exp)) != MFA_OK)
+	/* the jti first, so that a replay writes nothing */
+	if (nw->jti != NULL && (rc = store_jti_put(txn, nw->jti->client_id,
+	    nw->jti->jti, nw->jti->exp)) != MFA_OK)
 		goto fail;
-	if ((rc = store_challenge_put(txn, c, true)) != MFA_OK) {
+	if (nw->send != NULL && (rc = store_bucket_take(txn, nw->send)) !=
+	    MFA_OK)
+		goto fail;
+	if ((rc = store_challenge_put(txn, nw->c, true)) != MFA_OK) {
 		if (rc == MFA_ERR_EXISTS) /* an id drawn twice: not a replay */
 			rc = MFA_ERR_STORE;
 		goto fail;
@@ -282,12 +373,13 @@ fail:
 	return rc;
 }
 
-/* Queues challenge "c" (encoded in "rec", "n" bytes) with "jti" (may be
- * NULL); false when no slot is free. */
+/* Queues "nw" (its bucket state taken when it has a send); false when no
+ * slot is free. */
 static bool
 batch_post(struct store *st, const struct batch_q *q,
-    const unsigned char *rec, size_t n, const struct store_jti_op *jti)
+    const struct batch_new *nw)
 {
+	const struct store_jti_op *jti = nw->jti;
 	struct batch_slot *s;
 	uint64_t w;
 
@@ -295,13 +387,21 @@ batch_post(struct store *st, const struct batch_q *q,
 	 * calls; a full queue is committed with the next challenge */
 	if ((s = batch_claim(q, &w)) == NULL)
 		return false;
-	memcpy(s->rec, rec, n);
-	s->rec_len = (uint16_t)n;
+	memcpy(s->rec, nw->rec, nw->n);
+	s->rec_len = (uint16_t)nw->n;
 	s->has_jti = jti != NULL;
 	if (jti != NULL) {
 		memcpy(s->client_id, jti->client_id, strlen(jti->client_id) + 1);
 		memcpy(s->jti, jti->jti, strlen(jti->jti) + 1);
 		s->jti_exp = jti->exp;
+	}
+	s->bucket_cid[0] = '\0';
+	if (nw->send != NULL) {
+		memcpy(s->bucket_prefix, nw->send->prefix,
+		    strlen(nw->send->prefix) + 1);
+		s->bucket_fp = nw->fp;
+		s->bucket = nw->b;
+		memcpy(s->bucket_cid, nw->c->id, strlen(nw->c->id) + 1);
 	}
 	/* a CAS: a slot freed under a poster taken for dead is not ours */
 	if (!batch_move(s, w, BW(BW_SEQ(w), 0, BS_QUEUED)))
@@ -310,23 +410,46 @@ batch_post(struct store *st, const struct batch_q *q,
 	return true;
 }
 
-/* Is "jti" in a queued slot? Under the writer lock (no slot is being
- * applied; a poster of a jti holds the lock too). */
+/* A queued (or APPLYING) slot of queue "q": under the writer lock no
+ * slot is being applied (a poster of a jti or a send holds it too). */
+static bool
+batch_pending(const struct batch_slot *s)
+{
+	enum batch_state state = BW_STATE(atomic_load(&s->word));
+
+	return state == BS_QUEUED || state == BS_APPLYING;
+}
+
+/* Is "jti" in a queued slot? Under the writer lock. */
 static bool
 batch_jti_queued(const struct batch_q *q, const struct store_jti_op *jti)
 {
 	const struct batch_slot *s;
-	enum batch_state state;
 	size_t i;
 
 	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
 		s = batch_slot(q->area, i);
-		state = BW_STATE(atomic_load(&s->word));
 		/* a client id and a jti are public identifiers */
-		if ((state == BS_QUEUED || state == BS_APPLYING) &&
-		    s->has_jti &&
+		if (batch_pending(s) && s->has_jti &&
 		    strcmp(s->client_id, jti->client_id) == 0 && /* public */
 		    strcmp(s->jti, jti->jti) == 0) /* public */
+			return true;
+	}
+	return false;
+}
+
+/* Might a queued slot carry a send of the bucket with short hash "fp"?
+ * Under the writer lock. A slot of an earlier build may match falsely. */
+static bool
+batch_send_queued(const struct batch_q *q, uint64_t fp)
+{
+	const struct batch_slot *s;
+	size_t i;
+
+	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
+		s = batch_slot(q->area, i);
+		if (batch_pending(s) && s->bucket_cid[0] != '\0' &&
+		    s->bucket_fp == fp)
 			return true;
 	}
 	return false;
@@ -343,50 +466,82 @@ store_batch_jti_queued(struct store *st, const char *client_id,
 }
 
 /*
- * Queues a challenge with a jti: the jti is checked unused, in LMDB and in
- * the queue, and the slot posted, all under LMDB's writer lock, which is
- * then let go without a commit. MFA_OK, MFA_ERR_EXISTS (a replay),
- * MFA_ERR_INVALID, MFA_ERR_NOTFOUND (no free slot: nothing done) or a
- * store error.
+ * The checks of "nw" under the writer lock ("txn"): its jti unused, in
+ * LMDB and in the queue; its send taken from the bucket as LMDB has it,
+ * unless a send of the same bucket is queued (MFA_ERR_NOTFOUND: then a
+ * commit of its own takes the queue in and the send after it).
  */
 static int
-batch_post_jti(struct store *st, const struct batch_q *q,
-    const unsigned char *rec, size_t n, const struct store_jti_op *jti)
+batch_check(struct store_txn *txn, const struct batch_q *q,
+    struct batch_new *nw)
+{
+	const struct store_jti_op *jti = nw->jti;
+	int rc;
+
+	if (jti != NULL) {
+		rc = store_jti_seen(txn, jti->client_id, jti->jti);
+		if (rc == MFA_OK || (rc == MFA_ERR_NOTFOUND &&
+		    batch_jti_queued(q, jti)))
+			return MFA_ERR_EXISTS;
+		if (rc != MFA_ERR_NOTFOUND)
+			return rc;
+	}
+	if (nw->send == NULL)
+		return MFA_OK;
+	if ((rc = store_bucket_key(nw->send, nw->key)) != MFA_OK)
+		return rc;
+	nw->fp = batch_bucket_fp(nw->key);
+	if (batch_send_queued(q, nw->fp))
+		return MFA_ERR_NOTFOUND;
+	return store_bucket_next(txn, nw->key, nw->send, &nw->b);
+}
+
+/*
+ * Queues a challenge with a jti or a send: the checks of batch_check and
+ * the post, all under LMDB's writer lock, which is then let go without a
+ * commit. MFA_OK, MFA_ERR_EXISTS (a replay), MFA_ERR_LIMIT (the bucket is
+ * empty), MFA_ERR_INVALID, MFA_ERR_NOTFOUND (no free slot, or a send of
+ * the same bucket queued: nothing done) or a store error.
+ */
+static int
+batch_post_locked(struct store *st, const struct batch_q *q,
+    struct batch_new *nw)
 {
 	struct store_txn *txn;
 	int rc;
 
 	if ((rc = store_txn_lock(st, &txn)) != MFA_OK)
 		return rc;
-	if ((rc = store_jti_seen(txn, jti->client_id, jti->jti)) == MFA_OK)
-		rc = MFA_ERR_EXISTS;
-	else if (rc == MFA_ERR_NOTFOUND)
-		rc = batch_jti_queued(q, jti) ? MFA_ERR_EXISTS :
-		    batch_post(st, q, rec, n, jti) ? MFA_OK :
-		    MFA_ERR_NOTFOUND;
+	if ((rc = batch_check(txn, q, nw)) == MFA_OK)
+		rc = batch_post(st, q, nw) ? MFA_OK : MFA_ERR_NOTFOUND;
 	store_txn_abort(txn);
 	return rc;
 }
 
 int
 store_challenge_create(struct store *st, const struct challenge_rec *c,
-    const struct store_jti_op *jti)
+    const struct store_jti_op *jti, const struct store_bucket_op *send)
 {
-	unsigned char buf[RECORD_ENC_MAX];
+	struct batch_new nw;
 	struct batch_q q;
-	size_t n;
+	unsigned char buf[RECORD_ENC_MAX];
 	int rc;
 
-	if (c->has_oob || !store_sync_batching(st) || !batch_q_of(st, &q))
-		return batch_direct(st, c, jti);
-	n = record_challenge_encode(c, buf);
-	if (n == 0 || n > BATCH_REC_MAX)
-		return batch_direct(st, c, jti);
-	if (jti == NULL)
-		return batch_post(st, &q, buf, n, NULL) ? MFA_OK :
-		    batch_direct(st, c, NULL);
-	rc = batch_post_jti(st, &q, buf, n, jti);
-	return rc == MFA_ERR_NOTFOUND ? batch_direct(st, c, jti) : rc;
+	memset(&nw, 0, sizeof(nw));
+	nw.c = c;
+	nw.jti = jti;
+	nw.send = send;
+	if (!store_sync_batching(st) || !batch_q_of(st, &q))
+		return batch_direct(st, &nw);
+	nw.n = record_challenge_encode(c, buf);
+	if (nw.n == 0 || nw.n > BATCH_REC_MAX)
+		return batch_direct(st, &nw);
+	memcpy(nw.rec, buf, nw.n);
+	if (jti == NULL && send == NULL)
+		return batch_post(st, &q, &nw) ? MFA_OK :
+		    batch_direct(st, &nw);
+	rc = batch_post_locked(st, &q, &nw);
+	return rc == MFA_ERR_NOTFOUND ? batch_direct(st, &nw) : rc;
 }
 
 /*

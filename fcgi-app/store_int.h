@@ -84,6 +84,17 @@ store_val(const void *p, size_t n)
  */
 int store_txn_lock(struct store *st, struct store_txn **out);
 
+/*
+ * store_token.c: the key "<prefix><user_id>" of the bucket of "op"
+ * (MFA_ERR_INVALID when out of bounds); the state of bucket "key" after
+ * taking one token for "op" (a full bucket when it has none yet) into
+ * "b", nothing written: MFA_OK, MFA_ERR_LIMIT (empty) or a store error.
+ */
+int store_bucket_key(const struct store_bucket_op *op,
+    char key[STORE_BUCKET_KEY_MAX + 1]);
+int store_bucket_next(struct store_txn *txn, const char *key,
+    const struct store_bucket_op *op, struct bucket *b);
+
 /* Maps an LMDB return code to enum mfa_err. */
 int store_map_err(int rc);
 

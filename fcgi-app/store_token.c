@@ -2,6 +2,7 @@
  * store_token.c -- mfa_tokens (under their keyed hash) and rate-limit
  * buckets.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -55,4 +56,43 @@ store_bucket_put(struct store_txn *txn, const char *key,
 
 	return store_put_rec(txn, DB_BUCKETS, key, strlen(key), buf,
 	    record_bucket_encode(b, buf), false);
+}
+
+int
+store_bucket_key(const struct store_bucket_op *op,
+    char key[STORE_BUCKET_KEY_MAX + 1])
+{
+	int n;
+
+	if (strlen(op->prefix) > STORE_BUCKET_PREFIX_MAX)
+		return MFA_ERR_INVALID;
+	n = snprintf(key, STORE_BUCKET_KEY_MAX + 1, "%s%s", op->prefix,
+	    op->user_id);
+	return n >= 0 && n <= STORE_BUCKET_KEY_MAX ? MFA_OK : MFA_ERR_INVALID;
+}
+
+int
+store_bucket_next(struct store_txn *txn, const char *key,
+    const struct store_bucket_op *op, struct bucket *b)
+{
+	int rc = store_bucket_get(txn, key, b);
+
+	if (rc == MFA_ERR_NOTFOUND)
+		bucket_init(b, &op->policy, op->now);
+	else if (rc != MFA_OK)
+		return rc;
+	return bucket_take(b, &op->policy, op->now) ? MFA_OK : MFA_ERR_LIMIT;
+}
+
+int
+store_bucket_take(struct store_txn *txn, const struct store_bucket_op *op)
+{
+	char key[STORE_BUCKET_KEY_MAX + 1];
+	struct bucket b;
+	int rc;
+
+	if ((rc = store_bucket_key(op, key)) != MFA_OK ||
+	    (rc = store_bucket_next(txn, key, op, &b)) != MFA_OK)
+		return rc;
+	return store_bucket_put(txn, key, &b);
 }

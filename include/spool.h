@@ -3,7 +3,7 @@
  * message ({"channel","to","code","user_id","challenge_id","created_at"}),
  * mode 0600, written in two steps so a reader never sees half a file and a
  * failed store commit leaves nothing behind:
- *   spool_prepare  writes and fsyncs ".<challenge_id>.json.tmp"
+ *   spool_prepare  writes (and with "sync" fsyncs) ".<challenge_id>.json.tmp"
  *   spool_publish  renames it to "<ms>-<challenge_id>.json"
  *   spool_discard  removes the temporary file
  * A delivery agent (mfa-deliver, or the site's own) picks the published
@@ -66,7 +66,7 @@ int spool_parse(const void *buf, size_t len, struct spool_in *m, char *err,
  * the id of letters, digits and '_'); its time (ms) in "*created". */
 bool spool_published_name(const char *name, mfa_ms *created);
 
-int spool_prepare(const char *dir, const struct spool_msg *m,
+int spool_prepare(const char *dir, const struct spool_msg *m, bool sync,
     struct spool_file *f) MFA_WUR;
 int spool_publish(const struct spool_file *f) MFA_WUR;
 void spool_discard(const struct spool_file *f);

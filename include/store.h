@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bucket.h"
 #include "mfa.h"
 #include "record.h"
 
@@ -219,6 +220,25 @@ int store_bucket_put(struct store_txn *txn, const char *key,
     const struct bucket *b) MFA_WUR;
 
 /*
+ * A send to take from the bucket "<prefix><user_id>" (an oob channel's:
+ * "pstn:", "email:"), with its policy, at "now".
+ */
+#define STORE_BUCKET_PREFIX_MAX 6
+#define STORE_BUCKET_KEY_MAX (STORE_BUCKET_PREFIX_MAX + MFA_USER_ID_MAX)
+struct store_bucket_op {
+	const char *prefix;  /* at most STORE_BUCKET_PREFIX_MAX bytes */
+	const char *user_id;
+	struct bucket_policy policy;
+	mfa_ms now;
+};
+
+/* Takes one token from the bucket of "op" (a full one when it has none
+ * yet): MFA_OK, MFA_ERR_LIMIT when it is empty (nothing written),
+ * MFA_ERR_INVALID for a key out of bounds, or a store error. */
+int store_bucket_take(struct store_txn *txn, const struct store_bucket_op *op)
+    MFA_WUR;
+
+/*
  * store_jti.c: records that "jti" of "client_id" is used until "exp" (ms)
  * in its own write transaction, atomically across processes. Returns
  * MFA_OK (first use), MFA_ERR_EXISTS (replay) or a store error.
@@ -267,22 +287,26 @@ struct store_jti_op {
 };
 
 /*
- * store_batch.c: creates challenge "c" (without an oob send bucket to
- * take) and, when "jti" is not NULL, records the assertion's jti with it.
- * With store_sync_init and batch_ms > 0 a challenge without an oob code
- * is queued in the shared file (with its jti, checked unused under the
- * writer lock first) and committed with the queue by
- * the next write transaction of any process or the next tick (at most
- * batch_ms later); else one batched commit, which takes the queue in too.
- * Either way it is visible to every later write transaction, survives the
- * crash of any process, and may be lost to a power loss within batch_ms
+ * store_batch.c: creates challenge "c", records the assertion's jti with
+ * it when "jti" is not NULL, and takes an oob send from the user's channel
+ * bucket when "send" is not NULL. With store_sync_init and batch_ms > 0
+ * the challenge is queued in the shared file (with its jti and the
+ * bucket's new state, both checked under the writer lock first: the jti
+ * unused, the bucket not empty) and committed with the queue by the next
+ * write transaction of any process or the next tick (at most batch_ms
+ * later); else (or when a send of the same bucket is queued already) one
+ * batched commit, which takes the queue in too. Either way it is visible
+ * to every later write transaction, survives the crash of any process,
+ * and may be lost to a power loss within batch_ms
  * (store_txn_commit_batched). Returns MFA_OK,
  * MFA_ERR_EXISTS (the jti was used before: nothing written),
- * MFA_ERR_INVALID (a jti out of bounds: nothing written) or a store error
- * (MFA_ERR_STORE also for an id already in use).
+ * MFA_ERR_LIMIT (the bucket is empty: nothing written),
+ * MFA_ERR_INVALID (a jti or bucket key out of bounds: nothing written) or
+ * a store error (MFA_ERR_STORE also for an id already in use).
  */
 int store_challenge_create(struct store *st, const struct challenge_rec *c,
-    const struct store_jti_op *jti) MFA_WUR;
+    const struct store_jti_op *jti, const struct store_bucket_op *send)
+    MFA_WUR;
 
 /* store_challenge.c */
 int store_challenge_get(struct store_txn *txn, const char *id,

@@ -331,6 +331,8 @@ def test_files_that_are_no_message_are_set_aside_or_left(gw):
     bad = {
         message(spool, "auth_challenge_J", raw="not json"):
             "not a JSON object",
+        message(spool, "auth_challenge_Z", raw=""):
+            "empty (lost before it reached the disk?)",
         message(spool, "auth_challenge_K", raw=json.dumps(dict(
             channel="fax", to="1", code="1", user_id="u", challenge_id="c",
             created_at="t"))): "\"channel\" is not sms, voice or email",

@@ -548,3 +548,85 @@ def test_queued_challenge_committed_within_sync_ms(tmp_path):
         assert len(store.challenge_ids(queue=False) - before) == 1
     finally:
         stop_server(srv)
+
+
+G_OOB = "http://auth0.com/oauth/grant-type/mfa-oob"
+SMS_LIMIT = "Too many SMS sent by the user. Wait for some minutes before " \
+    "retrying."
+
+
+def oob_users(store, client, prefix, n):
+    """(user, mfa_token) of "n" new users with an SMS authenticator."""
+    users = []
+    for i in range(n):
+        u = "%s-%d" % (prefix, i)
+        store.enroll_oob(u, "sms", "+15555550100")
+        users.append((u, store.issue_token(client.id, u)["mfa_token"]))
+    return users
+
+
+def test_queued_oob_challenges_take_each_send_once(tmp_path):
+    """oob challenges are queued with their send (the queue waits 10 s for
+    its commit here): twelve at once for one user with sms_burst = 3
+    answer three 200s and nine 429s, three messages are published; a
+    queued challenge's oob_code verifies at once with the spooled binding
+    code; a second send of a bucket that has one queued commits both."""
+    srv = start_server("lighttpd", tmp_path / "o", workers=4,
+                       env={"MFA_CHALLENGE_SYNC_MS": "10000",
+                            "MFA_SMS_BURST": "3"})
+    got, lock = [], threading.Lock()
+    try:
+        store = srv.store
+        client = make_client(store, "sends", "oob")
+        (alice, tok), (bob, bob_tok) = oob_users(store, client, "send", 2)
+        before = store.challenge_ids()   # commits the queue
+        spool = store.spool_files()
+        go = threading.Barrier(12)
+
+        def ask():
+            http = Http(srv.url)
+            go.wait(10)
+            r = challenge(http, client, tok, challenge_type="oob")
+            with lock:
+                got.append((r.status_code, body_of(r)))
+
+        pool = [threading.Thread(target=ask) for _ in range(12)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(60)
+        ok = [b for s, b in got if s == 200]
+        assert sorted(s for s, _ in got) == [200] * 3 + [429] * 9, got
+        assert all(b == {"error": "too_many_requests",
+                         "error_description": SMS_LIMIT}
+                   for s, b in got if s == 429), got
+        new = store.wait_new_spool(spool, count=3)
+        assert len(new) == 3
+        assert not [n for n in os.listdir(store.spool)
+                    if n.endswith(".tmp")]
+        queued = 3 - len(store.challenge_ids(queue=False) - before)
+        assert queued >= 1, "no challenge was queued: the test is void"
+        # a queued challenge verifies at once: its oob_code is found, and
+        # one of the three spooled codes is its binding code
+        http = Http(srv.url)
+        answers = []
+        for n in sorted(new):
+            r = http.post("/oauth/token", form={
+                "grant_type": G_OOB, "mfa_token": tok, **client.post,
+                "oob_code": ok[0]["oob_code"],
+                "binding_code": store.read_spool(n)["code"]})
+            answers.append((r.status_code, body_of(r).get("error")))
+            if r.status_code == 200:
+                break
+        assert answers[-1] == (200, None), answers
+        assert set(answers[:-1]) <= {(403, "invalid_grant")}, answers
+
+        # bob: the first send is queued, the second (same bucket) commits
+        # itself and the first with it
+        before = store.challenge_ids()
+        assert_ok(challenge(http, client, bob_tok, challenge_type="oob"))
+        assert len(store.challenge_ids(queue=False) - before) == 0
+        assert_ok(challenge(http, client, bob_tok, challenge_type="oob"))
+        assert len(store.challenge_ids(queue=False) - before) == 2
+    finally:
+        stop_server(srv)

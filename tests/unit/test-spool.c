@@ -45,7 +45,8 @@ test_spool_parse_bad(void)
 	static const struct {
 		const char *json, *why;
 	} rows[] = {
-		{ "", "not a JSON object" },
+		{ "", "empty (lost before it reached the disk?)" },
+		{ " ", "not a JSON object" },
 		{ "[1]", "not a JSON object" },
 		{ "{\"channel\":\"sms\"", "not a JSON object" },
 		{ "{\"channel\":\"fax\",\"to\":\"1\",\"code\":\"1\","

@@ -1432,7 +1432,7 @@ test_batch_queue(struct store *st)
 	    9000, 0), got;
 	struct store_txn *t;
 
-	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 	T_TRUE(!q_seen(st, c.id)); /* queued, not committed yet */
 	T_EQ_INT(q_count(st, Q_QUEUED), 1);
 	t = begin(st, true);
@@ -1462,14 +1462,14 @@ test_batch_dead_writer(struct store *st)
 	struct store_txn *t;
 	size_t i, n, x;
 
-	T_EQ_INT(store_challenge_create(st, &a, NULL), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &a, NULL, NULL), MFA_OK);
 	q_set(st, i = q_find(st, Q_QUEUED), Q_APPLYING);
 	T_TRUE(i < STORE_BATCH_SLOTS);
 	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
 	T_TRUE(q_seen(st, a.id));
 	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
 
-	T_EQ_INT(store_challenge_create(st, &b, NULL), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &b, NULL, NULL), MFA_OK);
 	i = q_find(st, Q_QUEUED);
 	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
 	t = begin(st, false);
@@ -1497,11 +1497,11 @@ test_batch_jti(struct store *st)
 	    empty = { "client-1", "", 9000 };
 	struct store_txn *t;
 
-	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &c, &jti, NULL), MFA_OK);
 	T_TRUE(!q_seen(st, c.id));
 	T_EQ_INT(q_count(st, Q_QUEUED), 1);
 	snprintf(c.id, sizeof(c.id), "auth_challenge_J2");
-	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_ERR_EXISTS);
+	T_EQ_INT(store_challenge_create(st, &c, &jti, NULL), MFA_ERR_EXISTS);
 	T_EQ_INT(q_count(st, Q_QUEUED), 1); /* the replay queued nothing */
 	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
 	T_TRUE(q_seen(st, "auth_challenge_J1"));
@@ -1511,12 +1511,12 @@ test_batch_jti(struct store *st)
 	T_EQ_INT(store_jti_seen(t, "client-1", "jti-2"), MFA_ERR_NOTFOUND);
 	T_EQ_INT(store_jti_seen(t, "client-1", ""), MFA_ERR_INVALID);
 	store_txn_abort(t);
-	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_ERR_EXISTS);
-	T_EQ_INT(store_challenge_create(st, &c, &empty), MFA_ERR_INVALID);
+	T_EQ_INT(store_challenge_create(st, &c, &jti, NULL), MFA_ERR_EXISTS);
+	T_EQ_INT(store_challenge_create(st, &c, &empty, NULL), MFA_ERR_INVALID);
 	T_EQ_INT(q_count(st, Q_QUEUED), 0);
 
 	snprintf(c.id, sizeof(c.id), "auth_challenge_J3");
-	T_EQ_INT(store_challenge_create(st, &c, &other), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &c, &other, NULL), MFA_OK);
 	T_EQ_INT(store_jti_use(st, "client-1", "jti-2", 9000),
 	    MFA_ERR_EXISTS);
 	/* its abort handed the queue back; a transaction that did not take
@@ -1537,20 +1537,123 @@ test_batch_jti(struct store *st)
 	T_EQ_INT(q_count(st, Q_QUEUED), 0);
 }
 
-/* What is not queued: an oob challenge; a record that does not decode is
- * dropped; a full queue commits with the next one. */
+/* The level of bucket "key" as committed; -1 when it has none. */
+static int
+q_bucket(struct store *st, const char *key)
+{
+	struct store_txn *t = begin(st, false);
+	struct bucket b;
+	int rc;
+
+	if (t == NULL)
+		return -2;
+	rc = store_bucket_get(t, key, &b);
+	store_txn_abort(t);
+	return rc == MFA_OK ? (int)b.level : rc == MFA_ERR_NOTFOUND ? -1 : -2;
+}
+
+/* An oob challenge of "user" with oob seed "seed". */
+static struct challenge_rec
+q_oob(const char *id, const char *user, unsigned seed)
+{
+	struct challenge_rec c = make_challenge(id, CT_OOB, 9000, seed);
+
+	snprintf(c.user_id, sizeof(c.user_id), "%s", user);
+	return c;
+}
+
+/*
+ * An oob challenge is queued with its send: the bucket's new state rides
+ * in the slot and is stored with the challenge; an empty bucket queues
+ * nothing; a second send of the same bucket while one is queued commits
+ * (taking the queued one in first, so no send is lost); the bucket state
+ * a former use of a slot left is not applied to its next challenge; a
+ * replayed jti answers before the bucket is looked at.
+ */
+static void
+test_batch_send(struct store *st)
+{
+	struct store_bucket_op send = { "pstn:", "user-s1", { 3, 3600000 },
+		5000 };
+	struct store_jti_op jti = { "client-1", "jti-s1", 9000 };
+	struct challenge_rec c = q_oob("auth_challenge_S1", "user-s1", 21);
+	unsigned char tail[STORE_BATCH_SLOT_SIZE - 1176];
+	size_t i;
+
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	T_EQ_INT(q_count(st, Q_QUEUED), 1);
+	T_TRUE(!q_seen(st, c.id));
+	T_EQ_INT(q_bucket(st, "pstn:user-s1"), -1);
+	i = q_find(st, Q_QUEUED);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_TRUE(q_seen(st, c.id));
+	T_EQ_INT(q_bucket(st, "pstn:user-s1"), 2);
+
+	/* the same slot again, for an otp challenge of another user, as an
+	 * earlier build posts it (leaving the bytes after jti_exp, offset
+	 * 1176, as the send wrote them): that send is not applied to it */
+	memcpy(tail, q_slot(st, i) + 1176, sizeof(tail));
+	c = make_challenge("auth_challenge_S2", CT_OTP, 9000, 0);
+	snprintf(c.user_id, sizeof(c.user_id), "user-s2");
+	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
+	T_EQ_INT(q_find(st, Q_QUEUED), i);
+	memcpy(q_slot(st, i) + 1176, tail, sizeof(tail));
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_TRUE(q_seen(st, c.id));
+	T_EQ_INT(q_bucket(st, "pstn:user-s2"), -1);
+
+	c = q_oob("auth_challenge_S3", "user-s1", 22);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	T_EQ_INT(q_count(st, Q_QUEUED), 1);
+	/* a second send of the bucket while one is queued: a commit of its
+	 * own, which takes the queued one (and its send) in first */
+	c = q_oob("auth_challenge_S4", "user-s1", 23);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	T_EQ_INT(q_count(st, Q_QUEUED), 0);
+	T_TRUE(q_seen(st, "auth_challenge_S3"));
+	T_TRUE(q_seen(st, "auth_challenge_S4"));
+	T_EQ_INT(q_bucket(st, "pstn:user-s1"), 0);
+	/* empty: nothing queued, nothing written, queued or committed */
+	c = q_oob("auth_challenge_S5", "user-s1", 24);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_ERR_LIMIT);
+	T_EQ_INT(q_count(st, Q_QUEUED), 0);
+	T_TRUE(!q_seen(st, c.id));
+	send.prefix = "email:"; /* another channel's bucket is its own */
+	T_EQ_INT(store_challenge_create(st, &c, &jti, &send), MFA_OK);
+	T_EQ_INT(q_count(st, Q_QUEUED), 1);
+	c = q_oob("auth_challenge_S6", "user-s1", 25);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	send.prefix = "pstn:";
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_ERR_LIMIT);
+	T_EQ_INT(q_count(st, Q_QUEUED), 0); /* S6's commit took S5 in */
+	T_EQ_INT(q_bucket(st, "email:user-s1"), 1);
+	/* a replayed jti is refused before the bucket is looked at */
+	c = q_oob("auth_challenge_S7", "user-s3", 26);
+	send.user_id = "user-s3";
+	T_EQ_INT(store_challenge_create(st, &c, &jti, &send), MFA_ERR_EXISTS);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_TRUE(q_seen(st, "auth_challenge_S5"));
+	T_TRUE(q_seen(st, "auth_challenge_S6"));
+	T_TRUE(q_seen(st, "auth_challenge_S7"));
+	T_EQ_INT(q_bucket(st, "pstn:user-s3"), 2);
+	T_EQ_INT(q_bucket(st, "pstn:user-s1"), 0);
+	/* a prefix out of bounds */
+	send.prefix = "toolong:";
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_ERR_INVALID);
+	T_EQ_INT(q_count(st, Q_QUEUED), 0);
+}
+
+/* A record that does not decode is dropped; a full queue commits with the
+ * next one. */
 static void
 test_batch_direct(struct store *st)
 {
 	struct challenge_rec c = make_challenge("auth_challenge_D1", CT_OTP,
-	    9000, 0), o = make_challenge("auth_challenge_O1", CT_OOB, 9000, 7);
+	    9000, 0);
 	char id[MFA_CHALLENGE_ID_MAX + 1];
 	size_t i;
 	uint16_t len = 3;
-
-	T_EQ_INT(store_challenge_create(st, &o, NULL), MFA_OK);
-	T_TRUE(q_seen(st, o.id));
-	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
 
 	q_set(st, i = q_find(st, Q_FREE), Q_QUEUED);
 	memcpy(q_slot(st, i) + 8, &len, sizeof(len));
@@ -1559,7 +1662,7 @@ test_batch_direct(struct store *st)
 
 	for (i = 0; i <= STORE_BATCH_SLOTS; i++) {
 		snprintf(c.id, sizeof(c.id), "auth_challenge_F%zu", i);
-		T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+		T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 	}
 	for (i = 0; i <= STORE_BATCH_SLOTS; i++) {
 		snprintf(id, sizeof(id), "auth_challenge_F%zu", i);
@@ -1585,7 +1688,7 @@ test_batch_lifecycle(void)
 
 	if (st == NULL)
 		return;
-	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 	T_EQ_INT(store_sync_tick(st, &next), MFA_OK);
 	T_TRUE(next <= 1); /* due within batch_ms, or committed already */
 	nanosleep(&ms5, NULL);
@@ -1594,7 +1697,7 @@ test_batch_lifecycle(void)
 	T_EQ_INT(next, -1);
 
 	snprintf(c.id, sizeof(c.id), "auth_challenge_T2");
-	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 	if ((pid = fork()) == 0)
 		_exit(0);
 	T_TRUE(pid > 0 && waitpid(pid, &status, 0) == pid);
@@ -1615,7 +1718,7 @@ test_batch_lifecycle(void)
 	st = q_open("queue-zero", 0);
 	snprintf(c.id, sizeof(c.id), "auth_challenge_Z1");
 	if (st != NULL)
-		T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+		T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 	T_TRUE(st != NULL && q_seen(st, c.id));
 	store_close(st);
 	if ((o = q_open("queue-none", -1)) != NULL) {
@@ -1638,7 +1741,7 @@ test_batch_bad_jti(struct store *st)
 	unsigned char *p;
 	size_t i, n;
 
-	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &c, &jti, NULL), MFA_OK);
 	i = q_find(st, Q_QUEUED);
 	T_TRUE(i < STORE_BATCH_SLOTS);
 	if (i >= STORE_BATCH_SLOTS)
@@ -1724,11 +1827,11 @@ test_batch_layout(void)
 	T_EQ_INT(store_sync_slots(st), STORE_BATCH_SLOTS_V1);
 	for (i = 0; i < STORE_BATCH_SLOTS_V1; i++) {
 		snprintf(c.id, sizeof(c.id), "auth_challenge_L%zu", i);
-		T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+		T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 	}
 	T_EQ_INT(q_count(st, Q_QUEUED), STORE_BATCH_SLOTS_V1);
 	snprintf(c.id, sizeof(c.id), "auth_challenge_Lx");
-	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK); /* full */
+	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK); /* full */
 	T_TRUE(q_seen(st, c.id));
 	for (i = 0; i < STORE_BATCH_SLOTS_V1; i++) {
 		snprintf(id, sizeof(id), "auth_challenge_L%zu", i);
@@ -1740,7 +1843,7 @@ test_batch_layout(void)
 	 * mixed against the README's advice): its jti is seen, and the next
 	 * write takes its challenge in */
 	snprintf(c.id, sizeof(c.id), "auth_challenge_Lhigh");
-	T_EQ_INT(store_challenge_create(st, &c, &jti), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &c, &jti, NULL), MFA_OK);
 	if ((i = q_find(st, Q_QUEUED)) < STORE_BATCH_SLOTS_V1) {
 		memcpy(q_slot(st, STORE_BATCH_SLOTS - 1), q_slot(st, i),
 		    STORE_BATCH_SLOT_SIZE);
@@ -1955,7 +2058,7 @@ test_batch_combined(void)
 	/* a queued challenge the outer transaction took in stays APPLYING
 	 * until it commits, which frees the slot; a nested write takes in
 	 * what was queued since, not the outer's slots again */
-	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 	T_EQ_INT(q_count(st, Q_QUEUED), 1);
 	if ((t = begin(st, true)) != NULL) {
 		T_EQ_INT(store_challenge_get(t, c.id, &got), MFA_OK);
@@ -1963,7 +2066,7 @@ test_batch_combined(void)
 		T_EQ_INT(store_txn_commit_deferred(t), MFA_OK);
 	}
 	T_EQ_INT(q_count(st, Q_APPLYING), 1);
-	T_EQ_INT(store_challenge_create(st, &c2, NULL), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &c2, NULL, NULL), MFA_OK);
 	if ((t = begin(st, true)) != NULL) {
 		T_EQ_INT(t->nbatch, 1); /* c2 only */
 		T_EQ_INT(store_challenge_get(t, c.id, &got), MFA_OK);
@@ -2113,7 +2216,7 @@ test_batch_mark_held(void)
 
 	if (st == NULL)
 		return;
-	T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 	T_EQ_INT(q_put(st, "m:1", true), MFA_OK); /* a durable commit */
 	sub(path, sizeof(path), "queue-mark/sync.live");
 	T_TRUE(pipe(fds) == 0);
@@ -2161,7 +2264,7 @@ test_batch_pid_taken(void)
 	child = q_mark_child("queue-taken", (int32_t)getpid(), &release);
 	T_TRUE(child > 0);
 	if ((st = q_open("queue-taken", 60000)) != NULL) {
-		T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+		T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 		T_EQ_INT(q_count(st, Q_QUEUED), 0);
 		T_TRUE(q_seen(st, c.id)); /* committed, not queued */
 	}
@@ -2169,7 +2272,7 @@ test_batch_pid_taken(void)
 	q_mark_release(child, release);
 	if ((st = q_open("queue-taken", 60000)) != NULL) {
 		snprintf(c.id, sizeof(c.id), "auth_challenge_P2");
-		T_EQ_INT(store_challenge_create(st, &c, NULL), MFA_OK);
+		T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 		T_EQ_INT(q_count(st, Q_QUEUED), 1);
 		T_TRUE(!q_seen(st, c.id)); /* queued */
 	}
@@ -2186,6 +2289,7 @@ test_store_batch(void)
 		test_batch_dead_writer(st);
 		test_batch_jti(st);
 		test_batch_bad_jti(st);
+		test_batch_send(st);
 		test_batch_direct(st);
 	}
 	store_close(st);
