@@ -238,6 +238,7 @@ main_probe_run(enum main_probe p, const char *dir)
 		if (mkdir(dir, 0700) != 0 ||
 		    (fd = open(a, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
 		    write(fd, "x", 1) != 1 || fsync(fd) != 0 || close(fd) != 0 ||
+		    link(a, b) != 0 || unlink(b) != 0 ||
 		    rename(a, b) != 0 || unlink(b) != 0 || rmdir(dir) != 0 ||
 		    clock_gettime(CLOCK_REALTIME, &ts) != 0 ||
 		    getentropy(r, sizeof(r)) != 0)
@@ -267,8 +268,8 @@ main_lockdown_test(const struct config *cfg)
 		{ PROBE_FORK, "fork", true, false },
 		{ PROBE_INET, "socket(AF_INET)", true, false },
 		{ PROBE_SETUID, "setuid(0) in the sandbox", true, false },
-		{ PROBE_FILES, "file I/O (mkdir, open, write, fsync, rename, "
-		    "unlink), clock, randomness", true, true },
+		{ PROBE_FILES, "file I/O (mkdir, open, write, fsync, link, "
+		    "rename, unlink), clock, randomness", true, true },
 	};
 	char dir[PATH_MAX], err[512];
 	bool ok = true;

@@ -10,7 +10,7 @@
  *             for a file that does not parse, the file moves to failed/
  *   expire    a message older than --max-age is dropped unsent (its code
  *             has expired with its challenge)
- *   wait      inotify on the directory (a rename into it wakes the agent),
+ *   wait      inotify on the directory (a message linked or renamed into it wakes the agent),
  *             with a rescan every 5 s; --once scans once and exits
  *
  * One agent per spool: an flock(2) on <spool>/.deliver.lock.
@@ -549,7 +549,7 @@ deliver_scan(struct agent *a, int64_t *next)
 	return 0;
 }
 
-/* Waits for a rename into the spool, a due retry (monotonic "next"), the
+/* Waits for a message published into the spool, a due retry (monotonic "next"), the
  * rescan or a signal. False when the spool directory itself was moved or
  * removed. */
 static bool
@@ -639,7 +639,7 @@ deliver_serve(struct agent *a)
 	if (!a->o.once) {
 		ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (ino < 0 || inotify_add_watch(ino, a->o.spool,
-		    IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR |
+		    IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_ONLYDIR |
 		    IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
 			log_error("deliver: cannot watch %s: %s", a->o.spool,
 			    strerror(errno));

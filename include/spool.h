@@ -3,9 +3,11 @@
  * message ({"channel","to","code","user_id","challenge_id","created_at"}),
  * mode 0600, written in two steps so a reader never sees half a file and a
  * failed store commit leaves nothing behind:
- *   spool_prepare  writes (and with "sync" fsyncs) ".<challenge_id>.json.tmp"
- *   spool_publish  renames it to "<ms>-<challenge_id>.json"
- *   spool_discard  removes the temporary file
+ *   spool_prepare  writes (and with "sync" fsyncs) the message to an
+ *                  unnamed file in the directory (O_TMPFILE), or where that
+ *                  cannot be to ".<challenge_id>.json.tmp"
+ *   spool_publish  links it in as (or renames it to) "<ms>-<challenge_id>.json"
+ *   spool_discard  drops the unpublished file
  * A delivery agent (mfa-deliver, or the site's own) picks the published
  * files up; the reply to the client never waits for delivery.
  */
@@ -30,7 +32,8 @@ struct spool_msg {
 };
 
 struct spool_file {
-	char tmp[PATH_MAX];
+	int fd;            /* the unnamed file until published, or -1 */
+	char tmp[PATH_MAX]; /* else its temporary name ("" once gone) */
 	char final[PATH_MAX];
 };
 
@@ -68,7 +71,11 @@ bool spool_published_name(const char *name, mfa_ms *created);
 
 int spool_prepare(const char *dir, const struct spool_msg *m, bool sync,
     struct spool_file *f) MFA_WUR;
-int spool_publish(const struct spool_file *f) MFA_WUR;
-void spool_discard(const struct spool_file *f);
+int spool_publish(struct spool_file *f) MFA_WUR;
+void spool_discard(struct spool_file *f);
+
+/* Unnamed files where the system has them (the default), or always a
+ * temporary name (false): for the tests of both ways. */
+void spool_prefer_unnamed(bool on);
 
 #endif

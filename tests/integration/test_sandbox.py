@@ -27,8 +27,8 @@ root_only = pytest.mark.skipif(not ROOT, reason="needs root (CI runs as "
                                "root)")
 
 FORBIDDEN = ["execve", "fork", "socket(AF_INET)", "setuid(0) in the sandbox"]
-FILES = "file I/O (mkdir, open, write, fsync, rename, unlink), clock, " \
-        "randomness"
+FILES = "file I/O (mkdir, open, write, fsync, link, rename, unlink), " \
+    "clock, randomness"
 
 
 def lockdown_test(**env):

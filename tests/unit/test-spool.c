@@ -1,9 +1,15 @@
 /*
- * test-spool.c -- published spool messages read back (spool_read.c): what
- * mfa-deliver accepts, what it refuses, and which names are messages.
+ * test-spool.c -- spool messages written and published (spool.c), both
+ * ways (unnamed files linked in, temporary names renamed), and read back
+ * (spool_read.c): what mfa-deliver accepts, what it refuses, and which
+ * names are messages.
  */
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "spool.h"
 #include "test.h"
@@ -142,9 +148,77 @@ test_spool_names(void)
 	}
 }
 
+/* The entries of "dir" (but . and ..); the last one's name in "last". */
+static int
+spool_entries(const char *dir, char *last, size_t len)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			snprintf(last, len, "%s", e->d_name);
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
+/* Prepared, the message is not in the directory (an unnamed file has no
+ * entry at all); published, it is there whole, mode 0600; discarded,
+ * nothing is left; a directory that is not there fails. */
+static void
+test_spool_write(bool unnamed)
+{
+	struct spool_msg m = { "sms", "+15555550100", "482913", "u1",
+		"auth_challenge_01ABC", 1796600532287LL, NULL };
+	char dir[] = "/tmp/mfa-test-spool-XXXXXX", name[256], path[512];
+	char buf[SPOOL_FILE_MAX + 1], err[128];
+	struct spool_file f;
+	struct spool_in in;
+	struct stat st;
+	FILE *fp;
+	size_t n = 0;
+
+	T_TRUE(mkdtemp(dir) != NULL);
+	spool_prefer_unnamed(unnamed);
+	T_EQ_INT(spool_prepare(dir, &m, true, &f), MFA_OK);
+	T_EQ_INT(spool_entries(dir, name, sizeof(name)), unnamed ? 0 : 1);
+	if (!unnamed)
+		T_EQ_STR(name, ".auth_challenge_01ABC.json.tmp");
+	T_EQ_INT(spool_publish(&f), MFA_OK);
+	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 1);
+	T_EQ_STR(name, "1796600532287-auth_challenge_01ABC.json");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	T_EQ_INT(stat(path, &st), 0);
+	T_EQ_INT(st.st_mode & 07777, 0600);
+	if ((fp = fopen(path, "r")) != NULL) {
+		n = fread(buf, 1, sizeof(buf), fp);
+		fclose(fp);
+	}
+	T_EQ_INT(spool_parse(buf, n, &in, err, sizeof(err)), MFA_OK);
+	T_EQ_STR(in.code, "482913");
+	T_EQ_STR(in.challenge_id, "auth_challenge_01ABC");
+	unlink(path);
+
+	m.challenge_id = "auth_challenge_01ABD";
+	T_EQ_INT(spool_prepare(dir, &m, false, &f), MFA_OK);
+	spool_discard(&f);
+	spool_discard(&f); /* twice: nothing more to do */
+	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 0);
+	T_EQ_INT(rmdir(dir), 0);
+	T_EQ_INT(spool_prepare(dir, &m, false, &f), MFA_ERR_IO);
+	spool_prefer_unnamed(true);
+}
+
 void
 test_spool(void)
 {
+	test_spool_write(true);
+	test_spool_write(false);
 	test_spool_parse_good();
 	test_spool_parse_bad();
 	test_spool_names();
