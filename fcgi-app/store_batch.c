@@ -54,6 +54,13 @@
 #include "store_int.h"
 
 #define BATCH_REC_MAX 1024
+/*
+ * Sends (oob challenges) queued at most: each writes about three pages at
+ * random places (its oob index entry, its bucket, a jti), and LMDB keeps
+ * the pages of its largest transaction in the heap of the process for
+ * good; with up to 128 a worker's heap grew by about 1 MiB.
+ */
+#define BATCH_SENDS_MAX 32
 
 enum batch_state { BS_FREE, BS_FILLING, BS_QUEUED, BS_APPLYING };
 
@@ -438,18 +445,23 @@ batch_jti_queued(const struct batch_q *q, const struct store_jti_op *jti)
 	return false;
 }
 
-/* Might a queued slot carry a send of the bucket with short hash "fp"?
- * Under the writer lock. A slot of an earlier build may match falsely. */
+/*
+ * Must a send of the bucket with short hash "fp" be committed instead of
+ * queued? When a queued (or APPLYING) slot might carry a send of the same
+ * bucket (a slot of an earlier build may match falsely), or when
+ * BATCH_SENDS_MAX sends are queued already. Under the writer lock.
+ */
 static bool
-batch_send_queued(const struct batch_q *q, uint64_t fp)
+batch_send_commits(const struct batch_q *q, uint64_t fp)
 {
 	const struct batch_slot *s;
-	size_t i;
+	size_t i, n = 0;
 
 	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
 		s = batch_slot(q->area, i);
-		if (batch_pending(s) && s->bucket_cid[0] != '\0' &&
-		    s->bucket_fp == fp)
+		if (!batch_pending(s) || s->bucket_cid[0] == '\0')
+			continue;
+		if (s->bucket_fp == fp || ++n >= BATCH_SENDS_MAX)
 			return true;
 	}
 	return false;
@@ -468,8 +480,9 @@ store_batch_jti_queued(struct store *st, const char *client_id,
 /*
  * The checks of "nw" under the writer lock ("txn"): its jti unused, in
  * LMDB and in the queue; its send taken from the bucket as LMDB has it,
- * unless a send of the same bucket is queued (MFA_ERR_NOTFOUND: then a
- * commit of its own takes the queue in and the send after it).
+ * unless a send of the same bucket, or BATCH_SENDS_MAX sends, are queued
+ * (MFA_ERR_NOTFOUND: then a commit of its own takes the queue in and the
+ * send after it).
  */
 static int
 batch_check(struct store_txn *txn, const struct batch_q *q,
@@ -491,7 +504,7 @@ batch_check(struct store_txn *txn, const struct batch_q *q,
 	if ((rc = store_bucket_key(nw->send, nw->key)) != MFA_OK)
 		return rc;
 	nw->fp = batch_bucket_fp(nw->key);
-	if (batch_send_queued(q, nw->fp))
+	if (batch_send_commits(q, nw->fp))
 		return MFA_ERR_NOTFOUND;
 	return store_bucket_next(txn, nw->key, nw->send, &nw->b);
 }

@@ -1578,6 +1578,7 @@ test_batch_send(struct store *st)
 	struct store_jti_op jti = { "client-1", "jti-s1", 9000 };
 	struct challenge_rec c = q_oob("auth_challenge_S1", "user-s1", 21);
 	unsigned char tail[STORE_BATCH_SLOT_SIZE - 1176];
+	char user[32], id[MFA_CHALLENGE_ID_MAX + 1];
 	size_t i;
 
 	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
@@ -1638,6 +1639,18 @@ test_batch_send(struct store *st)
 	T_TRUE(q_seen(st, "auth_challenge_S7"));
 	T_EQ_INT(q_bucket(st, "pstn:user-s3"), 2);
 	T_EQ_INT(q_bucket(st, "pstn:user-s1"), 0);
+	/* at most 32 sends queued: the 33rd commits them all */
+	for (i = 0; i <= 32; i++) {
+		snprintf(user, sizeof(user), "user-m%zu", i);
+		snprintf(id, sizeof(id), "auth_challenge_M%zu", i);
+		c = q_oob(id, user, 100 + (unsigned)i);
+		send.user_id = user;
+		T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+		T_EQ_INT(q_count(st, Q_QUEUED), i < 32 ? i + 1 : 0);
+	}
+	T_TRUE(q_seen(st, "auth_challenge_M0"));
+	T_TRUE(q_seen(st, "auth_challenge_M32"));
+	T_EQ_INT(q_bucket(st, "pstn:user-m31"), 2);
 	/* a prefix out of bounds */
 	send.prefix = "toolong:";
 	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_ERR_INVALID);
