@@ -652,7 +652,7 @@ def report(rows, cases, expected, probe, syncs, batches, replays, mach,
           "(%.1f commits per sync)" % (syncs[1], syncs[0],
                                        syncs[1] / syncs[0]))
     if batches[0]:
-        w("otp challenges: %d in %d write transactions (%.2f per commit)"
+        w("queued challenges: %d in %d write transactions (%.2f per commit)"
           % (batches[1], batches[0], batches[1] / batches[0]))
     w("")
     w("targets (printed, not enforced):")
