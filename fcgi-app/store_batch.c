@@ -209,6 +209,28 @@ batch_bucket_fp(const char *key)
 }
 
 /*
+ * Is oob challenge "c" of a slot new? MFA_ERR_NOTFOUND when its oob_code
+ * is in no index entry yet; MFA_OK when the entry is its own (committed by
+ * a writer that died before it released the slot: its send was stored
+ * then too); MFA_ERR_CORRUPT when another challenge has it (a damaged
+ * slot, dropped: putting it would fail the whole transaction, and every
+ * one after it); or a store error.
+ */
+static int
+batch_oob_new(struct store_txn *txn, const struct challenge_rec *c)
+{
+	char id[MFA_CHALLENGE_ID_MAX + 1];
+	int rc = store_challenge_by_oob(txn, c->oob_hash, id);
+
+	if (rc != MFA_OK)
+		return rc;
+	if (strcmp(id, c->id) == 0) /* public ids */
+		return MFA_OK;
+	log_error("store: a queued challenge's oob_code is another's; dropped");
+	return MFA_ERR_CORRUPT;
+}
+
+/*
  * Applies slot "s" in "txn". Returns MFA_OK when its challenge is in the
  * transaction (put now, or committed before by a writer that died),
  * MFA_ERR_CORRUPT for a record that does not decode (dropped), or the
@@ -231,6 +253,13 @@ batch_apply(struct store_txn *txn, const struct batch_slot *s)
 		log_error("store: a queued send is out of bounds; dropped");
 		return MFA_ERR_CORRUPT;
 	}
+	if (s->has_jti && (memchr(s->client_id, '\0', sizeof(s->client_id)) ==
+	    NULL || memchr(s->jti, '\0', sizeof(s->jti)) == NULL)) {
+		log_error("store: a queued jti is out of bounds; dropped");
+		return MFA_ERR_CORRUPT;
+	}
+	if (c.has_oob && (rc = batch_oob_new(txn, &c)) != MFA_ERR_NOTFOUND)
+		return rc;
 	/* EXISTS: put before by a writer that died after its commit (the
 	 * jti was checked free under the writer lock when it was queued);
 	 * INVALID: a damaged slot (it was checked in bounds), dropped */
@@ -445,26 +474,46 @@ batch_jti_queued(const struct batch_q *q, const struct store_jti_op *jti)
 	return false;
 }
 
-/*
- * Must a send of the bucket with short hash "fp" be committed instead of
- * queued? When a queued (or APPLYING) slot might carry a send of the same
- * bucket (a slot of an earlier build may match falsely), or when
- * BATCH_SENDS_MAX sends are queued already. Under the writer lock.
- */
-static bool
-batch_send_commits(const struct batch_q *q, uint64_t fp)
+/* The sends queued (or APPLYING) in "q"; "*same" set when one might be of
+ * the bucket with short hash "fp" (a slot of an earlier build may match
+ * falsely). Under the writer lock. */
+static size_t
+batch_sends(const struct batch_q *q, uint64_t fp, bool *same)
 {
 	const struct batch_slot *s;
 	size_t i, n = 0;
 
+	*same = false;
 	for (i = 0; i < STORE_BATCH_SLOTS; i++) {
 		s = batch_slot(q->area, i);
 		if (!batch_pending(s) || s->bucket_cid[0] == '\0')
 			continue;
-		if (s->bucket_fp == fp || ++n >= BATCH_SENDS_MAX)
-			return true;
+		n++;
+		*same = *same || s->bucket_fp == fp;
 	}
-	return false;
+	return n;
+}
+
+/* Must a send of the bucket with short hash "fp" be committed instead of
+ * queued? When a send of the same bucket might be queued, or when
+ * BATCH_SENDS_MAX sends are. */
+static bool
+batch_send_commits(const struct batch_q *q, uint64_t fp)
+{
+	bool same;
+
+	return batch_sends(q, fp, &same) >= BATCH_SENDS_MAX || same;
+}
+
+bool
+store_batch_send_queued(struct store *st, const char *key)
+{
+	struct batch_q q;
+	bool same = false;
+
+	if (batch_q_of(st, &q))
+		(void)batch_sends(&q, batch_bucket_fp(key), &same);
+	return same;
 }
 
 bool

@@ -95,6 +95,10 @@ int store_bucket_key(const struct store_bucket_op *op,
 int store_bucket_next(struct store_txn *txn, const char *key,
     const struct store_bucket_op *op, struct bucket *b);
 
+/* store_batch.c: might a send of bucket "key" be queued (store_bucket_take
+ * in a transaction that did not take the queue in refuses it)? */
+bool store_batch_send_queued(struct store *st, const char *key);
+
 /* Maps an LMDB return code to enum mfa_err. */
 int store_map_err(int rc);
 

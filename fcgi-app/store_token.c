@@ -91,8 +91,13 @@ store_bucket_take(struct store_txn *txn, const struct store_bucket_op *op)
 	struct bucket b;
 	int rc;
 
-	if ((rc = store_bucket_key(op, key)) != MFA_OK ||
-	    (rc = store_bucket_next(txn, key, op, &b)) != MFA_OK)
+	if ((rc = store_bucket_key(op, key)) != MFA_OK)
+		return rc;
+	/* a transaction that could not take the queue in (store_txn_open)
+	 * must not store a bucket whose queued state would overwrite it */
+	if (!txn->joined && store_batch_send_queued(txn->st, key))
+		return MFA_ERR_BUSY;
+	if ((rc = store_bucket_next(txn, key, op, &b)) != MFA_OK)
 		return rc;
 	return store_bucket_put(txn, key, &b);
 }

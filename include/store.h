@@ -234,7 +234,9 @@ struct store_bucket_op {
 
 /* Takes one token from the bucket of "op" (a full one when it has none
  * yet): MFA_OK, MFA_ERR_LIMIT when it is empty (nothing written),
- * MFA_ERR_INVALID for a key out of bounds, or a store error. */
+ * MFA_ERR_INVALID for a key out of bounds, MFA_ERR_BUSY when the queue of
+ * new challenges could not be taken in and holds a send of this bucket,
+ * or a store error. */
 int store_bucket_take(struct store_txn *txn, const struct store_bucket_op *op)
     MFA_WUR;
 

@@ -1579,6 +1579,7 @@ test_batch_send(struct store *st)
 	struct challenge_rec c = q_oob("auth_challenge_S1", "user-s1", 21);
 	unsigned char tail[STORE_BATCH_SLOT_SIZE - 1176];
 	char user[32], id[MFA_CHALLENGE_ID_MAX + 1];
+	struct store_txn *t;
 	size_t i;
 
 	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
@@ -1651,6 +1652,42 @@ test_batch_send(struct store *st)
 	T_TRUE(q_seen(st, "auth_challenge_M0"));
 	T_TRUE(q_seen(st, "auth_challenge_M32"));
 	T_EQ_INT(q_bucket(st, "pstn:user-m31"), 2);
+	/* a writer that died after committing a send: taking its slot in
+	 * again stores neither the challenge nor the send a second time */
+	send.user_id = "user-sd";
+	c = q_oob("auth_challenge_SD", "user-sd", 40);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	i = q_find(st, Q_QUEUED);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_EQ_INT(q_bucket(st, "pstn:user-sd"), 2);
+	t = begin(st, true);
+	T_EQ_INT(store_bucket_take(t, &send), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	q_set(st, i, Q_APPLYING);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_EQ_INT(q_bucket(st, "pstn:user-sd"), 1);
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	/* a slot whose oob_code another challenge has (a damaged slot) is
+	 * dropped, not left to fail every commit after it */
+	c = q_oob("auth_challenge_SX", "user-sx", 40);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_TRUE(!q_seen(st, c.id));
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	/* a transaction that did not take the queue in refuses to store a
+	 * bucket with a send queued (its state would be overwritten) */
+	c = q_oob("auth_challenge_SJ", "user-sd", 41);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	t = NULL;
+	T_EQ_INT(store_txn_lock(st, &t), MFA_OK);
+	if (t != NULL) {
+		T_EQ_INT(store_bucket_take(t, &send), MFA_ERR_BUSY);
+		send.user_id = "user-sj";
+		T_EQ_INT(store_bucket_take(t, &send), MFA_OK);
+		store_txn_abort(t);
+	}
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_EQ_INT(q_bucket(st, "pstn:user-sd"), 0);
 	/* a prefix out of bounds */
 	send.prefix = "toolong:";
 	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_ERR_INVALID);
