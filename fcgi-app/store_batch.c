@@ -372,7 +372,7 @@ store_batch_join(struct store_txn *txn)
  */
 struct batch_new {
 	const struct challenge_rec *c;
-	unsigned char rec[BATCH_REC_MAX];
+	const unsigned char *rec;
 	size_t n;
 	const struct store_jti_op *jti;
 	const struct store_bucket_op *send;
@@ -598,7 +598,7 @@ store_challenge_create(struct store *st, const struct challenge_rec *c,
 	nw.n = record_challenge_encode(c, buf);
 	if (nw.n == 0 || nw.n > BATCH_REC_MAX)
 		return batch_direct(st, &nw);
-	memcpy(nw.rec, buf, nw.n);
+	nw.rec = buf;
 	if (jti == NULL && send == NULL)
 		return batch_post(st, &q, &nw) ? MFA_OK :
 		    batch_direct(st, &nw);

@@ -204,6 +204,23 @@ test_spool_write(bool unnamed)
 	T_EQ_STR(in.challenge_id, "auth_challenge_01ABC");
 	unlink(path);
 
+	/* a publish that fails leaves nothing (and nothing open) behind:
+	 * the final name taken (a link never replaces it; a rename does),
+	 * the temporary file gone (a rename finds nothing) */
+	T_EQ_INT(spool_prepare(dir, &m, false, &f), MFA_OK);
+	if ((fp = fopen(path, "w")) != NULL)
+		fclose(fp);
+	T_EQ_INT(spool_publish(&f), unnamed ? MFA_ERR_IO : MFA_OK);
+	T_EQ_INT(f.fd, -1);
+	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 1);
+	if (!unnamed) {
+		T_EQ_INT(spool_prepare(dir, &m, false, &f), MFA_OK);
+		unlink(f.tmp);
+		T_EQ_INT(spool_publish(&f), MFA_ERR_IO);
+		T_EQ_INT(spool_entries(dir, name, sizeof(name)), 1);
+	}
+	unlink(path);
+
 	m.challenge_id = "auth_challenge_01ABD";
 	T_EQ_INT(spool_prepare(dir, &m, false, &f), MFA_OK);
 	spool_discard(&f);
