@@ -72,8 +72,9 @@ $(BUILD)/mfactl: $(CTL_OBJS) $(CORE_OBJS)
 $(BUILD)/mfa-deliver: $(DELIVER_OBJS) $(CORE_OBJS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
+# --wrap=open: tests/unit/test-spool.c plays a file system without O_TMPFILE.
 $(BUILD)/test-unit: $(UNIT_OBJS) $(CORE_OBJS)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -Wl,--wrap=open -o $@ $^ $(LIBS)
 
 # JWT fixtures are made by an independent library (PyJWT and
 # python3-cryptography) with fresh keys into the build tree: never committed.

@@ -4,7 +4,12 @@
  * (spool_read.c): what mfa-deliver accepts, what it refuses, and which
  * names are messages.
  */
+#define _GNU_SOURCE /* O_TMPFILE */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +153,39 @@ test_spool_names(void)
 	}
 }
 
+/*
+ * test-unit is linked with --wrap=open: every open(2) of the code under
+ * test comes here. With "open_no_tmpfile" set, O_TMPFILE fails as on a
+ * file system without it (EOPNOTSUPP); "open_tmpfile_calls" counts the
+ * attempts.
+ */
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+
+static bool open_no_tmpfile;
+static int open_tmpfile_calls;
+
+int
+__wrap_open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+	}
+	if ((flags & O_TMPFILE) == O_TMPFILE) {
+		open_tmpfile_calls++;
+		if (open_no_tmpfile) {
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+	}
+	return __real_open(path, flags, mode);
+}
+
 /* The entries of "dir" (but . and ..); the last one's name in "last". */
 static int
 spool_entries(const char *dir, char *last, size_t len)
@@ -231,10 +269,47 @@ test_spool_write(bool unnamed)
 	spool_prefer_unnamed(true);
 }
 
+/* Where O_TMPFILE is refused, the message is written under a temporary
+ * name and renamed, and O_TMPFILE is not tried again. */
+static void
+test_spool_no_tmpfile(void)
+{
+	struct spool_msg m = { "sms", "+15555550100", "482913", "u1",
+		"auth_challenge_01ABC", 1796600532287LL, NULL };
+	char dir[] = "/tmp/mfa-test-spool-XXXXXX", name[256] = "", path[512];
+	struct spool_file f;
+
+	T_TRUE(mkdtemp(dir) != NULL);
+	spool_prefer_unnamed(true);
+	open_no_tmpfile = true;
+	open_tmpfile_calls = 0;
+	T_EQ_INT(spool_prepare(dir, &m, false, &f), MFA_OK);
+	T_EQ_INT(f.fd, -1);
+	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 1);
+	T_EQ_STR(name, ".auth_challenge_01ABC.json.tmp");
+	T_EQ_INT(spool_publish(&f), MFA_OK);
+	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 1);
+	T_EQ_STR(name, "1796600532287-auth_challenge_01ABC.json");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	T_EQ_INT(unlink(path), 0);
+
+	m.challenge_id = "auth_challenge_01ABD";
+	T_EQ_INT(spool_prepare(dir, &m, false, &f), MFA_OK);
+	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 1);
+	T_EQ_STR(name, ".auth_challenge_01ABD.json.tmp");
+	spool_discard(&f);
+	T_EQ_INT(open_tmpfile_calls, 1); /* given up after the first refusal */
+	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 0);
+	open_no_tmpfile = false;
+	spool_prefer_unnamed(true);
+	T_EQ_INT(rmdir(dir), 0);
+}
+
 void
 test_spool(void)
 {
 	test_spool_write(true);
+	test_spool_no_tmpfile();
 	test_spool_write(false);
 	test_spool_parse_good();
 	test_spool_parse_bad();
