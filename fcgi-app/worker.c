@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -510,6 +511,22 @@ worker_serve_held(struct mfa_ctx *ctx, const struct worker_listener *l,
 		worker_send(&slot[i]);
 }
 
+/*
+ * Gives the heap's free pages back to the kernel. Each nested LMDB
+ * transaction (store_combine.c) mallocs 3 MiB of bookkeeping, mostly
+ * untouched; once glibc has raised its mmap threshold these come from the
+ * heap (an mmap'd pair costs 80-100 us here), and over thousands of
+ * requests small allocations spread through the hole they leave, so its
+ * pages stay resident: a worker's heap grew to 2.6 MiB with 0.4-1.6 MiB
+ * in use. Once a second, the free chunks' whole pages are released
+ * (madvise); the few touched again fault back in.
+ */
+static void
+worker_trim_heap(void)
+{
+	(void)malloc_trim(0);
+}
+
 /* When worker_housekeeping last did each of its jobs. */
 struct worker_upkeep {
 	mfa_ms readers; /* stale LMDB reader slots cleared */
@@ -520,8 +537,8 @@ struct worker_upkeep {
  * Periodic upkeep, after the reply is out. Reader slots left by a process
  * that died (a killed sibling under mod_fcgid, which has no supervisor to
  * start a replacement that would clear them on open) pin old pages, so
- * they are cleared within a second of a request; expired records are
- * swept once per WORKER_HOUSEKEEPING_MS.
+ * they are cleared within a second of a request, when the heap is also
+ * trimmed; expired records are swept once per WORKER_HOUSEKEEPING_MS.
  */
 static void
 worker_housekeeping(struct mfa_ctx *ctx, struct worker_upkeep *last)
@@ -532,6 +549,7 @@ worker_housekeeping(struct mfa_ctx *ctx, struct worker_upkeep *last)
 	if (now - last->readers >= WORKER_READER_CHECK_MS) {
 		last->readers = now;
 		(void)store_reader_check(ctx->store);
+		worker_trim_heap();
 	}
 	if (now - last->sweep < WORKER_HOUSEKEEPING_MS)
 		return;
