@@ -183,20 +183,37 @@ class Server:
             terminate(p, timeout=5)
 
 
-def rss_kib(pid):
-    """Resident KiB of "pid" without the LMDB files' mappings."""
-    total = 0
-    keep = True
+def memory_kib(pid):
+    """Resident KiB of "pid" without the LMDB files' mappings: "rss" in
+    all, "private" (its own pages: what one more worker costs), "heap",
+    "libcrypto" (shared code pages) and "libc"."""
+    out = {"rss": 0, "private": 0, "heap": 0, "libcrypto": 0, "libc": 0}
+    name = ""
     try:
         with open("/proc/%d/smaps" % pid) as f:
             for line in f:
                 if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                    keep = not line.rstrip().endswith(".mdb")
-                elif line.startswith("Rss:") and keep:
-                    total += int(line.split()[1])
+                    parts = line.split()
+                    name = parts[5] if len(parts) > 5 else ""
+                    continue
+                if name.endswith(".mdb"):
+                    continue
+                key, _, rest = line.partition(":")
+                if key == "Rss":
+                    kib = int(rest.split()[0])
+                    out["rss"] += kib
+                    base = os.path.basename(name)
+                    if name == "[heap]":
+                        out["heap"] += kib
+                    elif base.startswith("libcrypto.so"):
+                        out["libcrypto"] += kib
+                    elif base.startswith("libc.so"):
+                        out["libc"] += kib
+                elif key in ("Private_Clean", "Private_Dirty"):
+                    out["private"] += int(rest.split()[0])
     except OSError:
-        return 0
-    return total
+        pass
+    return out
 
 
 def cpu_seconds(pids):
@@ -529,13 +546,16 @@ def setup_and_run(build, root, results, t_start, servers):
             if case.startswith("challenge otp"):
                 batches[0] += s1[2] - s0[2]
                 batches[1] += s1[3] - s0[3]
-            rss = max([rss_kib(p) for p in srv.workers()] or [0])
+            mem = max([memory_kib(p) for p in srv.workers()] or
+                      [memory_kib(0)], key=lambda m: m["rss"])
+            rss = mem["rss"]
             bad = sum(v for k, v in r["statuses"].items()
                       if int(k) != expected[case]) + r["socket_errors"]
             rows.append({"round": rnd + 1, "case": case,
                          "rate": r["rate"], "p50_ms": r["p50_us"] / 1000,
                          "p99_ms": r["p99_us"] / 1000, "errors": bad,
                          "statuses": r["statuses"], "rss_kib": rss,
+                         "memory": mem,
                          "cpu_us": cpu_us, "responses": r["responses"]})
             clear_spool(db)
         say("bench: round %d/%d done (%.0f s)" % (
@@ -654,6 +674,15 @@ def report(rows, cases, expected, probe, syncs, batches, replays, mach,
     if batches[0]:
         w("queued challenges: %d in %d write transactions (%.2f per commit)"
           % (batches[1], batches[0], batches[1] / batches[0]))
+    big = max((r for r in rows if r["case"] != "ceiling"),
+              key=lambda r: r["rss_kib"], default=None)
+    if big is not None and big["memory"]["rss"]:
+        m = big["memory"]
+        w("largest worker (%s, round %d): %d KiB resident without the LMDB "
+          "map, %d KiB of it its own (heap %d), libcrypto's shared pages "
+          "%d, libc's %d" % (big["case"], big["round"], m["rss"],
+                              m["private"], m["heap"], m["libcrypto"],
+                              m["libc"]))
     w("")
     w("targets (printed, not enforced):")
     by = {s["case"]: s for s in summary}
