@@ -515,10 +515,10 @@ worker_serve_held(struct mfa_ctx *ctx, const struct worker_listener *l,
  * Gives the heap's free pages back to the kernel. Each nested LMDB
  * transaction (store_combine.c) mallocs 3 MiB of bookkeeping, mostly
  * untouched; once glibc has raised its mmap threshold these come from the
- * heap (an mmap'd pair costs 80-100 us here), and over thousands of
+ * heap (an mmap'd pair costs 77-99 us here), and over thousands of
  * requests small allocations spread through the hole they leave, so its
- * pages stay resident: a worker's heap grew to 2.6 MiB with 0.4-1.6 MiB
- * in use. Once a second, the free chunks' whole pages are released
+ * pages stay resident: a worker's heap grew to 2.6 MiB resident with
+ * 0.3-1.6 MiB in use. Once a second, the free chunks' whole pages are released
  * (madvise); the few touched again fault back in.
  */
 static void

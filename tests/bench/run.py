@@ -183,11 +183,14 @@ class Server:
             terminate(p, timeout=5)
 
 
+NO_MEMORY = {"rss": 0, "private": 0, "heap": 0, "libcrypto": 0, "libc": 0}
+
+
 def memory_kib(pid):
     """Resident KiB of "pid" without the LMDB files' mappings: "rss" in
     all, "private" (its own pages: what one more worker costs), "heap",
     "libcrypto" (shared code pages) and "libc"."""
-    out = {"rss": 0, "private": 0, "heap": 0, "libcrypto": 0, "libc": 0}
+    out = dict(NO_MEMORY)
     name = ""
     try:
         with open("/proc/%d/smaps" % pid) as f:
@@ -546,15 +549,14 @@ def setup_and_run(build, root, results, t_start, servers):
             if case.startswith("challenge otp"):
                 batches[0] += s1[2] - s0[2]
                 batches[1] += s1[3] - s0[3]
-            mem = max([memory_kib(p) for p in srv.workers()] or
-                      [memory_kib(0)], key=lambda m: m["rss"])
-            rss = mem["rss"]
+            mem = max((memory_kib(p) for p in srv.workers()),
+                      key=lambda m: m["rss"], default=NO_MEMORY)
             bad = sum(v for k, v in r["statuses"].items()
                       if int(k) != expected[case]) + r["socket_errors"]
             rows.append({"round": rnd + 1, "case": case,
                          "rate": r["rate"], "p50_ms": r["p50_us"] / 1000,
                          "p99_ms": r["p99_us"] / 1000, "errors": bad,
-                         "statuses": r["statuses"], "rss_kib": rss,
+                         "statuses": r["statuses"], "rss_kib": mem["rss"],
                          "memory": mem,
                          "cpu_us": cpu_us, "responses": r["responses"]})
             clear_spool(db)

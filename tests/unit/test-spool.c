@@ -155,14 +155,14 @@ test_spool_names(void)
 
 /*
  * test-unit is linked with --wrap=open: every open(2) of the code under
- * test comes here. With "open_no_tmpfile" set, O_TMPFILE fails as on a
- * file system without it (EOPNOTSUPP); "open_tmpfile_calls" counts the
- * attempts.
+ * test comes here. With "open_no_tmpfile" set to an errno, O_TMPFILE
+ * fails with it (EOPNOTSUPP: as on a file system without it);
+ * "open_tmpfile_calls" counts the attempts.
  */
 int __real_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...);
 
-static bool open_no_tmpfile;
+static int open_no_tmpfile;
 static int open_tmpfile_calls;
 
 int
@@ -178,8 +178,8 @@ __wrap_open(const char *path, int flags, ...)
 	}
 	if ((flags & O_TMPFILE) == O_TMPFILE) {
 		open_tmpfile_calls++;
-		if (open_no_tmpfile) {
-			errno = EOPNOTSUPP;
+		if (open_no_tmpfile != 0) {
+			errno = open_no_tmpfile;
 			return -1;
 		}
 	}
@@ -269,38 +269,48 @@ test_spool_write(bool unnamed)
 	spool_prefer_unnamed(true);
 }
 
-/* Where O_TMPFILE is refused, the message is written under a temporary
- * name and renamed, and O_TMPFILE is not tried again. */
+/*
+ * Where O_TMPFILE is refused as unsupported (EOPNOTSUPP; EISDIR and
+ * EINVAL from older kernels), the message is written under a temporary
+ * name and renamed, and O_TMPFILE is not tried again. Any other refusal
+ * (EACCES) fails the message and leaves the next one to try O_TMPFILE.
+ */
 static void
-test_spool_no_tmpfile(void)
+test_spool_no_tmpfile(int e)
 {
 	struct spool_msg m = { "sms", "+15555550100", "482913", "u1",
 		"auth_challenge_01ABC", 1796600532287LL, NULL };
 	char dir[] = "/tmp/mfa-test-spool-XXXXXX", name[256] = "", path[512];
+	bool falls_back = e != EACCES;
 	struct spool_file f;
 
 	T_TRUE(mkdtemp(dir) != NULL);
 	spool_prefer_unnamed(true);
-	open_no_tmpfile = true;
+	open_no_tmpfile = e;
 	open_tmpfile_calls = 0;
-	T_EQ_INT(spool_prepare(dir, &m, false, &f), MFA_OK);
+	T_EQ_INT(spool_prepare(dir, &m, false, &f),
+	    falls_back ? MFA_OK : MFA_ERR_IO);
 	T_EQ_INT(f.fd, -1);
-	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 1);
-	T_EQ_STR(name, ".auth_challenge_01ABC.json.tmp");
-	T_EQ_INT(spool_publish(&f), MFA_OK);
-	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 1);
-	T_EQ_STR(name, "1796600532287-auth_challenge_01ABC.json");
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	T_EQ_INT(unlink(path), 0);
+	T_EQ_INT(spool_entries(dir, name, sizeof(name)), falls_back ? 1 : 0);
+	if (falls_back) {
+		T_EQ_STR(name, ".auth_challenge_01ABC.json.tmp");
+		T_EQ_INT(spool_publish(&f), MFA_OK);
+		T_EQ_INT(spool_entries(dir, name, sizeof(name)), 1);
+		T_EQ_STR(name, "1796600532287-auth_challenge_01ABC.json");
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		T_EQ_INT(unlink(path), 0);
+	}
 
 	m.challenge_id = "auth_challenge_01ABD";
+	open_no_tmpfile = 0;
 	T_EQ_INT(spool_prepare(dir, &m, false, &f), MFA_OK);
-	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 1);
-	T_EQ_STR(name, ".auth_challenge_01ABD.json.tmp");
+	T_EQ_INT(spool_entries(dir, name, sizeof(name)), falls_back ? 1 : 0);
+	if (falls_back)
+		T_EQ_STR(name, ".auth_challenge_01ABD.json.tmp");
 	spool_discard(&f);
-	T_EQ_INT(open_tmpfile_calls, 1); /* given up after the first refusal */
+	/* given up after the first refusal of O_TMPFILE itself */
+	T_EQ_INT(open_tmpfile_calls, falls_back ? 1 : 2);
 	T_EQ_INT(spool_entries(dir, name, sizeof(name)), 0);
-	open_no_tmpfile = false;
 	spool_prefer_unnamed(true);
 	T_EQ_INT(rmdir(dir), 0);
 }
@@ -309,7 +319,10 @@ void
 test_spool(void)
 {
 	test_spool_write(true);
-	test_spool_no_tmpfile();
+	test_spool_no_tmpfile(EOPNOTSUPP);
+	test_spool_no_tmpfile(EISDIR);
+	test_spool_no_tmpfile(EINVAL);
+	test_spool_no_tmpfile(EACCES);
 	test_spool_write(false);
 	test_spool_parse_good();
 	test_spool_parse_bad();
