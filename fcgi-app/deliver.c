@@ -64,10 +64,11 @@ deliver_send(const struct mfa_ctx *ctx, const struct authn_rec *a,
 	if (a->channel == CHANNEL_EMAIL)
 		*op = (struct store_bucket_op){ "email:", a->user_id,
 			{ cfg->email_burst, cfg->email_refill * 1000 },
-			ctx->now };
+			ctx->now, NULL, 0 };
 	else
 		*op = (struct store_bucket_op){ "pstn:", a->user_id,
-			{ cfg->sms_burst, cfg->sms_refill * 1000 }, ctx->now };
+			{ cfg->sms_burst, cfg->sms_refill * 1000 }, ctx->now,
+			NULL, 0 };
 }
 
 int

@@ -16,6 +16,7 @@
 static const char *const db_names[DB__COUNT] = {
 	"meta", "clients", "authns", "user_authns", "tokens", "challenges",
 	"oob", "buckets", "jti", "recovery", "signing", "expiry",
+	"outbox",
 };
 
 /* Enough reader slots for many FastCGI processes plus admin tools. */
@@ -120,7 +121,8 @@ store_open_dbs(struct store *st, bool create)
 	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != MDB_SUCCESS)
 		return store_map_err(rc);
 	for (i = 0; i < DB__COUNT; i++) {
-		flags = create ? MDB_CREATE : 0;
+		/* the outbox came later in schema 2: made on first open */
+		flags = create || i == DB_OUTBOX ? MDB_CREATE : 0;
 		if (i == DB_USER_AUTHNS || i == DB_RECOVERY)
 			flags |= MDB_DUPSORT;
 		rc = mdb_dbi_open(txn, db_names[i], flags, &st->dbi[i]);

@@ -8,7 +8,8 @@
  * is instead queued in a slot of the shared file "sync.state"
  * (store_sync.c maps it) and acknowledged at once. One whose client
  * authenticated with an assertion is queued with its jti, and an oob one
- * with the new state of the user's send bucket, after the checks (the jti
+ * with the new state of the user's send bucket and its message for the
+ * outbox (store_outbox.c), after the checks (the jti
  * unused in LMDB and in the queue; a token left in the bucket as LMDB has
  * it, no send of the same bucket queued) made under LMDB's writer lock,
  * which is then let go without a commit. With a send of the same bucket
@@ -102,6 +103,13 @@ struct batch_slot {
 	char bucket_prefix[STORE_BUCKET_PREFIX_MAX + 1];
 	uint64_t bucket_fp;
 	struct bucket bucket;
+	/*
+	 * The send's message for the outbox: "msg_len" bytes in "rec" after
+	 * the record. Its own only when "msg_tag" is the short hash of the
+	 * challenge's id (an earlier build leaves what a former use wrote).
+	 */
+	uint32_t msg_tag;
+	uint16_t msg_len;
 };
 
 /* the fields an earlier build writes end where the send's begin (an
@@ -188,7 +196,7 @@ batch_bucket_key(const struct batch_slot *s, const struct challenge_rec *c,
     char key[STORE_BUCKET_KEY_MAX + 1])
 {
 	struct store_bucket_op op = { s->bucket_prefix, c->user_id,
-		{ 0, 0 }, 0 };
+		{ 0, 0 }, 0, NULL, 0 };
 
 	return memchr(s->bucket_prefix, '\0', sizeof(s->bucket_prefix)) !=
 	    NULL && store_bucket_key(&op, key) == MFA_OK;
@@ -206,6 +214,31 @@ batch_bucket_fp(const char *key)
 	    strlen(key), NULL, 0);
 	memcpy(&v, h, sizeof(v));
 	return v;
+}
+
+/* The tag that ties a slot's message to challenge id "id". */
+static uint32_t
+batch_msg_tag(const char *id)
+{
+	return (uint32_t)batch_bucket_fp(id);
+}
+
+/* The message slot "s" carries for its challenge "c" ("*len" bytes; NULL
+ * for none, or for one out of bounds: a damaged slot, "*bad" set). */
+static const unsigned char *
+batch_msg(const struct batch_slot *s, const struct challenge_rec *c,
+    size_t *len, bool *bad)
+{
+	*len = 0;
+	*bad = false;
+	if (s->msg_len == 0 || s->msg_tag != batch_msg_tag(c->id))
+		return NULL;
+	if ((size_t)s->rec_len + s->msg_len > sizeof(s->rec)) {
+		*bad = true;
+		return NULL;
+	}
+	*len = s->msg_len;
+	return s->rec + s->rec_len;
 }
 
 /*
@@ -239,9 +272,11 @@ batch_oob_new(struct store_txn *txn, const struct challenge_rec *c)
 static int
 batch_apply(struct store_txn *txn, const struct batch_slot *s)
 {
-	char key[STORE_BUCKET_KEY_MAX + 1];
+	char key[STORE_BUCKET_KEY_MAX + 1], okey[STORE_OUTBOX_KEY_MAX + 1];
 	struct challenge_rec c;
-	bool send;
+	const unsigned char *msg;
+	size_t msg_len;
+	bool send, bad;
 	int rc;
 
 	if (s->rec_len > sizeof(s->rec) ||
@@ -251,6 +286,12 @@ batch_apply(struct store_txn *txn, const struct batch_slot *s)
 	}
 	if ((send = batch_bucket_mine(s, &c)) && !batch_bucket_key(s, &c, key)) {
 		log_error("store: a queued send is out of bounds; dropped");
+		return MFA_ERR_CORRUPT;
+	}
+	if (((msg = batch_msg(s, &c, &msg_len, &bad)) == NULL && bad) ||
+	    (msg != NULL && store_outbox_key(c.created_at, c.id, okey) !=
+	    MFA_OK)) {
+		log_error("store: a queued message is out of bounds; dropped");
 		return MFA_ERR_CORRUPT;
 	}
 	if (s->has_jti && (memchr(s->client_id, '\0', sizeof(s->client_id)) ==
@@ -275,7 +316,21 @@ batch_apply(struct store_txn *txn, const struct batch_slot *s)
 		return MFA_OK;
 	if (rc == MFA_OK && send)
 		rc = store_bucket_put(txn, key, &s->bucket);
+	if (rc == MFA_OK && msg != NULL)
+		rc = store_outbox_put(txn, &c, msg, msg_len);
 	return rc;
+}
+
+/* Wipes what follows the record of slot "s" (a message: its binding
+ * code) once its challenge is committed: the file is on disk, and the
+ * slot may wait long for its next use. */
+static void
+batch_wipe_msg(struct batch_slot *s)
+{
+	size_t n = s->rec_len < sizeof(s->rec) ? s->rec_len : sizeof(s->rec);
+
+	sodium_memzero(s->rec + n, sizeof(s->rec) - n);
+	s->msg_len = 0;
 }
 
 void
@@ -291,6 +346,8 @@ store_batch_settle(struct store_txn *txn, bool committed)
 	for (i = 0; i < txn->nbatch; i++) {
 		s = batch_slot(area, txn->batch[i].slot);
 		seq = txn->batch[i].seq;
+		if (committed && BW_SEQ(atomic_load(&s->word)) == seq)
+			batch_wipe_msg(s);
 		(void)batch_move(s, BW(seq, 0, BS_APPLYING), committed ?
 		    BW(seq + 1, 0, BS_FREE) : BW(seq, 0, BS_QUEUED));
 	}
@@ -344,6 +401,8 @@ store_batch_join(struct store_txn *txn)
 		if (!batch_take(s, &w, txn->in_outer))
 			continue;
 		if ((rc = batch_apply(txn, s)) == MFA_ERR_CORRUPT) {
+			sodium_memzero(s->rec, sizeof(s->rec));
+			s->msg_len = 0;
 			atomic_store(&s->word, BW(BW_SEQ(w) + 2, 0, BS_FREE));
 			continue; /* dropped: nothing to keep */
 		}
@@ -403,6 +462,10 @@ batch_direct(struct store *st, const struct batch_new *nw)
 			rc = MFA_ERR_STORE;
 		goto fail;
 	}
+	if (nw->send != NULL && nw->send->msg != NULL &&
+	    (rc = store_outbox_put(txn, nw->c, nw->send->msg,
+	    nw->send->msg_len)) != MFA_OK)
+		goto fail;
 	return store_txn_commit_batched(txn);
 fail:
 	store_txn_abort(txn);
@@ -438,6 +501,12 @@ batch_post(struct store *st, const struct batch_q *q,
 		s->bucket_fp = nw->fp;
 		s->bucket = nw->b;
 		memcpy(s->bucket_cid, nw->c->id, strlen(nw->c->id) + 1);
+	}
+	s->msg_len = 0;
+	if (nw->send != NULL && nw->send->msg != NULL) {
+		memcpy(s->rec + nw->n, nw->send->msg, nw->send->msg_len);
+		s->msg_len = (uint16_t)nw->send->msg_len;
+		s->msg_tag = batch_msg_tag(nw->c->id);
 	}
 	/* a CAS: a slot freed under a poster taken for dead is not ours */
 	if (!batch_move(s, w, BW(BW_SEQ(w), 0, BS_QUEUED)))
@@ -597,6 +666,11 @@ store_challenge_create(struct store *st, const struct challenge_rec *c,
 		return batch_direct(st, &nw);
 	nw.n = record_challenge_encode(c, buf);
 	if (nw.n == 0 || nw.n > BATCH_REC_MAX)
+		return batch_direct(st, &nw);
+	/* a message too long for the slot, or a file an earlier build may
+	 * share: committed with its challenge */
+	if (send != NULL && send->msg != NULL && (send->msg_len >
+	    BATCH_REC_MAX - nw.n || !store_sync_messages(st)))
 		return batch_direct(st, &nw);
 	nw.rec = buf;
 	if (jti == NULL && send == NULL)

@@ -27,6 +27,7 @@ enum store_db {
 	DB_RECOVERY,
 	DB_SIGNING,
 	DB_EXPIRY,
+	DB_OUTBOX,
 	DB__COUNT
 };
 
@@ -218,6 +219,10 @@ bool store_combine_park(struct store_txn *txn);
 #define STORE_BATCH_SLOT_SIZE 1280
 void *store_sync_area(struct store *st);
 size_t store_sync_slots(const struct store *st);
+/* Whether queued challenges may carry their out-of-band message (a file
+ * this build initialised; an earlier build's processes, which may share
+ * it during an upgrade, would drop the message). */
+bool store_sync_messages(const struct store *st);
 
 /* Whether new challenges may be queued: group commit with batch_ms > 0,
  * in a process that holds its liveness mark (store_sync.c). */

@@ -7,6 +7,17 @@
 #include "log.h"
 #include "store_int.h"
 
+/* Deletes the outbox message of challenge "c", if one is left. */
+static int
+store_sweep_outbox(struct store_txn *txn, const struct challenge_rec *c)
+{
+	char key[STORE_OUTBOX_KEY_MAX + 1];
+
+	if (store_outbox_key(c->created_at, c->id, key) != MFA_OK)
+		return MFA_OK;
+	return store_outbox_del(txn, key);
+}
+
 /*
  * Deletes the record an expiry entry names if its own time is due (a
  * challenge updated with a later purge time has a later entry too). Sets
@@ -38,6 +49,10 @@ store_sweep_one(struct store_txn *txn, mfa_ms now, int kind,
 		if (rc == MFA_OK && ch.has_oob) {
 			rc = store_del(txn, DB_OOB, ch.oob_hash, MFA_HASH_BYTES,
 			    NULL, 0);
+			if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND)
+				return rc;
+			/* a message nobody delivered: its code is useless */
+			rc = store_sweep_outbox(txn, &ch);
 			if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND)
 				return rc;
 		}

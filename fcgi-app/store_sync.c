@@ -28,7 +28,9 @@
  * page long, grows by zeros: free slots). A file that an earlier build
  * initialised (STORE_SYNC_MAGIC_V1) keeps its STORE_BATCH_SLOTS_V1 slots,
  * so that processes of both builds sharing it scan the same slots; one
- * this build initialises records STORE_BATCH_SLOTS. A process that dies while
+ * this build initialises records STORE_BATCH_SLOTS. Only in a file this
+ * build initialised do slots carry out-of-band messages: a process of an
+ * earlier build would commit such a challenge without its message. A process that dies while
  * holding the lock releases it. The file is only a cache of what is known
  * to be on disk: when it claims a transaction the environment does not
  * have (a power loss rolled the environment back, a restored backup), it
@@ -51,9 +53,12 @@
 #include "store_int.h"
 
 #define STORE_SYNC_FILE "sync.state"
-/* mark an initialised file: with the slot count in "nslots", or (V1, by
- * an earlier build) with STORE_BATCH_SLOTS_V1 slots */
-#define STORE_SYNC_MAGIC 0x6d666153796e6332ULL
+/* mark an initialised file: with the slot count in "nslots", and slots
+ * that carry out-of-band messages; V2 (an earlier build) with the slot
+ * count but no messages; V1 (earlier still) with STORE_BATCH_SLOTS_V1
+ * slots */
+#define STORE_SYNC_MAGIC 0x6d666153796e6333ULL
+#define STORE_SYNC_MAGIC_V2 0x6d666153796e6332ULL
 #define STORE_SYNC_MAGIC_V1 0x6d666153796e6331ULL
 #define STORE_SYNC_HEAD 4096 /* struct store_sync_shm; then the batch area */
 #define STORE_SYNC_SIZE (STORE_SYNC_HEAD + \
@@ -95,6 +100,7 @@ struct store_sync {
 	int fd;
 	int batch_ms;
 	size_t nslots; /* the queue's slots, fixed when the file was mapped */
+	bool messages; /* its slots may carry messages (this build made it) */
 	struct store_sync_shm *shm;
 	bool defer;     /* store_sync_defer */
 	int live_fd;    /* sync.live, or -1 */
@@ -187,8 +193,8 @@ static void
 store_sync_check(struct store_sync_shm *m, uint64_t last)
 {
 	bool valid = m->magic == STORE_SYNC_MAGIC_V1 ||
-	    (m->magic == STORE_SYNC_MAGIC && m->nslots >= 1 &&
-	    m->nslots <= STORE_BATCH_SLOTS);
+	    ((m->magic == STORE_SYNC_MAGIC || m->magic == STORE_SYNC_MAGIC_V2) &&
+	    m->nslots >= 1 && m->nslots <= STORE_BATCH_SLOTS);
 
 	if (valid && atomic_load(&m->synced) <= last &&
 	    atomic_load(&m->batched) <= last)
@@ -325,6 +331,7 @@ store_sync_open(struct store *st, int batch_ms, bool create)
 	store_sync_check(s->shm, last);
 	s->nslots = s->shm->magic == STORE_SYNC_MAGIC_V1 ?
 	    STORE_BATCH_SLOTS_V1 : (size_t)s->shm->nslots;
+	s->messages = s->shm->magic == STORE_SYNC_MAGIC;
 	store_sync_unlock(s);
 	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != MDB_SUCCESS) {
 		munmap(p, STORE_SYNC_SIZE);
@@ -421,6 +428,12 @@ store_sync_slots(const struct store *st)
 	return st->sync == NULL ? 0 : st->sync->nslots;
 }
 
+bool
+store_sync_messages(const struct store *st)
+{
+	return st->sync != NULL && st->sync->messages;
+}
+
 /*
  * Returns once a sync covers transaction "txnid" ("n" durable commits of
  * this process): at once when one already does, else after this process's
@@ -442,6 +455,22 @@ store_sync_cover(struct store *st, uint64_t txnid, uint64_t n)
 	if (rc == MFA_OK)
 		atomic_fetch_add(&s->shm->ndurable, n);
 	return rc;
+}
+
+int
+store_sync_all(struct store *st)
+{
+	uint64_t last;
+
+	/* not attached (no sync.state when this process opened the store;
+	 * the workers may have made it since and commit without syncing):
+	 * a sync of its own */
+	if (st->sync == NULL)
+		return mdb_env_sync(st->env, 1) == MDB_SUCCESS ? MFA_OK :
+		    MFA_ERR_STORE;
+	if ((last = store_sync_last(st)) == 0)
+		last = UINT64_MAX; /* unknown: sync anyway */
+	return store_sync_cover(st, last, 0);
 }
 
 void

@@ -138,6 +138,16 @@ int store_sync_init(struct store *st, int batch_ms) MFA_WUR;
 int store_sync_attach(struct store *st) MFA_WUR;
 
 /*
+ * Returns once every commit made so far, by any process of the store, is
+ * on disk: at once when a sync covers them already, else after a sync
+ * shared like store_txn_commit's (one of its own in a process that did
+ * not attach to the group commit). For a process about to act outside on
+ * what it read (mfa-deliver, before it hands messages over). MFA_OK or
+ * MFA_ERR_STORE.
+ */
+int store_sync_all(struct store *st) MFA_WUR;
+
+/*
  * Makes the periodic sync of batched commits when it is due; call it
  * between requests. Sets "*next_ms" to the milliseconds until the next
  * one is due, or -1 when nothing is waiting. Returns MFA_OK or
@@ -230,6 +240,11 @@ struct store_bucket_op {
 	const char *user_id;
 	struct bucket_policy policy;
 	mfa_ms now;
+	/* with store_challenge_create: the message for the delivery agent
+	 * (the spool's JSON, "msg_len" bytes) put in the outbox with the
+	 * challenge; NULL for none */
+	const char *msg;
+	size_t msg_len;
 };
 
 /* Takes one token from the bucket of "op" (a full one when it has none
@@ -291,9 +306,10 @@ struct store_jti_op {
 /*
  * store_batch.c: creates challenge "c", records the assertion's jti with
  * it when "jti" is not NULL, and takes an oob send from the user's channel
- * bucket when "send" is not NULL. With store_sync_init and batch_ms > 0
- * the challenge is queued in the shared file (with its jti and the
- * bucket's new state, both checked under the writer lock first: the jti
+ * bucket when "send" is not NULL (and puts its "msg" in the outbox).
+ * With store_sync_init and batch_ms > 0 the challenge is queued in the
+ * shared file (with its jti, the bucket's new state and the message, the
+ * first two checked under the writer lock first: the jti
  * unused, the bucket not empty) and committed with the queue by the next
  * write transaction of any process or the next tick (at most batch_ms
  * later); else (or when a send of the same bucket is queued already) one
@@ -309,6 +325,29 @@ struct store_jti_op {
 int store_challenge_create(struct store *st, const struct challenge_rec *c,
     const struct store_jti_op *jti, const struct store_bucket_op *send)
     MFA_WUR;
+
+/*
+ * store_outbox.c: out-of-band messages waiting for the delivery agent,
+ * keyed "<13-digit ms>-<challenge id>" (oldest first), each the spool's
+ * JSON of one message. store_outbox_key makes a key (MFA_ERR_INVALID when
+ * it does not fit); store_outbox_put puts the message of challenge "c"
+ * (at its created_at) in "txn"; store_outbox_each calls "fn" per message,
+ * oldest first, from the first key after "after" (NULL or "": from the
+ * oldest), the bytes borrowed until the transaction ends (a non-zero
+ * return stops the walk); store_outbox_count sets "*n".
+ */
+#define STORE_OUTBOX_MS_MAX 9999999999999LL /* 13 digits */
+#define STORE_OUTBOX_KEY_MAX (13 + 1 + MFA_CHALLENGE_ID_MAX)
+#define STORE_OUTBOX_MSG_MAX 16384 /* bytes: SPOOL_FILE_MAX */
+int store_outbox_key(mfa_ms created, const char *challenge_id,
+    char key[STORE_OUTBOX_KEY_MAX + 1]) MFA_WUR;
+int store_outbox_put(struct store_txn *txn, const struct challenge_rec *c,
+    const void *msg, size_t len) MFA_WUR;
+int store_outbox_del(struct store_txn *txn, const char *key) MFA_WUR;
+int store_outbox_each(struct store_txn *txn, const char *after,
+    int (*fn)(void *arg, const char *key, const void *msg, size_t len),
+    void *arg) MFA_WUR;
+int store_outbox_count(struct store_txn *txn, size_t *n) MFA_WUR;
 
 /* store_challenge.c */
 int store_challenge_get(struct store_txn *txn, const char *id,

@@ -1574,7 +1574,7 @@ static void
 test_batch_send(struct store *st)
 {
 	struct store_bucket_op send = { "pstn:", "user-s1", { 3, 3600000 },
-		5000 };
+		5000, NULL, 0 };
 	struct store_jti_op jti = { "client-1", "jti-s1", 9000 };
 	struct challenge_rec c = q_oob("auth_challenge_S1", "user-s1", 21);
 	unsigned char tail[STORE_BATCH_SLOT_SIZE - 1176];
@@ -1692,6 +1692,179 @@ test_batch_send(struct store *st)
 	send.prefix = "toolong:";
 	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_ERR_INVALID);
 	T_EQ_INT(q_count(st, Q_QUEUED), 0);
+}
+
+/* The outbox message of challenge "id" (created at 1 ms) as committed,
+ * into "buf"; its length, or -1 when there is none. */
+static int
+q_outbox(struct store *st, const char *id, char *buf, size_t len)
+{
+	struct store_txn *t = begin(st, false);
+	char key[STORE_OUTBOX_KEY_MAX + 1];
+	MDB_val v;
+	int n = -1;
+
+	if (t == NULL)
+		return -2;
+	if (store_outbox_key(1, id, key) == MFA_OK &&
+	    store_get(t, DB_OUTBOX, key, strlen(key), &v) == MFA_OK &&
+	    v.mv_size < len) {
+		memcpy(buf, v.mv_data, v.mv_size);
+		buf[v.mv_size] = '\0';
+		n = (int)v.mv_size;
+	}
+	store_txn_abort(t);
+	return n;
+}
+
+/* Counts the messages store_outbox_each walks, checking their order. */
+static int
+q_outbox_walk(void *arg, const char *key, const void *msg, size_t len)
+{
+	char *last = arg;
+
+	(void)msg;
+	T_TRUE(len > 0);
+	T_TRUE(strcmp(last, key) < 0);
+	snprintf(last, STORE_OUTBOX_KEY_MAX + 1, "%s", key);
+	return 0;
+}
+
+/* Counts the messages store_outbox_each walks into "*arg". */
+static int
+q_outbox_count(void *arg, const char *key, const void *msg, size_t len)
+{
+	(void)key;
+	(void)msg;
+	(void)len;
+	++*(size_t *)arg;
+	return 0;
+}
+
+/*
+ * An oob challenge's message rides in its slot after the record and is
+ * put in the outbox with the challenge, under "<13-digit ms>-<id>"; on the
+ * paths that commit instead (a send of the same bucket queued; a message
+ * that does not fit the slot) in the same transaction; a message a former
+ * use of the slot left is not put for the next challenge; a writer that
+ * died after its commit does not put it twice; the sweep removes a
+ * message its challenge outlived; keys out of bounds are refused.
+ */
+static void
+test_batch_outbox(struct store *st)
+{
+	static char big[3000];
+	const char *msg = "{\"code\":\"111111\"}";
+	struct store_bucket_op send = { "email:", "user-o1", { 5, 3600000 },
+		5000, msg, strlen(msg) };
+	struct challenge_rec c = q_oob("auth_challenge_O1", "user-o1", 61);
+	unsigned char tail[STORE_BATCH_SLOT_SIZE - 1176];
+	char buf[4096], key[STORE_OUTBOX_KEY_MAX + 1], last[128] = "";
+	struct store_txn *t;
+	size_t i, n = 99, deleted;
+	uint16_t rec_len;
+
+	T_EQ_INT(store_outbox_key(1796600532287LL, "auth_challenge_O1", key),
+	    MFA_OK);
+	T_EQ_STR(key, "1796600532287-auth_challenge_O1");
+	T_EQ_INT(store_outbox_key(1, "c", key), MFA_OK);
+	T_EQ_STR(key, "0000000000001-c");
+	T_EQ_INT(store_outbox_key(-1, "c", key), MFA_ERR_INVALID);
+	T_EQ_INT(store_outbox_key(STORE_OUTBOX_MS_MAX + 1, "c", key),
+	    MFA_ERR_INVALID);
+	T_EQ_INT(store_outbox_key(1, "", key), MFA_ERR_INVALID);
+
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	T_EQ_INT(q_count(st, Q_QUEUED), 1);
+	T_EQ_INT(q_outbox(st, c.id, buf, sizeof(buf)), -1);
+	i = q_find(st, Q_QUEUED);
+	memcpy(&rec_len, q_slot(st, i) + 8, sizeof(rec_len));
+	T_TRUE(memcmp(q_slot(st, i) + 10 + rec_len, msg, strlen(msg)) == 0);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_EQ_INT(q_outbox(st, c.id, buf, sizeof(buf)), (int)strlen(msg));
+	T_EQ_STR(buf, msg);
+	/* committed: the code no longer lies in the slot */
+	T_TRUE(sodium_is_zero(q_slot(st, i) + 10 + rec_len, 1024 - rec_len));
+
+	/* the slot again, for an oob challenge posted as an earlier build
+	 * posts it (the bytes from offset 1176 on as the former use left
+	 * them, message length and all): no message for it */
+	memcpy(tail, q_slot(st, i) + 1176, sizeof(tail));
+	c = q_oob("auth_challenge_O2", "user-o2", 62);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
+	T_EQ_INT(q_find(st, Q_QUEUED), i);
+	memcpy(q_slot(st, i) + 1176, tail, sizeof(tail));
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_TRUE(q_seen(st, c.id));
+	T_EQ_INT(q_outbox(st, c.id, buf, sizeof(buf)), -1);
+
+	/* a second send of the bucket: committed with its message, after
+	 * the queued one */
+	c = q_oob("auth_challenge_O3", "user-o1", 63);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	c = q_oob("auth_challenge_O4", "user-o1", 64);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	T_EQ_INT(q_count(st, Q_QUEUED), 0);
+	T_EQ_INT(q_outbox(st, "auth_challenge_O3", buf, sizeof(buf)),
+	    (int)strlen(msg));
+	T_EQ_INT(q_outbox(st, "auth_challenge_O4", buf, sizeof(buf)),
+	    (int)strlen(msg));
+
+	/* too big for the slot: a commit of its own, message and all */
+	memset(big, 'x', sizeof(big) - 1);
+	send.msg = big;
+	send.msg_len = strlen(big);
+	send.user_id = "user-o5";
+	c = q_oob("auth_challenge_O5", "user-o5", 65);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	T_EQ_INT(q_count(st, Q_QUEUED), 0);
+	T_EQ_INT(q_outbox(st, c.id, buf, sizeof(buf)), (int)strlen(big));
+
+	/* a writer that died after committing: its slot taken in again
+	 * puts the message once (the put refuses a key it has) */
+	send.msg = msg;
+	send.msg_len = strlen(msg);
+	send.user_id = "user-o6";
+	c = q_oob("auth_challenge_O6", "user-o6", 66);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	i = q_find(st, Q_QUEUED);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	q_set(st, i, Q_APPLYING);
+	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
+	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	T_EQ_INT(q_outbox(st, c.id, buf, sizeof(buf)), (int)strlen(msg));
+
+	t = begin(st, false);
+	T_EQ_INT(store_outbox_count(t, &n), MFA_OK);
+	T_EQ_INT(n, 5);
+	T_EQ_INT(store_outbox_each(t, NULL, q_outbox_walk, last), MFA_OK);
+	T_EQ_STR(last, "0000000000001-auth_challenge_O6");
+	/* from after a key: the ones after it (O3 is a key, O45 is not) */
+	n = 0;
+	T_EQ_INT(store_outbox_each(t, "0000000000001-auth_challenge_O3",
+	    q_outbox_count, &n), MFA_OK);
+	T_EQ_INT(n, 3);
+	n = 0;
+	T_EQ_INT(store_outbox_each(t, "0000000000001-auth_challenge_O45",
+	    q_outbox_count, &n), MFA_OK);
+	T_EQ_INT(n, 2);
+	store_txn_abort(t);
+
+	/* delivered: deleted; gone already: NOTFOUND */
+	t = begin(st, true);
+	T_EQ_INT(store_outbox_del(t, "0000000000001-auth_challenge_O1"),
+	    MFA_OK);
+	T_EQ_INT(store_outbox_del(t, "0000000000001-auth_challenge_O1"),
+	    MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_outbox_del(t, ""), MFA_ERR_INVALID);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	/* the sweep purges the challenges (purge_at 9000) and what is left
+	 * of their messages */
+	T_EQ_INT(store_sweep(st, 9001, 100, 1000, &deleted), MFA_OK);
+	t = begin(st, false);
+	T_EQ_INT(store_outbox_count(t, &n), MFA_OK);
+	store_txn_abort(t);
+	T_EQ_INT(n, 0);
 }
 
 /* A record that does not decode is dropped; a full queue commits with the
@@ -1862,7 +2035,9 @@ test_batch_layout(void)
 	struct challenge_rec c = make_challenge("auth_challenge_L0", CT_OTP,
 	    9000, 0);
 	struct store_jti_op jti = { "client-1", "jti-high-slot", 9000 };
-	char id[MFA_CHALLENGE_ID_MAX + 1];
+	struct store_bucket_op send = { "pstn:", "user-lm", { 3, 3600000 },
+		5000, "{ }", 3 };
+	char id[MFA_CHALLENGE_ID_MAX + 1], buf[64];
 	struct store *st;
 	size_t i;
 
@@ -1913,6 +2088,22 @@ test_batch_layout(void)
 	if ((st = q_open("queue-v1", 60000)) == NULL)
 		return;
 	T_EQ_INT(store_sync_slots(st), STORE_BATCH_SLOTS_V1);
+	store_close(st);
+
+	/* a file of the build before messages rode in slots (its magic,
+	 * 128 slots): an oob challenge with a message is committed with
+	 * it, never queued, for a process of that build would drop it */
+	q_header("queue-v1", 0x6d666153796e6332ULL, STORE_BATCH_SLOTS, 0);
+	if ((st = q_open("queue-v1", 60000)) == NULL)
+		return;
+	T_EQ_INT(store_sync_slots(st), STORE_BATCH_SLOTS);
+	c = q_oob("auth_challenge_LM", "user-lm", 77);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
+	T_EQ_INT(q_count(st, Q_QUEUED), 0);
+	T_EQ_INT(q_outbox(st, c.id, buf, sizeof(buf)), 3);
+	c = make_challenge("auth_challenge_LN", CT_OTP, 9000, 0);
+	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
+	T_EQ_INT(q_count(st, Q_QUEUED), 1); /* the rest is queued */
 	store_close(st);
 
 	/* a damaged count (none, too many) is replaced */
@@ -2014,6 +2205,42 @@ test_batch_deferred(void)
 	T_EQ_INT(q_put(st, "d:0", true), MFA_OK);
 	T_EQ_INT(store_sync_owed(st), 0);
 	T_EQ_INT(store_sync_wait(st), MFA_OK);
+	store_close(st);
+}
+
+/*
+ * store_sync_all: a batched commit is not synced until a sync covers it;
+ * store_sync_all makes that sync (counted, covering the commit's txnid,
+ * no durable commit counted), and with nothing new a second one makes
+ * none; without group commit there is nothing to do.
+ */
+static void
+test_batch_sync_all(void)
+{
+	const char *q = "sync-all";
+	struct store *st = q_open(q, 60000);
+	struct store_txn *t;
+	struct bucket b = { 1, 1 };
+	uint64_t nsyncs;
+
+	if (st == NULL)
+		return;
+	t = begin(st, true);
+	T_EQ_INT(store_bucket_put(t, "s:1", &b), MFA_OK);
+	T_EQ_INT(store_txn_commit_batched(t), MFA_OK);
+	nsyncs = q_counter(q, 32);
+	T_TRUE(q_counter(q, 8) < q_counter(q, 16)); /* synced < batched */
+	T_EQ_INT(store_sync_all(st), MFA_OK);
+	T_EQ_INT(q_counter(q, 32), nsyncs + 1);
+	T_TRUE(q_counter(q, 8) >= q_counter(q, 16));
+	T_EQ_INT(q_counter(q, 40), 0);
+	T_EQ_INT(store_sync_all(st), MFA_OK); /* covered: no sync */
+	T_EQ_INT(q_counter(q, 32), nsyncs + 1);
+	store_close(st);
+	/* not attached: a sync of its own (nothing to count it by) */
+	if ((st = q_open("sync-all-plain", -1)) == NULL)
+		return;
+	T_EQ_INT(store_sync_all(st), MFA_OK);
 	store_close(st);
 }
 
@@ -2340,6 +2567,7 @@ test_store_batch(void)
 		test_batch_jti(st);
 		test_batch_bad_jti(st);
 		test_batch_send(st);
+		test_batch_outbox(st);
 		test_batch_direct(st);
 	}
 	store_close(st);
@@ -2349,6 +2577,7 @@ test_store_batch(void)
 	test_batch_mark_held();
 	test_batch_layout();
 	test_batch_deferred();
+	test_batch_sync_all();
 	test_batch_combined();
 }
 
