@@ -193,10 +193,10 @@ assoc_write(struct assoc *s, struct store_txn *txn, bool first)
 	    s->a.id, s->who.kind == PRINCIPAL_MFA_TOKEN ? s->who.token_hash :
 	    none, s->ctx->now, s->ctx->cfg->oob_ttl,
 	    s->ctx->cfg->otp_challenge_ttl);
-	if ((rc = deliver_prepare(s->ctx, &s->c, &s->a, NULL, true, &s->d)) !=
+	if ((rc = deliver_prepare(s->ctx, &s->c, &s->a, NULL, &s->d)) !=
 	    MFA_OK)
 		return rc;
-	if ((rc = deliver_take(s->ctx, txn, &s->a)) != MFA_OK) {
+	if ((rc = deliver_take(s->ctx, txn, &s->c, &s->a, &s->d)) != MFA_OK) {
 		s->send_limited = rc == MFA_ERR_LIMIT;
 		return rc;
 	}
@@ -297,11 +297,6 @@ api_associate(struct mfa_ctx *ctx, const struct mfa_req *req,
 	s.resp = resp;
 	if (!assoc_load(&s) || !assoc_parse(&s) || !assoc_step(&s))
 		goto out;
-	if (s.a.type == AUTHN_OOB && deliver_publish(&s.d) != MFA_OK) {
-		resp_error(resp, 503, "temporarily_unavailable",
-		    "Out-of-band delivery is unavailable; retry later");
-		goto out;
-	}
 	assoc_answer(&s);
 out:
 	deliver_discard(&s.d);

@@ -82,7 +82,8 @@ fail:
 
 /*
  * Save phase: the challenge, the assertion's jti (when "jti" is set;
- * cleared once stored) and for oob the send from the user's bucket, in
+ * cleared once stored) and for oob the send from the user's bucket with
+ * its message for the delivery agent, in
  * the queue of new challenges that one commit for every worker's carries
  * (store_challenge_create), or in a batched commit of its own. A pending
  * challenge lost to a power loss only means the user asks again (README
@@ -92,14 +93,14 @@ fail:
  */
 static int
 challenge_save(struct mfa_ctx *ctx, const struct challenge_rec *c,
-    const struct authn_rec *a, struct ca_jti *jti)
+    const struct authn_rec *a, const struct deliver *d, struct ca_jti *jti)
 {
 	struct store_jti_op op = { jti->client_id, jti->jti, jti->exp };
 	struct store_bucket_op send;
 	int rc;
 
 	if (c->type == CT_OOB)
-		deliver_send(ctx, a, &send);
+		deliver_send(ctx, a, d, &send);
 	rc = store_challenge_create(ctx->store, c, jti->set ? &op : NULL,
 	    c->type == CT_OOB ? &send : NULL);
 	if (rc == MFA_OK)
@@ -120,19 +121,12 @@ challenge_issue(struct mfa_ctx *ctx, struct challenge_load *l,
 	challenge_init(&c, type, l->client.id, l->token.user_id, a->id,
 	    l->token_hash, ctx->now, ctx->cfg->oob_ttl,
 	    ctx->cfg->otp_challenge_ttl);
-	if (type == CT_OOB) {
-		/* no fsync while challenges are batched: the file shares
-		 * the challenge's fate (README "Out-of-band delivery") */
-		if ((rc = deliver_prepare(ctx, &c, a, NULL,
-		    ctx->cfg->challenge_sync_ms == 0, &d)) != MFA_OK) {
-			log_error("challenge %s: cannot spool the code: %s",
-			    c.id, mfa_strerror(rc));
-			resp_error(resp, 503, "temporarily_unavailable",
-			    "Out-of-band delivery is unavailable; retry later");
-			goto out;
-		}
+	if (type == CT_OOB && (rc = deliver_prepare(ctx, &c, a, NULL, &d)) !=
+	    MFA_OK) {
+		resp_internal(resp, rc);
+		goto out;
 	}
-	if ((rc = challenge_save(ctx, &c, a, &l->jti)) != MFA_OK) {
+	if ((rc = challenge_save(ctx, &c, a, &d, &l->jti)) != MFA_OK) {
 		if (rc == MFA_ERR_LIMIT) {
 			log_warn("user %s: %s send limit reached", a->user_id,
 			    record_channel_name(a->channel));
@@ -145,11 +139,6 @@ challenge_issue(struct mfa_ctx *ctx, struct challenge_load *l,
 		}
 		goto out;
 	}
-	if (type == CT_OOB && deliver_publish(&d) != MFA_OK) {
-		resp_error(resp, 503, "temporarily_unavailable",
-		    "Out-of-band delivery is unavailable; retry later");
-		goto out;
-	}
 	log_info("challenge %s created: %s via %s for user %s", c.id,
 	    record_challenge_type_name(type), a->id, a->user_id);
 	if (type == CT_OTP)
@@ -160,7 +149,7 @@ challenge_issue(struct mfa_ctx *ctx, struct challenge_load *l,
 		    "challenge_type", "oob", "oob_code", d.oob_code,
 		    "binding_method", "prompt"));
 out:
-	deliver_discard(&d); /* the unpublished file, and the oob_code */
+	deliver_discard(&d); /* the message, and the oob_code */
 }
 
 void

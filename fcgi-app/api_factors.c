@@ -346,12 +346,13 @@ out:
  * ends "txn": committed, or aborted on failure. */
 static int
 factor_challenge_save(const struct mfa_ctx *ctx, struct store_txn *txn,
-    const struct authn_rec *a, const struct challenge_rec *c)
+    const struct authn_rec *a, const struct challenge_rec *c,
+    const struct deliver *d)
 {
 	int rc = MFA_OK;
 
 	if (a->type == AUTHN_OOB)
-		rc = deliver_take(ctx, txn, a);
+		rc = deliver_take(ctx, txn, c, a, d);
 	if (rc == MFA_OK)
 		rc = store_challenge_put(txn, c, true);
 	if (rc != MFA_OK) {
@@ -379,7 +380,7 @@ api_factor_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
 	    a.user_id, a.id, none, ctx->now, ctx->cfg->sms_factor_ttl,
 	    ctx->cfg->otp_challenge_ttl);
 	if (a.type == AUTHN_OOB && (rc = deliver_prepare(ctx, &c, &a,
-	    req_get(req, F_SMS_TEMPLATE), true, &d)) != MFA_OK) {
+	    req_get(req, F_SMS_TEMPLATE), &d)) != MFA_OK) {
 		if (rc == MFA_ERR_INVALID)
 			resp_message(resp, 422, "invalid_request_parameters",
 			    "sms_template must contain {{code}} and fit %d "
@@ -388,10 +389,8 @@ api_factor_challenge(struct mfa_ctx *ctx, const struct mfa_req *req,
 			resp_internal(resp, rc);
 		goto out;
 	}
-	rc = factor_challenge_save(ctx, txn, &a, &c);
+	rc = factor_challenge_save(ctx, txn, &a, &c, &d);
 	txn = NULL; /* committed, or aborted below */
-	if (rc == MFA_OK && a.type == AUTHN_OOB)
-		rc = deliver_publish(&d);
 	if (rc == MFA_ERR_LIMIT)
 		resp_message(resp, 429, "too_many_requests", "Too many SMS "
 		    "sent by the user. Wait for some minutes before retrying.");

@@ -83,7 +83,7 @@ static const struct config_key config_keys[] = {
 	KEY(db, CFG_PATH, CS_STR, 1, PATH_MAX - 1, "./var",
 	    "store directory (LMDB environment, master key)"),
 	KEY(spool, CFG_PATH, CS_STR, 0, PATH_MAX - 1, "",
-	    "out-of-band delivery spool; empty: <db>/spool"),
+	    "mfa-deliver's spool directory; empty: <db>/spool"),
 	KEY(issuer, CFG_URL, CS_STR, 8, 255, "http://127.0.0.1:8080/",
 	    "issuer URL: iss of results, aud of assertions"),
 	KEY(realm, CFG_REALM, CS_STR, 1, 63, "mfa",

@@ -2,6 +2,7 @@
  * deliver.c -- out-of-band codes on their way (deliver.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -28,16 +29,16 @@ deliver_render(const char *tmpl, const char *code, char *out, size_t outlen)
 
 int
 deliver_prepare(const struct mfa_ctx *ctx, struct challenge_rec *c,
-    const struct authn_rec *a, const char *tmpl, bool sync, struct deliver *d)
+    const struct authn_rec *a, const char *tmpl, struct deliver *d)
 {
 	char binding[IDS_BINDING_LEN + 1], text[DELIVER_TEXT_MAX + 1];
 	struct spool_msg m;
-	int rc;
+	int rc = MFA_OK;
 
 	memset(d, 0, sizeof(*d));
 	challenge_make_oob(c, ctx->keys, d->oob_code, binding);
 	m = (struct spool_msg){ record_channel_name(a->channel), a->to,
-		binding, a->user_id, c->id, ctx->now, NULL };
+		binding, a->user_id, c->id, c->created_at, NULL };
 	if (tmpl != NULL) {
 		if (!deliver_render(tmpl, binding, text, sizeof(text))) {
 			rc = MFA_ERR_INVALID;
@@ -45,8 +46,10 @@ deliver_prepare(const struct mfa_ctx *ctx, struct challenge_rec *c,
 		}
 		m.text = text;
 	}
-	if ((rc = spool_prepare(ctx->spool_dir, &m, sync, &d->sf)) == MFA_OK)
-		d->prepared = true;
+	if ((d->msg = spool_format(&m)) == NULL)
+		rc = MFA_ERR_NOMEM;
+	else
+		d->msg_len = strlen(d->msg);
 out:
 	sodium_memzero(binding, sizeof(binding));
 	sodium_memzero(text, sizeof(text));
@@ -57,45 +60,43 @@ out:
 
 void
 deliver_send(const struct mfa_ctx *ctx, const struct authn_rec *a,
-    struct store_bucket_op *op)
+    const struct deliver *d, struct store_bucket_op *op)
 {
 	const struct config *cfg = ctx->cfg;
 
 	if (a->channel == CHANNEL_EMAIL)
 		*op = (struct store_bucket_op){ "email:", a->user_id,
 			{ cfg->email_burst, cfg->email_refill * 1000 },
-			ctx->now, NULL, 0 };
+			ctx->now, d->msg, d->msg_len };
 	else
 		*op = (struct store_bucket_op){ "pstn:", a->user_id,
 			{ cfg->sms_burst, cfg->sms_refill * 1000 }, ctx->now,
-			NULL, 0 };
+			d->msg, d->msg_len };
 }
 
 int
 deliver_take(const struct mfa_ctx *ctx, struct store_txn *txn,
-    const struct authn_rec *a)
+    const struct challenge_rec *c, const struct authn_rec *a,
+    const struct deliver *d)
 {
 	struct store_bucket_op op;
+	int rc;
 
-	deliver_send(ctx, a, &op);
-	return store_bucket_take(txn, &op);
-}
-
-int
-deliver_publish(struct deliver *d)
-{
-	int rc = spool_publish(&d->sf);
-
-	d->prepared = false;
-	return rc;
+	deliver_send(ctx, a, d, &op);
+	if ((rc = store_bucket_take(txn, &op)) != MFA_OK)
+		return rc;
+	return store_outbox_put(txn, c, d->msg, d->msg_len);
 }
 
 void
 deliver_discard(struct deliver *d)
 {
-	if (d->prepared)
-		spool_discard(&d->sf);
-	d->prepared = false;
+	if (d->msg != NULL) {
+		sodium_memzero(d->msg, d->msg_len);
+		free(d->msg);
+	}
+	d->msg = NULL;
+	d->msg_len = 0;
 	sodium_memzero(d->oob_code, sizeof(d->oob_code));
 }
 

@@ -1,21 +1,10 @@
 /*
- * mfa_deliver.c -- mfa-deliver: hands each published spool message to a
- * gateway program (an SMS API script, sendmail) and removes it once sent.
- *
- *   scan      the spool's published files, oldest first
- *   deliver   run PROGRAM with the message text on its standard input and
- *             the message's fields in MFA_* variables; exit status 0 is
- *             "sent" (the file is removed), anything else "retry later"
- *   retry     after 1, 2, 4 ... 60 s; after --attempts failures, or at once
- *             for a file that does not parse, the file moves to failed/
- *   expire    a message older than --max-age is dropped unsent (its code
- *             has expired with its challenge)
- *   wait      inotify on the directory (a message linked or renamed into it wakes the agent),
- *             with a rescan every 5 s; --once scans once and exits
- *
- * One agent per spool: an flock(2) on <spool>/.deliver.lock.
+ * mfa_deliver.c -- mfa-deliver: hands each out-of-band message waiting for
+ * delivery to a gateway program (an SMS API script, sendmail) and removes
+ * it once sent (how, in mfa_deliver.h). This file: the options, opening
+ * the spool and the store, the locks, the serve loop, the wait between
+ * scans (inotify, the gap between two scans) and the signals.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,7 +17,6 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -36,83 +24,56 @@
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
-#include "gateway.h"
 #include "log.h"
-#include "mask.h"
-#include "spool.h"
-
-#define DELIVER_RESCAN_MS 5000
-#define DELIVER_BACKOFF_MAX_S 60
-#define DELIVER_PENDING_MAX 4096 /* messages remembered between scans */
-#define DELIVER_FUTURE_MS 60000 /* a name's time may be this far ahead */
-#define DELIVER_EXIT_LEFT 3 /* --once: a gateway failed, a message left */
+#include "mfa_deliver.h"
+#include "store.h"
 
 static const char usage_text[] =
 "usage: mfa-deliver [--db DIR] [--spool DIR] [--config FILE] [--once]\n"
 "                   [--max-age S] [--attempts N] [--timeout S]\n"
 "                   [--log-level L] -- PROGRAM [ARG ...]\n"
 "\n"
-"Sends the out-of-band codes that mfa.fcgi queues in its spool directory:\n"
-"for each published message (oldest first) it runs PROGRAM with the text\n"
-"to send on standard input and these variables in its environment:\n"
+"Sends the out-of-band codes that mfa.fcgi queues in the outbox of its\n"
+"store (and the message files of its spool directory, which earlier\n"
+"versions and other programs write): for each message (oldest first) it\n"
+"runs PROGRAM with the text to send on standard input and these\n"
+"variables in its environment:\n"
 "  MFA_CHANNEL       sms, voice or email\n"
 "  MFA_TO            the phone number (E.164) or e-mail address\n"
 "  MFA_USER_ID, MFA_CHALLENGE_ID, MFA_CREATED_AT\n"
-"PROGRAM exits 0 when the message was handed over: the file is removed.\n"
+"PROGRAM exits 0 when the message was handed over: it is removed.\n"
 "Any other exit, a signal or --timeout is a failure: the message is tried\n"
-"again after 1, 2, 4 ... 60 s, and after --attempts failures it moves to\n"
-"<spool>/failed/. A file that is not a valid message moves there at once;\n"
-"a message older than --max-age is dropped unsent (its code has expired).\n"
+"again after 1, 2, 4 ... 60 s, and after --attempts failures it is set\n"
+"aside in <spool>/failed/. A message that is not valid goes there at\n"
+"once; one older than --max-age is dropped unsent (its code has expired).\n"
 "\n"
 "  --db DIR        the store (else MFA_DB, the configuration's db,\n"
 "                  ./var); the spool is DIR/spool unless MFA_SPOOL or the\n"
 "                  configuration's spool names another\n"
 "  --spool DIR     the spool directory itself (else MFA_SPOOL, the\n"
-"                  configuration's spool, <db>/spool)\n"
+"                  configuration's spool, <db>/spool); named without a\n"
+"                  store (no --db, no MFA_DB, db left at ./var), only its\n"
+"                  files are delivered\n"
 "  --config FILE   the service's configuration file (else MFA_CONFIG)\n"
 "  --once          deliver what is there, then exit (for cron): a message\n"
 "                  whose gateway fails stays for the next run, until\n"
 "                  --max-age; without it mfa-deliver waits for new\n"
-"                  messages until SIGTERM\n"
+"                  messages until SIGTERM (woken by the store's commits\n"
+"                  and by files put in the spool)\n"
 "  --max-age S     seconds a message stays worth sending (default: the\n"
 "                  longest of oob_ttl, enroll_ttl, sms_factor_ttl: 600)\n"
-"  --attempts N    failures before a message moves to failed/ (5)\n"
+"  --attempts N    failures before a message is set aside in failed/ (5)\n"
 "  --timeout S     seconds PROGRAM may run before it is killed (30)\n"
 "  --log-level L   error, warn, info (default) or debug, on stderr\n"
 "\n"
 "Exit status: 0 after SIGTERM, or with --once after a pass that left no\n"
 "message behind a failed gateway; 3 with --once when a gateway failed\n"
 "(those messages are left for the next run, and logged); 1 an error (the\n"
-"spool cannot be read, was removed, or another mfa-deliver serves it);\n"
-"2 a usage error. The code itself is never logged; the address only\n"
-"masked.\n";
+"store or the spool cannot be opened or read, the spool was removed, or\n"
+"another mfa-deliver serves either); 2 a usage error. The code itself is\n"
+"never logged; the address only masked.\n";
 
-struct deliver_opts {
-	const char *spool;
-	bool once;
-	int64_t max_age_ms;
-	unsigned attempts;
-	int timeout_s;
-	char **argv; /* PROGRAM and its arguments */
-};
-
-/* A message that failed: when to try it again, how often it failed. */
-struct pending {
-	char name[NAME_MAX + 1];
-	unsigned failures;
-	int64_t next_mono; /* monotonic ms */
-	bool seen; /* still in the directory at the last scan */
-};
-
-struct agent {
-	struct deliver_opts o;
-	int dirfd;
-	struct pending *pend;
-	size_t npend;
-	unsigned nleft; /* --once: messages left because the gateway failed */
-};
-
-static volatile sig_atomic_t deliver_stop;
+volatile sig_atomic_t deliver_stop;
 /* a byte written here by the handler wakes the wait even when the signal
  * came between the last look at deliver_stop and poll(2) */
 static int deliver_wake[2] = { -1, -1 };
@@ -180,423 +141,105 @@ deliver_num_opt(int argc, char **argv, int *i, long nums[NUM__COUNT])
 	return 0;
 }
 
-/* ------------------------------------------------------------ pending */
+/* ----------------------------------------------------------- waiting */
 
-static struct pending *
-pending_find(struct agent *a, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < a->npend; i++)
-		if (strcmp(a->pend[i].name, name) == 0)
-			return &a->pend[i];
-	return NULL;
-}
-
-static void
-pending_forget(struct agent *a, const char *name)
-{
-	struct pending *p = pending_find(a, name);
-
-	if (p != NULL)
-		*p = a->pend[--a->npend];
-}
-
-/* Counts a failure of "name" that ended at "mono" (monotonic ms); returns
- * its count (0: the table is full, it cannot be remembered). */
-static unsigned
-pending_fail(struct agent *a, const char *name, int64_t mono)
-{
-	struct pending *p = pending_find(a, name);
-	unsigned shift;
-
-	if (p == NULL) {
-		if (a->npend == DELIVER_PENDING_MAX)
-			return 0;
-		p = &a->pend[a->npend++];
-		memset(p, 0, sizeof(*p));
-		snprintf(p->name, sizeof(p->name), "%s", name);
-	}
-	p->failures++;
-	p->seen = true;
-	shift = p->failures - 1 < 6 ? p->failures - 1 : 6;
-	p->next_mono = mono + 1000 * (int64_t)((1u << shift) <
-	    DELIVER_BACKOFF_MAX_S ? (1u << shift) : DELIVER_BACKOFF_MAX_S);
-	return p->failures;
-}
-
-/* ----------------------------------------------------- moving files */
-
-/* Moves "name" to failed/ (a directory, created 0700 on first use, never
- * followed through a link); forgets it once moved. False when it could not
- * be moved (it is tried again at the next scan, never sent). */
+/* Reads the inotify events waiting on "ino"; false when the spool
+ * directory itself was moved or removed. */
 static bool
-deliver_set_aside(struct agent *a, const char *name, const char *why)
-{
-	int fd;
-
-	if (mkdirat(a->dirfd, "failed", 0700) != 0 && errno != EEXIST)
-		log_error("deliver: cannot create %s/failed: %s", a->o.spool,
-		    strerror(errno));
-	fd = openat(a->dirfd, "failed", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0 || renameat(a->dirfd, name, fd, name) != 0) {
-		log_error("deliver: cannot move %s to %s/failed/ (%s): %s",
-		    name, a->o.spool, why, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	close(fd);
-	log_error("deliver: %s moved to failed/: %s", name, why);
-	pending_forget(a, name);
-	return true;
-}
-
-static void
-deliver_remove(struct agent *a, const char *name)
-{
-	if (unlinkat(a->dirfd, name, 0) != 0 && errno != ENOENT)
-		log_error("deliver: cannot remove %s: %s", name,
-		    strerror(errno));
-	pending_forget(a, name);
-}
-
-/* Reads message file "name" into "buf" (SPOOL_FILE_MAX + 1 bytes);
- * returns its length, or -1 with errno (EINVAL: not a regular file,
- * EFBIG: too large, ELOOP: a symbolic link). */
-static ssize_t
-deliver_read(int dirfd, const char *name, char *buf)
-{
-	struct stat st;
-	ssize_t n, len = 0;
-	int fd, err = 0;
-
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) != 0)
-		err = errno;
-	else if (!S_ISREG(st.st_mode))
-		err = EINVAL;
-	while (err == 0 && len <= SPOOL_FILE_MAX) {
-		n = read(fd, buf + len, (size_t)(SPOOL_FILE_MAX + 1 - len));
-		if (n < 0 && errno != EINTR)
-			err = errno;
-		if (n == 0)
-			break;
-		if (n > 0)
-			len += n;
-	}
-	close(fd);
-	if (err == 0 && len > SPOOL_FILE_MAX)
-		err = EFBIG;
-	errno = err;
-	return err != 0 ? -1 : len;
-}
-
-/* ------------------------------------------------------ one message */
-
-static void
-deliver_masked(const struct spool_in *m, char *out, size_t outlen)
-{
-	if (strcmp(m->channel, "email") == 0)
-		mask_email(m->to, out, outlen);
-	else
-		mask_phone(m->to, out, outlen);
-}
-
-/* Why a message that parsed must not be sent, or NULL. */
-static const char *
-deliver_refuse(const char *name, const struct spool_in *m, mfa_ms created,
-    mfa_ms now)
-{
-	size_t idlen = strlen(name) - 14 - 5; /* "<13>-" ... ".json" */
-
-	if (created > now + DELIVER_FUTURE_MS)
-		return "dated in the future";
-	if (strlen(m->challenge_id) != idlen ||
-	    strncmp(name + 14, m->challenge_id, idlen) != 0) /* public */
-		return "\"challenge_id\" is not the one of the file name";
-	return NULL;
-}
-
-/* Runs the gateway for parsed message "m"; true when it was sent. */
-static bool
-deliver_send(struct agent *a, const char *name, const struct spool_in *m)
-{
-	char why[96], err[192], masked[MFA_DEST_MAX + 1];
-	unsigned fails;
-	int64_t mono;
-
-	deliver_masked(m, masked, sizeof(masked));
-	if (gateway_run(a->o.argv, m, a->o.timeout_s, why, sizeof(why))) {
-		log_info("deliver: challenge %s sent by %s to %s",
-		    m->challenge_id, m->channel, masked);
-		deliver_remove(a, name);
-		return true;
-	}
-	mono = clock_mono_ms(); /* the back-off counts from the end */
-	if (a->o.once) {
-		a->nleft++;
-		log_warn("deliver: challenge %s by %s to %s: %s failed (%s); "
-		    "left for the next run", m->challenge_id, m->channel,
-		    masked, a->o.argv[0], why);
-	} else if ((fails = pending_fail(a, name, mono)) == 0) {
-		snprintf(err, sizeof(err), "%s failed (%s) and %d other "
-		    "messages wait for a retry already", a->o.argv[0], why,
-		    DELIVER_PENDING_MAX);
-		(void)deliver_set_aside(a, name, err);
-	} else if (fails >= a->o.attempts) {
-		snprintf(err, sizeof(err), "%s failed %u times, last: %s",
-		    a->o.argv[0], fails, why);
-		(void)deliver_set_aside(a, name, err);
-	} else {
-		log_warn("deliver: challenge %s by %s to %s: %s failed (%s); "
-		    "try %u of %u in %lld s", m->challenge_id, m->channel,
-		    masked, a->o.argv[0], why, fails + 1, a->o.attempts,
-		    (long long)((pending_find(a, name)->next_mono - mono) /
-		    1000));
-	}
-	return false;
-}
-
-/* Delivers message "name" (published at "created", wall-clock ms); false
- * when it is left for a later try. */
-static bool
-deliver_one(struct agent *a, const char *name, mfa_ms created, mfa_ms now)
-{
-	char buf[SPOOL_FILE_MAX + 1], err[160];
-	const struct pending *p = pending_find(a, name);
-	const char *refused;
-	struct spool_in m;
-	ssize_t n;
-	bool sent;
-
-	if (p != NULL && p->failures >= a->o.attempts) /* the move failed */
-		return deliver_set_aside(a, name, "attempts used up");
-	if (now - created > a->o.max_age_ms) {
-		log_warn("deliver: %s expired unsent (older than %lld s)",
-		    name, (long long)(a->o.max_age_ms / 1000));
-		deliver_remove(a, name);
-		return true;
-	}
-	if ((n = deliver_read(a->dirfd, name, buf)) < 0) {
-		if (errno == ENOENT) { /* taken by someone */
-			pending_forget(a, name);
-			return true;
-		}
-		if (errno == EINVAL || errno == EFBIG || errno == ELOOP)
-			return deliver_set_aside(a, name, errno == EFBIG ?
-			    "larger than 16384 bytes" : errno == EINVAL ?
-			    "not a regular file" : strerror(errno));
-		log_warn("deliver: cannot read %s: %s; tried again later",
-		    name, strerror(errno));
-		return false;
-	}
-	if (spool_parse(buf, (size_t)n, &m, err, sizeof(err)) != MFA_OK) {
-		sodium_memzero(buf, sizeof(buf));
-		return deliver_set_aside(a, name, err);
-	}
-	sodium_memzero(buf, sizeof(buf));
-	if ((refused = deliver_refuse(name, &m, created, now)) != NULL)
-		sent = deliver_set_aside(a, name, refused);
-	else
-		sent = deliver_send(a, name, &m);
-	sodium_memzero(&m, sizeof(m));
-	return sent;
-}
-
-/* ------------------------------------------------------------ scans */
-
-static int
-deliver_cmp(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-static void
-deliver_free_names(char **names, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/* Appends a copy of "name" to "*names" ("*n" of "*cap"); false (errno)
- * when memory runs out. */
-static bool
-deliver_add_name(char ***names, size_t *n, size_t *cap, const char *name)
-{
-	char **grown;
-
-	if (*n == *cap) {
-		*cap = *cap ? 2 * *cap : 64;
-		if ((grown = realloc(*names, *cap * sizeof(**names))) == NULL)
-			return false;
-		*names = grown;
-	}
-	if (((*names)[*n] = strdup(name)) == NULL)
-		return false;
-	(*n)++;
-	return true;
-}
-
-/* The published names in the spool, sorted (oldest first), "*n" of them;
- * NULL with errno when the directory cannot be read whole. */
-static char **
-deliver_list(struct agent *a, size_t *n)
-{
-	char **names = NULL;
-	size_t cap = 0;
-	struct dirent *e;
-	int fd, err = 0;
-	mfa_ms t;
-	DIR *d;
-
-	*n = 0;
-	if ((fd = dup(a->dirfd)) < 0)
-		return NULL;
-	if ((d = fdopendir(fd)) == NULL) {
-		err = errno;
-		close(fd);
-		errno = err;
-		return NULL;
-	}
-	rewinddir(d);
-	for (errno = 0; (e = readdir(d)) != NULL; errno = 0)
-		if (spool_published_name(e->d_name, &t) &&
-		    !deliver_add_name(&names, n, &cap, e->d_name))
-			break;
-	err = errno;
-	closedir(d);
-	if (err == 0 && names == NULL && (names = calloc(1, sizeof(*names)))
-	    == NULL)
-		err = ENOMEM;
-	if (err != 0) {
-		deliver_free_names(names, *n);
-		errno = err;
-		return NULL;
-	}
-	if (*n > 1)
-		qsort(names, *n, sizeof(*names), deliver_cmp);
-	return names;
-}
-
-/* True when the spool directory was removed under the agent. */
-static bool
-deliver_spool_gone(const struct agent *a)
-{
-	struct stat st;
-
-	return fstat(a->dirfd, &st) != 0 || st.st_nlink == 0;
-}
-
-/* Notes in "*next" (monotonic ms, -1: none) the retry of "p". */
-static void
-deliver_note_retry(const struct pending *p, int64_t *next)
-{
-	if (*next < 0 || p->next_mono < *next)
-		*next = p->next_mono;
-}
-
-/*
- * Delivers every published message that is due. Returns 0, with the
- * earliest retry in "*next" (monotonic ms, or -1), or -1 when the spool
- * cannot be read.
- */
-static int
-deliver_scan(struct agent *a, int64_t *next)
-{
-	struct pending *p;
-	char **names;
-	size_t n, i;
-	mfa_ms t;
-
-	*next = -1;
-	if (deliver_spool_gone(a)) {
-		log_error("deliver: the spool %s was removed", a->o.spool);
-		return -1;
-	}
-	if ((names = deliver_list(a, &n)) == NULL) {
-		log_error("deliver: cannot read %s: %s", a->o.spool,
-		    strerror(errno));
-		return -1;
-	}
-	for (i = 0; i < a->npend; i++)
-		a->pend[i].seen = false;
-	for (i = 0; i < n && !deliver_stop; i++) {
-		if ((p = pending_find(a, names[i])) != NULL) {
-			p->seen = true;
-			if (p->next_mono > clock_mono_ms() && !a->o.once) {
-				deliver_note_retry(p, next);
-				continue;
-			}
-		}
-		if (spool_published_name(names[i], &t) &&
-		    !deliver_one(a, names[i], t, clock_now_ms()) &&
-		    (p = pending_find(a, names[i])) != NULL)
-			deliver_note_retry(p, next);
-	}
-	deliver_free_names(names, n);
-	/* forget what someone else removed (unless the scan was cut short) */
-	for (i = a->npend; i > 0 && !deliver_stop; i--)
-		if (!a->pend[i - 1].seen)
-			a->pend[i - 1] = a->pend[--a->npend];
-	return 0;
-}
-
-/* Waits for a message published into the spool, a due retry (monotonic "next"), the
- * rescan or a signal. False when the spool directory itself was moved or
- * removed. */
-static bool
-deliver_idle(int ino, int64_t next)
+deliver_drain(const struct agent *a, int ino)
 {
 	char ev[4096] __attribute__((aligned(__alignof__(struct
 	    inotify_event))));
 	const struct inotify_event *e;
-	struct pollfd pfd[2] = { { ino, POLLIN, 0 },
-		{ deliver_wake[0], POLLIN, 0 } };
-	int64_t wait = DELIVER_RESCAN_MS, now = clock_mono_ms();
 	ssize_t n, off;
 
-	if (next >= 0 && next - now < wait)
-		wait = next > now ? next - now : 0;
-	if (poll(pfd, 2, (int)wait) <= 0 || (pfd[0].revents & POLLIN) == 0)
-		return true;
 	while ((n = read(ino, ev, sizeof(ev))) > 0)
 		for (off = 0; off < n; off += (ssize_t)sizeof(*e) + e->len) {
 			e = (const struct inotify_event *)(const void *)
 			    (ev + off);
-			if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF |
-			    IN_IGNORED))
+			if (e->wd == a->spool_wd && (e->mask &
+			    (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)))
 				return false;
 		}
 	return true;
 }
 
+/*
+ * Waits for a message (a file put in the spool, a commit to the store), a
+ * due retry (monotonic "next"), the rescan or a signal. False when the
+ * spool directory itself was moved or removed.
+ */
+static bool
+deliver_idle(struct agent *a, int ino, int64_t next)
+{
+	struct pollfd pfd[2] = { { ino, POLLIN, 0 },
+		{ deliver_wake[0], POLLIN, 0 } };
+	int64_t wait = DELIVER_RESCAN_MS, now = clock_mono_ms();
+
+	if (next >= 0 && next - now < wait)
+		wait = next > now ? next - now : 0;
+	if (poll(pfd, 2, (int)wait) <= 0 || (pfd[0].revents & POLLIN) == 0)
+		return true;
+	if (!deliver_drain(a, ino))
+		return false;
+	/*
+	 * A busy service commits thousands of times a second, each commit an
+	 * event: the next scan begins DELIVER_SCAN_GAP_MS after the last one
+	 * began, and takes in what was committed meanwhile, so an idle
+	 * service costs nothing and a busy one at most 40 scans a second.
+	 */
+	wait = a->scanned_mono + DELIVER_SCAN_GAP_MS - clock_mono_ms();
+	if (wait <= 0)
+		return true;
+	(void)poll(&pfd[1], 1, (int)wait); /* a signal cuts it short */
+	return deliver_drain(a, ino);
+}
+
 /* ------------------------------------------------------------- setup */
 
-static int
-deliver_lock(int dirfd, const char *spool)
+/* Takes an flock(2) on "fd" for as long as the agent runs: one agent per
+ * spool, and one per store ("dir"). False (logged) when another has it. */
+static bool
+deliver_lock(int fd, const char *dir)
 {
-	int fd = openat(dirfd, ".deliver.lock", O_RDWR | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return true;
+	log_error("deliver: another mfa-deliver serves %s", dir);
+	return false;
+}
 
-	if (fd < 0) {
-		log_error("deliver: cannot open %s/.deliver.lock: %s", spool,
+/*
+ * The inotify descriptor watching the spool directory and, with a store,
+ * its data.mdb (every commit writes it); -1 (logged) when it cannot be
+ * made.
+ */
+static int
+deliver_watch(struct agent *a)
+{
+	char path[PATH_MAX];
+	int ino, n;
+
+	if ((ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
+	    (a->spool_wd = inotify_add_watch(ino, a->o.spool, IN_MOVED_TO |
+	    IN_CREATE | IN_CLOSE_WRITE | IN_ONLYDIR | IN_DELETE_SELF |
+	    IN_MOVE_SELF)) < 0) {
+		log_error("deliver: cannot watch %s: %s", a->o.spool,
 		    strerror(errno));
-		return -1;
+		goto fail;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		log_error("deliver: another mfa-deliver serves %s", spool);
-		close(fd);
-		return -1;
-	}
-	return fd;
+	if (a->st == NULL)
+		return ino;
+	n = snprintf(path, sizeof(path), "%s/data.mdb", a->o.db);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		errno = ENAMETOOLONG;
+	else if (inotify_add_watch(ino, path, IN_MODIFY) >= 0)
+		return ino;
+	log_error("deliver: cannot watch %s/data.mdb: %s", a->o.db,
+	    strerror(errno));
+fail:
+	if (ino >= 0)
+		close(ino);
+	return -1;
 }
 
 /* The handlers, and the wake-up pipe; false when it cannot be made. */
@@ -627,47 +270,56 @@ deliver_signals(void)
 	return true;
 }
 
-/* Serves the spool until a signal (or once); the exit status. */
+/* Serves the outbox and the spool until a signal (or once); the exit
+ * status. */
 static int
 deliver_serve(struct agent *a)
 {
-	int lock, ino = -1, rc = 0;
+	int lock, ino = -1, rc = 1;
 	int64_t next;
 
-	if ((lock = deliver_lock(a->dirfd, a->o.spool)) < 0)
+	lock = openat(a->dirfd, ".deliver.lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (lock < 0) {
+		log_error("deliver: cannot open %s/.deliver.lock: %s",
+		    a->o.spool, strerror(errno));
 		return 1;
+	}
+	/* the store's lock is on its directory, which nothing else locks:
+	 * no file of its own to leave in the store */
+	if (!deliver_lock(lock, a->o.spool) ||
+	    (a->st != NULL && !deliver_lock(a->dbfd, a->o.db)))
+		goto out;
 	if (!a->o.once) {
-		ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if (ino < 0 || inotify_add_watch(ino, a->o.spool,
-		    IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_ONLYDIR |
-		    IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
-			log_error("deliver: cannot watch %s: %s", a->o.spool,
-			    strerror(errno));
-			rc = 1;
+		if ((ino = deliver_watch(a)) < 0)
 			goto out;
-		}
-		log_info("deliver: serving %s with %s", a->o.spool,
-		    a->o.argv[0]);
+		if (a->st != NULL)
+			log_info("deliver: serving the outbox of %s and %s "
+			    "with %s", a->o.db, a->o.spool, a->o.argv[0]);
+		else
+			log_info("deliver: serving %s with %s", a->o.spool,
+			    a->o.argv[0]);
 	}
 	for (;;) {
-		if (deliver_scan(a, &next) < 0) {
-			rc = 1;
+		if (deliver_scan(a, &next) < 0)
+			break;
+		if (deliver_stop) {
+			rc = 0;
 			break;
 		}
-		if (deliver_stop)
-			break;
 		if (a->o.once) {
 			rc = a->nleft > 0 ? DELIVER_EXIT_LEFT : 0;
 			break;
 		}
-		if (!deliver_idle(ino, next)) {
+		if (!deliver_idle(a, ino, next)) {
 			log_error("deliver: the spool %s was moved or removed",
 			    a->o.spool);
-			rc = 1;
 			break;
 		}
-		if (deliver_stop)
+		if (deliver_stop) {
+			rc = 0;
 			break;
+		}
 	}
 out:
 	if (ino >= 0)
@@ -701,6 +353,95 @@ deliver_default_age(const struct config *cfg)
 	if (cfg->sms_factor_ttl > s)
 		s = cfg->sms_factor_ttl;
 	return s * 1000;
+}
+
+/*
+ * Whether the outbox is served: always, but for a spool named on its own
+ * (--spool, MFA_SPOOL, the configuration's spool) with no store named
+ * ("db": --db; no MFA_DB; the configuration's db left at its default), a
+ * spool that another program fills, where ./var is nobody's store.
+ */
+static bool
+deliver_wants_store(const char *db, const struct config *cfg)
+{
+	struct config def;
+
+	if (cfg->spool[0] == '\0' || db != NULL || getenv("MFA_DB") != NULL)
+		return true;
+	config_defaults(&def);
+	return strcmp(cfg->db, def.db) != 0;
+}
+
+/*
+ * Opens the store of "cfg" (its directory as a->dbfd, for the lock) and
+ * joins the service's group commit: every commit of the agent is synced,
+ * and the challenges the workers queued are committed now, with their
+ * messages. False (logged) when it cannot be opened.
+ */
+static bool
+deliver_open_store(struct agent *a, const struct config *cfg)
+{
+	int rc;
+
+	if ((a->dbfd = open(cfg->db, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+	    0) {
+		log_error("deliver: cannot open the store %s: %s", cfg->db,
+		    strerror(errno));
+		return false;
+	}
+	/* where there is none, LMDB would make an empty one */
+	if (faccessat(a->dbfd, "data.mdb", F_OK, 0) != 0) {
+		log_error("deliver: no store at %s: data.mdb: %s", cfg->db,
+		    strerror(errno));
+		return false;
+	}
+	if ((rc = store_open(&a->st, cfg->db, cfg->map_size, 0)) != MFA_OK) {
+		log_error("deliver: cannot open the store %s: %s", cfg->db,
+		    mfa_strerror(rc));
+		return false;
+	}
+	if ((rc = store_sync_attach(a->st)) != MFA_OK)
+		log_warn("deliver: the challenges queued in %s/sync.state are "
+		    "not committed (%s): their messages come when the "
+		    "service commits them", cfg->db, mfa_strerror(rc));
+	return true;
+}
+
+/* Opens the spool, and the store unless only the spool is named, and
+ * serves them; the exit status. */
+static int
+deliver_run(struct agent *a, const char *db, const struct config *cfg)
+{
+	int rc = 1;
+
+	a->dbfd = -1;
+	if ((a->dirfd = open(a->o.spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+	    0) {
+		log_error("deliver: cannot open the spool %s: %s", a->o.spool,
+		    strerror(errno));
+		return 1;
+	}
+	if (!deliver_wants_store(db, cfg))
+		log_info("deliver: no store named: only the files of %s are "
+		    "delivered", a->o.spool);
+	else if (!deliver_open_store(a, cfg))
+		goto out;
+	else
+		a->o.db = cfg->db;
+	if ((a->pend = calloc(DELIVER_PENDING_MAX, sizeof(*a->pend))) == NULL)
+		log_error("deliver: out of memory");
+	else if (!deliver_signals())
+		log_error("deliver: cannot set up signals: %s",
+		    strerror(errno));
+	else
+		rc = deliver_serve(a);
+out:
+	free(a->pend);
+	store_close(a->st);
+	if (a->dbfd >= 0)
+		close(a->dbfd);
+	close(a->dirfd);
+	return rc;
 }
 
 int
@@ -778,24 +519,5 @@ main(int argc, char **argv)
 	a.o.attempts = (unsigned)nums[NUM_ATTEMPTS];
 	a.o.timeout_s = (int)nums[NUM_TIMEOUT];
 	a.o.argv = argv + i;
-	a.dirfd = open(a.o.spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (a.dirfd < 0) {
-		log_error("deliver: cannot open the spool %s: %s", a.o.spool,
-		    strerror(errno));
-		return 1;
-	}
-	if ((a.pend = calloc(DELIVER_PENDING_MAX, sizeof(*a.pend))) == NULL) {
-		log_error("deliver: out of memory");
-		close(a.dirfd);
-		return 1;
-	}
-	if (!deliver_signals()) {
-		log_error("deliver: cannot set up signals: %s", strerror(errno));
-		rc = 1;
-	} else {
-		rc = deliver_serve(&a);
-	}
-	free(a.pend);
-	close(a.dirfd);
-	return rc;
+	return deliver_run(&a, db, &cfg);
 }

@@ -40,7 +40,7 @@ static const char *const sandbox_allowed[] = {
 	"getsockopt", "setsockopt", "connect", "select", "pselect6", "poll",
 	"epoll_pwait", "epoll_pwait2", "epoll_wait", "epoll_ctl",
 	"ppoll",
-	/* files: LMDB, the spool, what later features write */
+	/* files: LMDB, what later features write */
 	"open", "openat", "stat", "fstat", "lstat", "newfstatat", "statx",
 	"fstatfs", "statfs", "access", "faccessat", "faccessat2", "readlink",
 	"readlinkat", "getdents64", "getcwd", "rename", "renameat",

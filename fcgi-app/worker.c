@@ -25,7 +25,6 @@
 #include "privdrop.h"
 #include "sandbox.h"
 #include "signing.h"
-#include "spool.h"
 #include "store.h"
 #include "supervisor.h"
 #include "worker.h"
@@ -559,12 +558,11 @@ worker_housekeeping(struct mfa_ctx *ctx, struct worker_upkeep *last)
 		log_info("sweep: deleted %zu expired record(s)", deleted);
 }
 
-/* Opens what a worker needs after fork: the store, the keys, the spool. */
+/* Opens what a worker needs after fork: the store and the keys. */
 static int
 worker_open(const struct config *cfg, struct mfa_ctx *ctx, struct keys **keys)
 {
 	char buf[PATH_MAX];
-	const char *spool;
 	int rc;
 
 	if ((rc = store_open(&ctx->store, cfg->db, cfg->map_size, 0)) !=
@@ -594,16 +592,6 @@ worker_open(const struct config *cfg, struct mfa_ctx *ctx, struct keys **keys)
 	}
 	if (rc != MFA_OK)
 		log_warn("%s (serving anyway)", buf);
-	spool = config_spool_dir(cfg, buf, sizeof(buf));
-	if (spool == NULL || strlen(spool) >= sizeof(ctx->spool_dir)) {
-		log_error("the spool directory name is too long");
-		return MFA_ERR_CONFIG;
-	}
-	strcpy(ctx->spool_dir, spool);
-	/* Serve anyway: otp works, and oob answers 503 until it is fixed. */
-	if (spool_init(ctx->spool_dir) != MFA_OK)
-		log_error("cannot create the spool directory %s: out-of-band "
-		    "challenges will fail", ctx->spool_dir);
 	return MFA_OK;
 }
 

@@ -20,7 +20,6 @@ struct mfa_ctx {
 	const struct config *cfg;
 	struct store *store;
 	const struct keys *keys;
-	char spool_dir[PATH_MAX];
 	mfa_ms now; /* the request's time, read once */
 };
 

@@ -1,20 +1,16 @@
 /*
- * spool.h -- OOB delivery through a spool directory: one JSON file per
- * message ({"channel","to","code","user_id","challenge_id","created_at"}),
- * mode 0600, written in two steps so a reader never sees half a file and a
- * failed store commit leaves nothing behind:
- *   spool_prepare  writes (and with "sync" fsyncs) the message to an
- *                  unnamed file in the directory (O_TMPFILE), or where that
- *                  cannot be to ".<challenge_id>.json.tmp"
- *   spool_publish  links it in as (or renames it to) "<ms>-<challenge_id>.json"
- *   spool_discard  drops the unpublished file
- * A delivery agent (mfa-deliver, or the site's own) picks the published
- * files up; the reply to the client never waits for delivery.
+ * spool.h -- an out-of-band message in its JSON form
+ * ({"channel","to","code","user_id","challenge_id","created_at","text"?}),
+ * as the service puts it in the store's outbox (store_outbox.c) and as
+ * mfa-deliver reads it there or from a file in the spool directory
+ * ("<ms>-<challenge_id>.json", mode 0600, which earlier versions wrote and
+ * other programs may): spool_format makes it, spool_parse reads it back.
+ * The spool directory also holds what mfa-deliver sets aside (failed/)
+ * and its lock.
  */
 #ifndef MFA_SPOOL_H
 #define MFA_SPOOL_H
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,12 +25,6 @@ struct spool_msg {
 	mfa_ms created_at;
 	const char *text;         /* the message to send, or NULL for the
 				     deliverer's own wording */
-};
-
-struct spool_file {
-	int fd;            /* the unnamed file until published, or -1 */
-	char tmp[PATH_MAX]; /* else its temporary name ("" once gone) */
-	char final[PATH_MAX];
 };
 
 /* Creates the spool directory (mode 0700) if missing. */
@@ -69,13 +59,8 @@ int spool_parse(const void *buf, size_t len, struct spool_in *m, char *err,
  * the id of letters, digits and '_'); its time (ms) in "*created". */
 bool spool_published_name(const char *name, mfa_ms *created);
 
-int spool_prepare(const char *dir, const struct spool_msg *m, bool sync,
-    struct spool_file *f) MFA_WUR;
-int spool_publish(struct spool_file *f) MFA_WUR;
-void spool_discard(struct spool_file *f);
-
-/* Unnamed files where the system has them (the default), or always a
- * temporary name (false): for the tests of both ways. */
-void spool_prefer_unnamed(bool on);
+/* The message "m" as compact JSON (malloc'd: the caller wipes and frees
+ * it), or NULL (out of memory, or a field that is not UTF-8). */
+char *spool_format(const struct spool_msg *m);
 
 #endif

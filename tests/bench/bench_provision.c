@@ -11,6 +11,12 @@
  * every CLIENT_ID. Prints one line per user on stdout, tab-separated:
  * user_id, base32 seed, then a token per client in argument order. These
  * are benchmark credentials in a throw-away store: never use it elsewhere.
+ *
+ *   bench-provision DB --clear-outbox
+ *
+ * Deletes every out-of-band message waiting in the store's outbox (what a
+ * delivery agent would have sent) and prints how many, so that one
+ * benchmark case does not leave the next a store grown by its messages.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +85,52 @@ provision_one(struct store_txn *txn, const struct keys *keys,
 	return MFA_OK;
 }
 
+#define CLEAR_BATCH 4096
+
+/* Collects up to CLEAR_BATCH outbox keys into "arg". */
+static int
+clear_collect(void *arg, const char *key, const void *msg, size_t len)
+{
+	char (*keys)[STORE_OUTBOX_KEY_MAX + 1] = arg;
+	size_t n;
+
+	(void)msg;
+	(void)len;
+	for (n = 0; keys[n][0] != '\0'; n++)
+		;
+	snprintf(keys[n], sizeof(keys[n]), "%s", key);
+	return n + 1 == CLEAR_BATCH;
+}
+
+/* Empties the outbox of "st" in write transactions of CLEAR_BATCH. */
+static int
+clear_outbox(struct store *st)
+{
+	static char keys[CLEAR_BATCH + 1][STORE_OUTBOX_KEY_MAX + 1];
+	struct store_txn *txn;
+	long total = 0;
+	size_t i;
+	int rc;
+
+	do {
+		memset(keys, 0, sizeof(keys));
+		if ((rc = store_txn_begin(st, true, &txn)) != MFA_OK)
+			return rc;
+		rc = store_outbox_each(txn, NULL, clear_collect, keys);
+		for (i = 0; rc == MFA_OK && keys[i][0] != '\0'; i++)
+			rc = store_outbox_del(txn, keys[i]);
+		total += (long)i;
+		if (rc != MFA_OK) {
+			store_txn_abort(txn);
+			return rc;
+		}
+		if ((rc = store_txn_commit(txn)) != MFA_OK)
+			return rc;
+	} while (i == CLEAR_BATCH);
+	printf("%ld\n", total);
+	return MFA_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -89,9 +141,25 @@ main(int argc, char **argv)
 	long first, count, i;
 	int rc;
 
+	if (argc == 3 && strcmp(argv[2], "--clear-outbox") == 0) {
+		if (sodium_init() < 0 || store_open(&st, argv[1],
+		    (size_t)1 << 30, 0) != MFA_OK ||
+		    store_sync_attach(st) != MFA_OK) {
+			fprintf(stderr, "bench-provision: cannot open %s\n",
+			    argv[1]);
+			return 1;
+		}
+		rc = clear_outbox(st);
+		store_close(st);
+		if (rc != MFA_OK)
+			fprintf(stderr, "bench-provision: %s\n",
+			    mfa_strerror(rc));
+		return rc == MFA_OK ? 0 : 1;
+	}
 	if (argc < 7) {
 		fprintf(stderr, "usage: bench-provision DB PREFIX FIRST COUNT "
-		    "SMS CLIENT_ID...\n");
+		    "SMS CLIENT_ID...\n       bench-provision DB "
+		    "--clear-outbox\n");
 		return 2;
 	}
 	first = strtol(argv[3], NULL, 10);

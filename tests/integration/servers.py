@@ -156,26 +156,50 @@ class Store:
     def challenge_show(self, cid):
         return self.ctl("challenge", "show", cid)
 
-    # -- spool
+    # -- messages waiting for delivery
     @property
     def spool(self):
         return self.path / "spool"
 
+    def outbox(self, queue=True):
+        """{name: JSON bytes} of the store's outbox (mdb_dump -s outbox, in
+        hex), after commit_queue unless "queue" is false. The names are
+        the keys plus ".json", as a spool file of the message would be
+        named."""
+        if queue:
+            self.commit_queue()
+        p = subprocess.run(["mdb_dump", "-s", "outbox", str(self.path)],
+                           capture_output=True, text=True, timeout=30)
+        if p.returncode != 0:
+            if "MDB_NOTFOUND" in p.stderr:  # a store of an earlier build
+                return {}
+            raise HarnessError("mdb_dump: %s" % p.stderr)
+        body = p.stdout.split("HEADER=END\n", 1)[1].split("DATA=END")[0]
+        rows = [bytes.fromhex(ln.strip()) for ln in body.splitlines()]
+        return {k.decode() + ".json": v for k, v in zip(rows[::2], rows[1::2])}
+
     def spool_files(self):
-        """Names of the finished spool messages (not the '.' temp files)."""
-        if not self.spool.is_dir():
-            return set()
-        return {n for n in os.listdir(self.spool)
-                if n.endswith(".json") and not n.startswith(".")}
+        """Names of the messages waiting for delivery: the store's outbox
+        (where the service puts them) and the finished files of the spool
+        directory (not the '.' temp files)."""
+        names = set(self.outbox())
+        if self.spool.is_dir():
+            names |= {n for n in os.listdir(self.spool)
+                      if n.endswith(".json") and not n.startswith(".")}
+        return names
 
     def read_spool(self, name):
+        """The message "name" (spool_files), parsed."""
+        box = self.outbox()
+        if name in box:
+            return json.loads(box[name].decode("utf-8"))
         with open(self.spool / name, encoding="utf-8") as f:
             return json.load(f)
 
     def wait_new_spool(self, before, count=1, timeout=5.0):
-        """Waits (bounded) until "count" spool files not in "before"
-        exist; returns their names. Delivery may be queued after the
-        reply, so a short wait is allowed, never assumed."""
+        """Waits (bounded) until "count" messages not in "before" wait for
+        delivery; returns their names. A message is committed with its
+        challenge's queue, so a short wait is allowed, never assumed."""
         deadline = time.monotonic() + timeout
         while True:
             new = self.spool_files() - before

@@ -2,7 +2,7 @@
 and what is spooled, and the selection of the authenticator."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -48,17 +48,21 @@ def check_stored(store, cid, kind, client, user, factor_id):
 
 
 def spool_message(store, before):
-    """The one spool file written since "before", checked for shape."""
+    """The one message for the delivery agent put in the store's outbox
+    since "before", checked for shape; its key is "<ms>-<challenge id>"
+    of its time; the service writes no spool file."""
     new = store.wait_new_spool(before)
     assert len(new) == 1, new
-    msg = store.read_spool(new.pop())
+    name = new.pop()
+    assert name in store.outbox(), name
+    msg = store.read_spool(name)
     assert set(msg) == SPOOL_KEYS, msg
     assert re.fullmatch(r"[0-9]{6}", msg["code"]), msg
     assert CHALLENGE_ID.match(msg["challenge_id"]), msg
-    ts(msg["created_at"])
-    # written atomically: no temp file stays behind
-    leftovers = [n for n in store.spool.iterdir() if n.name.startswith(".")]
-    assert leftovers == []
+    ms = int(ts(msg["created_at"]).replace(
+        tzinfo=timezone.utc).timestamp() * 1000 + 0.5)
+    assert name == "%013d-%s.json" % (ms, msg["challenge_id"])
+    assert not store.spool.exists() or list(store.spool.iterdir()) == []
     return msg
 
 

@@ -1,15 +1,20 @@
-"""mfa-deliver: the spool's messages handed to a gateway program.
+"""mfa-deliver: the messages of the store's outbox and of the spool
+directory handed to a gateway program.
 
 The gateway is a real shell script that records each delivery (its MFA_*
-variables and its standard input) in a directory of the test; the end to
-end test then verifies the delivered binding code with the mfa-oob grant
-through a real lighttpd. Every agent a test starts in the background is
-stopped by PID when it ends.
+variables and its standard input) in a directory of the test. The outbox
+tests make real oob challenges through the served app (a real lighttpd in
+front of the pre-forked responder), which puts each message in the store's
+outbox, and read the outbox with mdb_dump; the end to end test then
+verifies the delivered binding code with the mfa-oob grant. The spool
+tests publish message files as an earlier version did. Every agent a test
+starts in the background is stopped by PID when it ends.
 """
 
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -21,8 +26,10 @@ from urllib.parse import parse_qs
 import pytest
 
 from conftest import PHONE, make_client, make_user
-from servers import (MFACTL, REPO, Http, assert_ok, call, challenge,
+from servers import (MFACTL, REPO, Http, Store, assert_ok, call, challenge,
                      clean_env, http_token)
+
+TC_FCGI = REPO / "build" / "testclock" / "mfa.fcgi"
 
 DELIVER = Path(os.environ.get("MFA_DELIVER_BIN",
                               REPO / "build" / "mfa-deliver")).resolve()
@@ -126,40 +133,339 @@ class Agent:
             self.f.close()
 
 
+def outbox_challenge(store, http, app, user):
+    """A real oob challenge for "user" through the served app: (the
+    answer, the outbox name of its message, the message). The message is
+    in the store's outbox, not a file of the spool."""
+    before = store.spool_files()
+    token = http_token(http, app, user.id)
+    b = assert_ok(challenge(http, app, token, challenge_type="oob"))
+    new = store.wait_new_spool(before)
+    assert len(new) == 1, new
+    name = new.pop()
+    box = store.outbox()
+    assert name in box and not (store.spool / name).exists(), name
+    b["mfa_token"] = token
+    return b, name, json.loads(box[name].decode())
+
+
 def test_delivered_code_verifies_the_oob_challenge(server_factory, gw):
-    """A real oob challenge: mfa-deliver --db hands its binding code to the
-    gateway, removes the message, and the delivered code completes the
-    mfa-oob grant."""
+    """A real oob challenge: mfa-deliver --db hands its binding code from
+    the store's outbox to the gateway (the text on stdin, the fields in
+    MFA_* variables), removes the outbox entry, and the delivered code
+    completes the mfa-oob grant."""
     _, argv, out = gw
     srv = server_factory("lighttpd", workers=1)
     store = srv.store
     app = make_client(store, "deliver", "otp oob")
     user = make_user(store, "dl", otp=False)
     http = Http(srv.url)
-    token = http_token(http, app, user.id)
-    before = store.spool_files()
-    b = assert_ok(challenge(http, app, token, challenge_type="oob"))
-    new = store.wait_new_spool(before)
-    msg = store.read_spool(next(iter(new)))
+    b, name, msg = outbox_challenge(store, http, app, user)
+    assert re.fullmatch(r"\d{13}-%s\.json" % msg["challenge_id"], name)
+    assert store.ctl("spool")["outbox"] == 1
 
     p = deliver("--db", store.path, "--once", "--", *argv, env=store.env)
     assert p.returncode == 0, p.stderr
+    assert store.outbox() == {}
     assert store.spool_files() == set()
     sent = (out / (msg["challenge_id"] + ".sent")).read_text().splitlines()
     assert sent[0] == ("channel=sms to=%s user=%s challenge=%s created=%s" %
                        (PHONE, user.id, msg["challenge_id"],
                         msg["created_at"]))
     assert sent[1] == "Your verification code is %s" % msg["code"]
+    env = (out / "env").read_text().splitlines()
+    for var in ("MFA_CHANNEL=sms", "MFA_TO=" + PHONE,
+                "MFA_USER_ID=" + user.id,
+                "MFA_CHALLENGE_ID=" + msg["challenge_id"],
+                "MFA_CREATED_AT=" + msg["created_at"]):
+        assert var in env, var
+    assert not any(msg["code"] in line for line in env)
     assert ("challenge %s sent by sms to XXXXXXXX0100" %
             msg["challenge_id"]) in p.stderr
     assert msg["code"] not in p.stderr and PHONE not in p.stderr
+    c = store.ctl("spool")
+    assert (c["pending"], c["outbox"], c["failed"]) == (0, 0, 0)
 
     binding = sent[1].rsplit(" ", 1)[1]
     r = call(http, "/oauth/token", app, dict(
-        grant_type=G_OOB, mfa_token=token, oob_code=b["oob_code"],
+        grant_type=G_OOB, mfa_token=b["mfa_token"], oob_code=b["oob_code"],
         binding_code=binding))
     assert r.status_code == 200, r.text
     assert r.json()["token_type"] == "Bearer"
+
+
+@pytest.fixture
+def served(server_factory):
+    """A dedicated server (one worker) with a client and an sms user:
+    (store, http, app, user)."""
+    srv = server_factory("lighttpd", workers=1, MFA_SMS_BURST=200)
+    store = srv.store
+    app = make_client(store, "deliver", "otp oob")
+    user = make_user(store, "ob", otp=False)
+    return store, Http(srv.url), app, user
+
+
+def test_waiting_agent_is_woken_by_a_commit_of_the_outbox(served, gw,
+                                                          tmp_path):
+    """An agent waiting on the store sends a message the service puts in
+    the outbox well before its 5 s rescan (inotify on data.mdb: the
+    challenge is queued, committed within challenge_sync_ms, and the
+    commit wakes the agent); a second agent on the same store, even with
+    another spool, is refused."""
+    store, http, app, user = served
+    _, argv, out = gw
+    agent = Agent(tmp_path, ["--db", store.path, "--", *argv],
+                  env=store.env)
+    try:
+        assert wait_for(lambda: "deliver: serving the outbox of %s and %s "
+                        "with %s" % (store.path, store.spool, argv[0]) in
+                        agent.text()), agent.text()
+        time.sleep(0.5)   # the agent's first scan is well over
+        token = http_token(http, app, user.id)
+        t0 = time.time()
+        assert_ok(challenge(http, app, token, challenge_type="oob"))
+        assert wait_for(lambda: (out / "order").exists(), timeout=4.0), \
+            agent.text()
+        started = float((out / "times").read_text().split()[0])
+        assert started - t0 < 1.5, started - t0   # the rescan: 5 s
+        (cid,) = (out / "order").read_text().split()
+        assert wait_for(lambda: store.outbox() == {}), store.outbox()
+        assert "challenge %s sent by sms to XXXXXXXX0100" % cid in \
+            agent.text()
+        other = tmp_path / "other-spool"
+        other.mkdir()
+        second = deliver("--db", store.path, "--spool", other, "--once",
+                         "--", *argv)
+        assert second.returncode == 1, second.stderr
+        assert re.fullmatch(r"mfa-deliver\[\d+\]: error: deliver: another "
+                            r"mfa-deliver serves %s\n" %
+                            re.escape(str(store.path)), second.stderr), \
+            second.stderr
+    finally:
+        assert agent.stop() == 0
+
+
+def last_txn(store):
+    """The store's last committed LMDB transaction id (mdb_stat -e)."""
+    p = subprocess.run(["mdb_stat", "-e", str(store.path)],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return int(re.search(r"Last transaction ID: (\d+)", p.stdout).group(1))
+
+
+def test_a_busy_store_wakes_the_agent_at_most_40_times_a_second(
+        served, gw, tmp_path):
+    """Every commit of the service writes data.mdb: while clients keep the
+    service committing (POST /mfa/token, each a durable write) far more
+    often than 40 times a second, the agent's scans (counted from its
+    debug lines) stay at least 25 ms apart; an idle store does not wake
+    it at all."""
+    store, http, app, user = served
+    _, argv, out = gw
+    agent = Agent(tmp_path, ["--db", store.path, "--log-level", "debug",
+                             "--", *argv], env=store.env)
+    try:
+        assert wait_for(lambda: "deliver: serving" in agent.text())
+        time.sleep(0.3)
+        scans = agent.text().count("deliver: scanning")
+        time.sleep(1.0)   # idle: no commit, no scan (the rescan is 5 s)
+        assert agent.text().count("deliver: scanning") == scans
+
+        def hammer():
+            h = Http(http.url)
+            end = time.monotonic() + 2.0
+            while time.monotonic() < end:
+                assert_ok(call(h, "/mfa/token", app, {"user_id": user.id}))
+
+        threads = [threading.Thread(target=hammer) for _ in range(4)]
+        txn0, t0 = last_txn(store), time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        took = time.monotonic() - t0
+        commits = last_txn(store) - txn0
+        time.sleep(0.2)
+        busy = agent.text().count("deliver: scanning") - scans
+        assert commits > 50 * took, (commits, took)   # over 40 a second
+        assert 2 <= busy <= (took + 0.2) * 40 + 2, (busy, took)
+        assert not (out / "order").exists()
+    finally:
+        assert agent.stop() == 0
+
+
+def test_failing_gateway_outbox_message_is_retried_then_set_aside(
+        served, gw, tmp_path):
+    """A failing gateway: the outbox message is tried again after 1 s,
+    then after --attempts failures it is written to failed/ (mode 0600,
+    the message as the outbox held it) with the reason logged, and its
+    outbox entry is gone; the code is never logged."""
+    store, http, app, user = served
+    spool, argv, out = gw
+    _, name, msg = outbox_challenge(store, http, app, user)
+    raw = store.outbox()[name]
+    agent = Agent(tmp_path, ["--db", store.path, "--attempts", "2", "--",
+                             *argv], env=dict(store.env, GATEWAY_EXIT="3"))
+    try:
+        failed = store.spool / "failed" / name
+        assert wait_for(lambda: failed.exists()), agent.text()
+        assert (out / "order").read_text().split() == \
+            [msg["challenge_id"]] * 2
+        t = [float(x) for x in (out / "times").read_text().split()]
+        assert t[1] - t[0] >= 1 - 0.05, t
+        log = agent.text()
+        assert ("challenge %s by sms to XXXXXXXX0100: %s failed (exit "
+                "status 3); try 2 of 2 in 1 s" %
+                (msg["challenge_id"], argv[0])) in log
+        assert ("%s moved to failed/: %s failed 2 times, last: exit status "
+                "3" % (name, argv[0])) in log
+        assert failed.read_bytes() == raw
+        assert oct(failed.stat().st_mode & 0o777) == "0o600"
+        assert oct(failed.parent.stat().st_mode & 0o777) == "0o700"
+        assert wait_for(lambda: store.outbox() == {}), store.outbox()
+        assert msg["code"] not in log and PHONE not in log
+        c = store.ctl("spool")
+        assert (c["pending"], c["outbox"], c["failed"]) == (0, 0, 1)
+    finally:
+        assert agent.stop() == 0
+
+
+def test_outbox_message_older_than_max_age_is_dropped_unsent(
+        server_factory, gw, tmp_path):
+    """The test-clock build's clock runs 30 s behind here, so the message
+    it puts in the outbox is 30 s old for mfa-deliver: with --max-age 10
+    it is removed unsent, with a warning; a fresh one is sent."""
+    if not os.access(TC_FCGI, os.X_OK):
+        pytest.fail("%s is not built (make testclock)" % TC_FCGI)
+    _, argv, out = gw
+    clock = tmp_path / "clock"
+    clock.write_text("-30000\n")
+    srv = server_factory("lighttpd", workers=1, fcgi_bin=TC_FCGI,
+                         MFA_TEST_CLOCK_FILE=clock)
+    store = srv.store
+    app = make_client(store, "deliver", "otp oob")
+    user = make_user(store, "age", otp=False)
+    http = Http(srv.url)
+    _, old, msg = outbox_challenge(store, http, app, user)
+    assert 29000 <= time.time() * 1000 - int(old[:13]) <= 60000, old
+    clock.write_text("0\n")
+    _, new, fresh = outbox_challenge(store, http, app, user)
+    p = deliver("--db", store.path, "--once", "--max-age", "10", "--",
+                *argv, env=store.env)
+    assert p.returncode == 0, p.stderr
+    assert "%s expired unsent (older than 10 s)" % old in p.stderr
+    assert (out / "order").read_text().split() == [fresh["challenge_id"]]
+    assert store.outbox() == {}
+    assert not (store.spool / "failed").exists()
+
+
+def test_once_drains_the_outbox_in_batches_then_the_files(served, gw):
+    """--once: 70 outbox messages (more than one read transaction's 64)
+    go out oldest first, then the spool's file; the run exits 0 with the
+    outbox empty. mfactl spool counted them all before."""
+    store, http, app, user = served
+    spool, argv, out = gw
+    token = http_token(http, app, user.id)
+    for _ in range(70):
+        assert_ok(challenge(http, app, token, challenge_type="oob"))
+    box = store.outbox()
+    assert len(box) == 70
+    names = sorted(box)
+    # older than every outbox message, and still delivered after them
+    file = message(store.spool, "auth_challenge_FILE", age_s=600)
+    c = store.ctl("spool")
+    assert (c["pending"], c["outbox"], c["failed"]) == (71, 70, 0)
+    assert 600 <= c["oldest_age_s"] <= 660
+    p = deliver("--db", store.path, "--once", "--max-age", "3600", "--",
+                *argv, env=store.env)
+    assert p.returncode == 0, p.stderr
+    order = (out / "order").read_text().split()
+    assert order == [json.loads(box[n])["challenge_id"] for n in names] + \
+        ["auth_challenge_FILE"], order
+    assert store.outbox() == {} and published(store.spool) == []
+    assert file not in os.listdir(store.spool)
+    c = store.ctl("spool")
+    assert (c["pending"], c["outbox"], c["failed"]) == (0, 0, 0)
+    assert "oldest_age_s" not in c
+
+
+def outbox_load(store, pairs):
+    """Puts (key, value) text pairs into the store's outbox with mdb_load
+    -T, as a damaged or foreign writer might."""
+    text = "".join("%s\n%s\n" % kv for kv in pairs)
+    p = subprocess.run(["mdb_load", "-T", "-s", "outbox", str(store.path)],
+                       input=text, capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 0, p.stderr
+
+
+def test_outbox_messages_that_are_no_message_are_set_aside(gw, tmp_path):
+    """The same checks as for files: what is not a valid message, names
+    another challenge than its key or is dated over 60 s ahead is written
+    to failed/ and removed from the outbox; a key of another form is left
+    alone; a good one is sent."""
+    spool, argv, out = gw
+    store = Store.create(tmp_path / "db")
+    ms = int(time.time() * 1000)
+
+    def body(cid, **kw):
+        return json.dumps(dict(dict(
+            channel="sms", to=PHONE, code="482913", user_id="u",
+            challenge_id=cid, created_at="2026-12-06T23:00:00.000Z"), **kw))
+
+    bad = {
+        "%013d-auth_challenge_J" % ms: ("not json",
+                                        "not a JSON object (line 1)"),
+        "%013d-auth_challenge_K" % ms: (
+            body("auth_challenge_K", channel="fax"),
+            "\"channel\" is not sms, voice or email"),
+        "%013d-auth_challenge_O" % ms: (
+            body("auth_challenge_OTHER"),
+            "\"challenge_id\" is not the one of the outbox key"),
+        "%013d-auth_challenge_F" % (ms + 3600 * 1000): (
+            body("auth_challenge_F"), "dated in the future"),
+    }
+    good = "%013d-auth_challenge_G" % ms
+    outbox_load(store, [(k, v) for k, (v, _) in bad.items()] +
+                [(good, body("auth_challenge_G")), ("junk/../x", "{}")])
+    p = deliver("--db", store.path, "--once", "--", *argv)
+    assert p.returncode == 0, p.stderr
+    for key, (raw, why) in bad.items():
+        assert "%s.json moved to failed/: %s" % (key, why) in p.stderr
+        assert (store.spool / "failed" / (key + ".json")).read_text() == raw
+    assert (out / "order").read_text().split() == ["auth_challenge_G"]
+    assert list(store.outbox()) == ["junk/../x.json"]
+    assert "482913" not in p.stderr
+
+
+@pytest.mark.parametrize("case", ["no data.mdb", "not LMDB", "no dir"])
+def test_a_store_that_cannot_be_opened_is_exit_1(gw, tmp_path, case):
+    """--db names a store that cannot be opened: exit 1, with what is
+    wrong, and nothing sent (not even the spool's file); --spool alone
+    names no store and delivers the files only."""
+    spool, argv, out = gw
+    name = message(spool, "auth_challenge_W")
+    db = tmp_path / "db"
+    if case != "no dir":
+        db.mkdir()
+    if case == "not LMDB":
+        (db / "data.mdb").write_bytes(b"\0" * 16384)
+    p = deliver("--db", db, "--spool", spool, "--once", "--", *argv)
+    says = {"no data.mdb": "no store at %s: data.mdb: No such file or "
+            "directory" % db,
+            "not LMDB": "cannot open the store %s: store error" % db,
+            "no dir": "cannot open the store %s: No such file or "
+            "directory" % db}[case]
+    assert p.returncode == 1, p.stderr
+    assert re.fullmatch(r"mfa-deliver\[\d+\]: error: deliver: %s\n" %
+                        re.escape(says), p.stderr), p.stderr
+    assert not (out / "order").exists() and published(spool) == [name]
+    if case == "no data.mdb":
+        assert os.listdir(db) == []   # LMDB made no empty store there
+    p = deliver("--spool", spool, "--once", "--", *argv)
+    assert p.returncode == 0, p.stderr
+    assert "only the files of %s are delivered" % spool in p.stderr
+    assert published(spool) == []
 
 
 def test_oldest_first_with_own_text_and_email(gw):
@@ -229,8 +535,10 @@ def test_waiting_agent_sends_a_new_message_and_stops_on_sigterm(gw,
 
 def test_mfactl_spool_counts_pending_and_failed(gw, tmp_path):
     """mfactl spool: counts only, the oldest pending message's age; after
-    mfa-deliver, nothing pending and the bad file counted in failed/."""
+    mfa-deliver, nothing pending and the bad file counted in failed/. (The
+    store's outbox is empty here: the outbox tests count it.)"""
     spool, argv, out = gw
+    Store.create(tmp_path / "db")
 
     def mfactl(*args, spool=spool):
         return subprocess.run(
@@ -243,7 +551,8 @@ def test_mfactl_spool_counts_pending_and_failed(gw, tmp_path):
         assert p.returncode == 0, p.stderr
         return json.loads(p.stdout)
 
-    assert counts() == {"spool": str(spool), "pending": 0, "failed": 0}
+    assert counts() == {"spool": str(spool), "pending": 0, "outbox": 0,
+                        "failed": 0}
     message(spool, "auth_challenge_G", age_s=90)
     message(spool, "auth_challenge_H", age_s=5, code="777111")
     message(spool, "auth_challenge_I", raw="junk")
@@ -254,7 +563,8 @@ def test_mfactl_spool_counts_pending_and_failed(gw, tmp_path):
     assert "777111" not in mfactl("spool").stdout   # counts, no content
     p = deliver("--spool", spool, "--once", "--", *argv)
     assert p.returncode == 0, p.stderr
-    assert counts() == {"spool": str(spool), "pending": 0, "failed": 1}
+    assert counts() == {"spool": str(spool), "pending": 0, "outbox": 0,
+                        "failed": 1}
     p = mfactl("spool", "extra")
     assert (p.returncode, p.stderr.splitlines()[0]) == (
         2, "mfactl: spool takes no arguments")
@@ -262,6 +572,13 @@ def test_mfactl_spool_counts_pending_and_failed(gw, tmp_path):
     assert (p.returncode, p.stderr) == (1, "mfactl: cannot read the spool "
                                         "%s: No such file or directory\n" %
                                         (tmp_path / "nowhere"))
+    nostore = tmp_path / "nostore"
+    p = subprocess.run([str(MFACTL), "--db", str(nostore), "--json",
+                        "spool"], capture_output=True, text=True, timeout=30,
+                       env=clean_env(MFA_SPOOL=str(spool)))
+    assert (p.returncode, p.stdout, p.stderr) == (
+        1, "", 'mfactl: no store at %s (run "mfactl --db %s init")\n' %
+        (nostore, nostore))
 
 
 def test_a_message_that_cannot_be_set_aside_is_never_sent_again(gw,

@@ -349,7 +349,7 @@ def test_systemd_units_verify(tmp_path):
     assert "Accept=no" in (tmp_path / "mfa.socket").read_text()
     dl = (tmp_path / "mfa-deliver.service").read_text().splitlines()
     for want in ("NoNewPrivileges=yes", "ProtectSystem=strict",
-                 "ReadWritePaths=/var/lib/mfa/spool", "User=mfa"):
+                 "ReadWritePaths=/var/lib/mfa", "User=mfa"):
         assert want in dl, want
 
 

@@ -55,7 +55,7 @@ void test_report(bool ok, const char *file, int line, const char *fmt, ...)
 	X(form) X(request) X(basic) X(b32) X(config) X(selection) \
 	X(record) X(seal) X(ids) X(bucket) X(store) X(resp) X(totp) X(jwt) \
 	X(signing) X(lifecycle) X(recovery) X(enroll) X(self) X(recbin) \
-	X(log) X(conn) X(spool)
+	X(log) X(conn) X(spool) X(pending)
 
 #define TEST_DECLARE(m) void test_##m(void) __attribute__((weak));
 TEST_MODULES(TEST_DECLARE)
