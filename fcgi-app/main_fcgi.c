@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "jsonmem.h"
 #include "log.h"
 #include "mfa.h"
 #include "privdrop.h"
@@ -357,6 +358,7 @@ main(int argc, char **argv)
 	char err[1024];
 	int ch, fd, n, rc;
 
+	jsonmem_init();
 	memset(&o, 0, sizeof(o));
 	o.live = &cfg;
 	while ((ch = getopt_long(argc, argv, "c:l:w:hV", longopts, NULL)) !=

@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
+#include "jsonmem.h"
 #include "log.h"
 #include "mfa_deliver.h"
 #include "store.h"
@@ -497,6 +498,7 @@ main(int argc, char **argv)
 		fputs("mfa-deliver: cannot initialise libsodium\n", stderr);
 		return 1;
 	}
+	jsonmem_init();
 	if (config_load(&cfg, conf, err, sizeof(err)) != MFA_OK ||
 	    (db != NULL && config_set(&cfg, "db", db, err, sizeof(err)) !=
 	    MFA_OK) || (spool != NULL && config_set(&cfg, "spool", spool, err,

@@ -14,6 +14,7 @@
 
 #include "challenge.h"
 #include "clock.h"
+#include "jsonmem.h"
 #include "log.h"
 #include "mfactl.h"
 #include "signing.h"
@@ -471,6 +472,7 @@ main(int argc, char **argv)
 		return mfactl_usage("no command given");
 	if (sodium_init() < 0)
 		return mfactl_fail("cannot initialise libsodium");
+	jsonmem_init();
 	if (config_load(&m.cfg, conf, err, sizeof(err)) != MFA_OK)
 		return mfactl_fail("%s", err);
 	if (db != NULL && config_set(&m.cfg, "db", db, err, sizeof(err)) !=

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "jsonmem.h"
 #include "test.h"
 
 unsigned test_passed, test_failed;
@@ -38,6 +39,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sodium_init failed\n");
 		return 2;
 	}
+	jsonmem_init(); /* as the programs run, under valgrind and ASan */
 #define X(m)                                                               \
 	if (test_##m != NULL && (only == NULL || strstr(#m, only) != NULL)) { \
 		unsigned f0 = test_failed;                                 \

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonmem.h"
 #include "spool.h"
 #include "test.h"
 
@@ -189,9 +190,18 @@ test_spool_format(void)
 	T_TRUE(spool_format(&m) == NULL);
 }
 
+/* The runner installs jsonmem as the programs do, so that the tests run
+ * jansson's frees through it (valgrind and ASan check each wipe). */
+static void
+test_spool_jsonmem(void)
+{
+	T_TRUE(jsonmem_installed());
+}
+
 void
 test_spool(void)
 {
+	test_spool_jsonmem();
 	test_spool_format();
 	test_spool_parse_good();
 	test_spool_parse_bad();
