@@ -267,36 +267,24 @@ jwt_free(struct jwt *t)
 	sodium_memzero(t, sizeof(*t));
 }
 
-/* One EVP_DigestVerify with "md"; PSS parameters per RFC 7518 §3.5. */
+/*
+ * "sig" over the hash of "in" with the verify context "key" set up once
+ * (jwk_finish): the padding and PSS parameters are the key's.
+ */
 static enum jwt_verdict
-jwt_evp_verify(EVP_PKEY *pkey, const EVP_MD *md, int padding,
-    const unsigned char *sig, size_t siglen, const unsigned char *in,
-    size_t inlen)
+jwt_evp_verify(const struct jwk_key *key, const unsigned char *sig,
+    size_t siglen, const unsigned char *in, size_t inlen)
 {
-	EVP_PKEY_CTX *pctx = NULL;
-	EVP_MD_CTX *ctx;
+	unsigned char dgst[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
 	enum jwt_verdict v = JWT_ERROR;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		goto out;
-	if (EVP_DigestVerifyInit(ctx, &pctx, md, NULL, pkey) != 1)
-		goto out;
-	if (padding != 0 && EVP_PKEY_CTX_set_rsa_padding(pctx, padding) != 1)
-		goto out;
-	/* RFC 7518 §3.5: salt as long as the hash, MGF1 with the same hash. */
-	if (padding == RSA_PKCS1_PSS_PADDING) {
-		if (EVP_PKEY_CTX_set_rsa_pss_saltlen(
-		        pctx, RSA_PSS_SALTLEN_DIGEST) != 1)
-			goto out;
-		if (EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1)
-			goto out;
-	}
-	if (EVP_DigestVerify(ctx, sig, siglen, in, inlen) == 1)
-		v = JWT_OK;
-	else
-		v = JWT_SIG;
-out:
-	EVP_MD_CTX_free(ctx);
+	if (key->verifier == NULL || key->md == NULL)
+		return JWT_ERROR;
+	if (EVP_Digest(in, inlen, dgst, &dlen, key->md, NULL) == 1)
+		v = EVP_PKEY_verify(key->verifier, sig, siglen, dgst, dlen) == 1
+		    ? JWT_OK
+		    : JWT_SIG;
 	ERR_clear_error();
 	return v;
 }
@@ -310,7 +298,7 @@ jwt_p256_scalar_is_ok(const unsigned char *x)
 
 /* ES256: raw r||s (RFC 7518 §3.4) to DER for OpenSSL. */
 static enum jwt_verdict
-jwt_es256_verify(EVP_PKEY *pkey, const unsigned char *sig,
+jwt_es256_verify(const struct jwk_key *key, const unsigned char *sig,
     const unsigned char *in, size_t inlen)
 {
 	ECDSA_SIG *es = NULL;
@@ -330,8 +318,7 @@ jwt_es256_verify(EVP_PKEY *pkey, const unsigned char *sig,
 	r = s = NULL; /* owned by es now */
 	if ((derlen = i2d_ECDSA_SIG(es, &der)) <= 0)
 		goto out;
-	v = jwt_evp_verify(
-	    pkey, EVP_sha256(), 0, der, (size_t)derlen, in, inlen);
+	v = jwt_evp_verify(key, der, (size_t)derlen, in, inlen);
 out:
 	BN_free(r);
 	BN_free(s);
@@ -367,9 +354,6 @@ jwt_signature_verify(const struct jwk_key *key, enum jwk_alg alg,
     const unsigned char *input, size_t inlen, const unsigned char *sig,
     size_t siglen)
 {
-	const EVP_MD *md;
-	int pad;
-
 	if (key == NULL || input == NULL || (sig == NULL && siglen != 0))
 		return JWT_ERROR;
 	if (alg == JWK_ALG_INVALID)
@@ -403,18 +387,13 @@ jwt_signature_verify(const struct jwk_key *key, enum jwk_alg alg,
 			return JWT_ERROR;
 		if (siglen != (size_t)EVP_PKEY_get_size(key->pkey))
 			return JWT_SIG_LENGTH;
-		md = alg == JWK_ALG_RS384 ? EVP_sha384() : EVP_sha256();
-		pad = RSA_PKCS1_PADDING;
-		if (alg == JWK_ALG_PS256)
-			pad = RSA_PKCS1_PSS_PADDING;
-		return jwt_evp_verify(
-		    key->pkey, md, pad, sig, siglen, input, inlen);
+		return jwt_evp_verify(key, sig, siglen, input, inlen);
 	case JWK_ALG_ES256:
 		if (key->pkey == NULL)
 			return JWT_ERROR;
 		if (siglen != ES256_BYTES)
 			return JWT_SIG_LENGTH;
-		return jwt_es256_verify(key->pkey, sig, input, inlen);
+		return jwt_es256_verify(key, sig, input, inlen);
 	default:
 		return JWT_ALG_UNSUPPORTED;
 	}

@@ -62,6 +62,8 @@ struct jwk_key {
 	char thumbprint[JWK_THUMBPRINT_LEN + 1];
 	unsigned char ed25519[JWK_ED25519_BYTES];
 	EVP_PKEY *pkey;        /* RSA and EC only */
+	EVP_PKEY_CTX *verifier; /* pkey's verify context for alg, set up once */
+	const EVP_MD *md;      /* alg's hash (RSA and EC only) */
 	unsigned char *secret; /* HMAC only; wiped on free */
 	size_t secretlen;
 };

@@ -311,6 +311,38 @@ test_jwt_tokens(void)
 	}
 }
 
+/*
+ * A key's verify context is set up once and used for every check: a
+ * failed check (bad signature, wrong PSS salt) leaves nothing behind
+ * for the next, and a good one after it still verifies.
+ */
+static void
+test_jwt_verifier_reuse(void)
+{
+	static const struct {
+		const char *good, *bad;
+		enum ks set;
+	} r[] = {
+		{ TOK_OK_RS256, TOK_FLIP_RS256, KS_RSA },
+		{ TOK_OK_RS384, TOK_FLIP_RS384, KS_RS384 },
+		{ TOK_OK_PS256, TOK_PS256_SALT_0, KS_PS256 },
+		{ TOK_OK_PS256, TOK_PS256_MGF1_SHA1, KS_PS256 },
+		{ TOK_OK_ES256, TOK_FLIP_ES256, KS_EC },
+	};
+	size_t i;
+	int round;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		for (round = 0; round < 3; round++) {
+			T_EQ_INT(run(r[i].bad, strlen(r[i].bad),
+			             JWT_MAX_LEN_DEFAULT, r[i].set, NULL, NULL),
+			    JWT_SIG);
+			T_EQ_INT(run(r[i].good, strlen(r[i].good),
+			             JWT_MAX_LEN_DEFAULT, r[i].set, NULL, NULL),
+			    JWT_OK);
+		}
+}
+
 /* Which key verified, the claims handed to the jti table, exact bounds. */
 static void
 test_jwt_details(void)
@@ -1186,6 +1218,7 @@ test_jwt(void)
 {
 	ks_setup();
 	test_jwt_tokens();
+	test_jwt_verifier_reuse();
 	test_jwt_details();
 	test_jwt_unverified_sub();
 	test_jwt_claims();
