@@ -11,15 +11,18 @@
  * Control characters in the message become '?', so a value quoted in a
  * message cannot forge a second line.
  *
- * A worker holds the info and debug lines of a request (log_hold) and
- * writes them with one write(2) after the reply is out (log_release):
- * at most PIPE_BUF bytes at a time, so the lines of two processes still
- * do not interleave. A warning or an error is never held: it is written
- * at once, after the lines held before it. Only a worker holds, between
- * its own fork and exit, so nothing held crosses a fork(); a worker that
- * dies inside a request loses what it held, unless it logs an error first
+ * A worker holds the info and debug lines of a run of requests (those it
+ * accepts without waiting, 16 at most; log_hold) and writes them with one
+ * write(2) after their replies are out and before it waits again
+ * (log_release): never held while idle, at most PIPE_BUF bytes at a time,
+ * so the lines of two processes still do not interleave. Under load this
+ * is one write(2) for many requests instead of one each (5 % of a
+ * worker's time per challenge). A warning or an error is never held: it is
+ * written at once, after the lines held before it. Only a worker holds,
+ * between its own fork and exit, so nothing held crosses a fork(); a worker
+ * that dies inside a run loses what it held, unless it logs an error first
  * (fcgi_req_oom does; the sandbox's SIGSYS report is written directly and
- * comes before the held lines of its request).
+ * comes before the held lines of its run).
  */
 #include <errno.h>
 #include <limits.h>

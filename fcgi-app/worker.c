@@ -692,6 +692,9 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 		rc = 1;
 		if (run == 0 || run >= WORKER_ACCEPT_RUN) {
 			run = 0;
+			/* the run's lines: one write, after its replies and
+			 * before any wait (never held while idle) */
+			log_release();
 			if ((rc = worker_wait(ep, &waiting, sync_ms)) < 0) {
 				log_error("poll failed: %s", strerror(errno));
 				status = 1;
@@ -699,9 +702,8 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 			}
 		}
 		if (rc > 0 && (rc = worker_accept(&l, &slot[0].r, NULL)) == 0) {
-			log_hold(); /* the requests' lines: one write */
+			log_hold();
 			worker_serve_held(&ctx, &l, slot, &run);
-			log_release(); /* after the replies are out */
 		} else {
 			run = 0; /* nothing waiting: wait next time */
 			if (rc < 0 && rc != -EAGAIN && rc != -EWOULDBLOCK &&
@@ -715,6 +717,7 @@ worker_main(const struct config *cfg, int listen_fd, void *arg)
 		if (store_sync_tick(ctx.store, &sync_ms) != MFA_OK)
 			sync_ms = 100; /* logged; try again soon */
 	}
+	log_release();
 out:
 	for (i = 0; i < nslots; i++)
 		FCGX_Free(&slot[i].r, 1);
