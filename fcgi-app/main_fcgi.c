@@ -90,9 +90,9 @@ main_usage(FILE *out)
 "                      \"ok\" and exit; opens no socket.\n"
 "      --lockdown-test lock down as a worker does (user, sandbox) in a\n"
 "                      child per probe and try what is forbidden (execve,\n"
-"                      fork, socket(AF_INET), setuid(0)) and what serving\n"
-"                      needs (file I/O); one line per probe, exit 0 when\n"
-"                      all is as it should be.\n"
+"                      fork, socket(AF_INET), setuid(0), unlink, rename,\n"
+"                      link) and what serving needs (file I/O); one\n"
+"                      line per probe, exit 0 when all is as it should be.\n"
 "  -h, --help          print this text and exit.\n"
 "  -V, --version       print the version and exit.\n"
 "\n"
@@ -208,7 +208,45 @@ enum main_probe {
 	PROBE_FORK,	/* fork() */
 	PROBE_INET,	/* socket(AF_INET) */
 	PROBE_FILES,	/* what serving needs: files, time, randomness */
+	PROBE_UNLINK,	/* unlink() of a file in the probe's directory */
+	PROBE_RENAME,	/* rename() of it */
+	PROBE_LINK,	/* link() to it */
 };
+
+/*
+ * Runs in a child after the privilege drop and before the sandbox: the
+ * probe's directory "dir" (made by the user the worker runs as) and a
+ * file "probe" in it (the sandbox allows neither mkdir nor unlink, so
+ * the parent removes them: main_probe_clean).
+ */
+static int
+main_probe_prepare(const char *dir)
+{
+	char a[PATH_MAX];
+	int fd;
+
+	snprintf(a, sizeof(a), "%.200s/probe", dir);
+	if (mkdir(dir, 0700) != 0 ||
+	    (fd = open(a, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return errno;
+	return close(fd) == 0 ? 0 : errno;
+}
+
+/* Removes what a probe in "dir" left. */
+static void
+main_probe_clean(const char *dir)
+{
+	static const char *const names[] = { "probe", "probe.tmp",
+		"probe.new", "probe.link" };
+	char a[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(a, sizeof(a), "%.200s/%s", dir, names[i]);
+		(void)unlink(a);
+	}
+	(void)rmdir(dir);
+}
 
 /* Runs in a child: 0 when the call succeeded, else its errno. */
 static int
@@ -235,15 +273,22 @@ main_probe_run(enum main_probe p, const char *dir)
 		return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : errno;
 	case PROBE_FILES:
 		snprintf(a, sizeof(a), "%.200s/probe.tmp", dir);
-		snprintf(b, sizeof(b), "%.200s/probe", dir);
-		if (mkdir(dir, 0700) != 0 ||
-		    (fd = open(a, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0 ||
-		    write(fd, "x", 1) != 1 || fsync(fd) != 0 || close(fd) != 0 ||
-		    link(a, b) != 0 || unlink(b) != 0 ||
-		    rename(a, b) != 0 || unlink(b) != 0 || rmdir(dir) != 0 ||
+		if ((fd = open(a, O_RDWR | O_CREAT | O_EXCL, 0600)) < 0 ||
+		    write(fd, "x", 1) != 1 || fsync(fd) != 0 ||
+		    pread(fd, r, 1, 0) != 1 || r[0] != 'x' || close(fd) != 0 ||
 		    clock_gettime(CLOCK_REALTIME, &ts) != 0 ||
 		    getentropy(r, sizeof(r)) != 0)
 			return errno != 0 ? errno : EIO;
+		return 0;
+	case PROBE_UNLINK:
+	case PROBE_RENAME:
+	case PROBE_LINK:
+		snprintf(a, sizeof(a), "%.200s/probe", dir);
+		snprintf(b, sizeof(b), "%.200s/probe.%s", dir,
+		    p == PROBE_LINK ? "link" : "new");
+		if ((p == PROBE_UNLINK ? unlink(a) : p == PROBE_RENAME ?
+		    rename(a, b) : link(a, b)) != 0)
+			return errno;
 		return 0;
 	}
 	return EINVAL;
@@ -269,9 +314,13 @@ main_lockdown_test(const struct config *cfg)
 		{ PROBE_FORK, "fork", true, false },
 		{ PROBE_INET, "socket(AF_INET)", true, false },
 		{ PROBE_SETUID, "setuid(0) in the sandbox", true, false },
-		{ PROBE_FILES, "file I/O (mkdir, open, write, fsync, link, "
-		    "rename, unlink), clock, randomness", true, true },
+		{ PROBE_UNLINK, "unlink", true, false },
+		{ PROBE_RENAME, "rename", true, false },
+		{ PROBE_LINK, "link", true, false },
+		{ PROBE_FILES, "file I/O (open, create, write, fsync, read), "
+		    "clock, randomness", true, true },
 	};
+	char pdir[PATH_MAX + 16];
 	char dir[PATH_MAX], err[512];
 	bool ok = true;
 	size_t i;
@@ -289,9 +338,14 @@ main_lockdown_test(const struct config *cfg)
 			perror("fork");
 			return MAIN_EXIT_FAIL;
 		}
+		snprintf(pdir, sizeof(pdir), "%s-%zu", dir, i);
 		if (pid == 0) {
 			if (privdrop_to(cfg->user, err, sizeof(err)) != MFA_OK) {
 				fprintf(stderr, "%s\n", err);
+				_exit(125);
+			}
+			if ((rc = main_probe_prepare(pdir)) != 0) {
+				fprintf(stderr, "%s: %s\n", pdir, strerror(rc));
 				_exit(125);
 			}
 			if (probes[i].sandbox && sandbox_enter(
@@ -300,11 +354,12 @@ main_lockdown_test(const struct config *cfg)
 				fprintf(stderr, "%s\n", err);
 				_exit(126);
 			}
-			rc = main_probe_run(probes[i].p, dir);
+			rc = main_probe_run(probes[i].p, pdir);
 			_exit(rc > 0 && rc < 120 ? rc : rc == 0 ? 0 : 124);
 		}
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+		main_probe_clean(pdir);
 		if (WIFSIGNALED(status)) {
 			printf("%s: killed by %s\n", probes[i].name,
 			    WTERMSIG(status) == SIGSYS ? "SIGSYS" :
