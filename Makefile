@@ -140,7 +140,7 @@ testclock:
 # (tests/integration/test_faults_store.py); never installed.
 faultinject:
 	$(MAKE) BUILD=build/fault CFLAGS="-DMFA_FAULT_INJECT" \
-		build/fault/mfa.fcgi build/fault/mfactl
+		build/fault/mfa.fcgi build/fault/mfactl build/fault/mfa-deliver
 
 # The same sources must build warning-free with clang too.
 clang:

@@ -93,6 +93,7 @@ deliver_scan_outbox(struct agent *a, int64_t *next)
 	struct store_txn *txn;
 	struct batch b;
 	size_t i, taken = 0;
+	bool unsynced = false;
 	int rc;
 
 	memset(&b, 0, sizeof(b));
@@ -112,8 +113,11 @@ deliver_scan_outbox(struct agent *a, int64_t *next)
 		/* nothing leaves before its commit is on disk: a power loss
 		 * would undo a challenge whose code was out already */
 		if (rc == MFA_OK && b.n > 0 &&
-		    (rc = store_sync_all(a->st)) != MFA_OK)
-			log_error("deliver: cannot sync the store %s", a->o.db);
+		    (rc = store_sync_all(a->st)) != MFA_OK) {
+			log_error("deliver: cannot sync the store %s: its %zu "
+			    "message(s) stay in the outbox", a->o.db, b.n);
+			unsynced = true;
+		}
 		for (i = 0; i < b.n; i++) {
 			if (rc == MFA_OK && !deliver_stop)
 				deliver_due(a, &b.m[i], next);
@@ -123,8 +127,9 @@ deliver_scan_outbox(struct agent *a, int64_t *next)
 	} while (rc == MFA_OK && b.n == DELIVER_BATCH && !deliver_stop &&
 	    (a->o.once || taken < DELIVER_PENDING_MAX));
 	if (rc != MFA_OK) {
-		log_error("deliver: cannot read the outbox of %s: %s", a->o.db,
-		    mfa_strerror(rc));
+		if (!unsynced)
+			log_error("deliver: cannot read the outbox of %s: %s",
+			    a->o.db, mfa_strerror(rc));
 		return -1;
 	}
 	if (b.n == DELIVER_BATCH) /* more after the files' turn */

@@ -159,6 +159,20 @@ store_sync_last(struct store *st)
 	return (uint64_t)info.me_last_txnid;
 }
 
+/* fdatasync of the environment; a failure is logged. */
+static int
+store_sync_env(struct store *st)
+{
+	int rc;
+
+	if ((rc = mdb_env_sync(st->env, 1)) != MDB_SUCCESS ||
+	    (store_sync_fault() && (rc = EIO) != 0)) {
+		log_error("store: sync failed: %s", mdb_strerror(rc));
+		return MFA_ERR_STORE;
+	}
+	return MFA_OK;
+}
+
 /*
  * With the sync lock held: fdatasync the environment and publish the
  * txnid read before it, which every commit up to then is covered by.
@@ -170,11 +184,8 @@ store_sync_locked(struct store *st)
 	uint64_t last = store_sync_last(st), cur;
 	int rc;
 
-	if ((rc = mdb_env_sync(st->env, 1)) != MDB_SUCCESS ||
-	    (store_sync_fault() && (rc = EIO) != 0)) {
-		log_error("store: sync failed: %s", mdb_strerror(rc));
-		return MFA_ERR_STORE;
-	}
+	if ((rc = store_sync_env(st)) != MFA_OK)
+		return rc;
 	cur = atomic_load(&m->synced);
 	if (last > cur)
 		atomic_store(&m->synced, last);
@@ -466,8 +477,7 @@ store_sync_all(struct store *st)
 	 * the workers may have made it since and commit without syncing):
 	 * a sync of its own */
 	if (st->sync == NULL)
-		return mdb_env_sync(st->env, 1) == MDB_SUCCESS ? MFA_OK :
-		    MFA_ERR_STORE;
+		return store_sync_env(st);
 	if ((last = store_sync_last(st)) == 0)
 		last = UINT64_MAX; /* unknown: sync anyway */
 	return store_sync_cover(st, last, 0);

@@ -438,6 +438,44 @@ def test_outbox_messages_that_are_no_message_are_set_aside(gw, tmp_path):
     assert "482913" not in p.stderr
 
 
+FAULT_DELIVER = REPO / "build" / "fault" / "mfa-deliver"
+
+
+def test_a_store_that_cannot_be_synced_sends_nothing(gw, tmp_path):
+    """The fault-injection build (make faultinject) with MFA_FAULT_SYNC=1,
+    where every fdatasync fails: no message leaves before the store is
+    synced (a power loss could undo its challenge while its code is out).
+    The gateway does not run, the message stays in the outbox and the run
+    exits 1 saying why, once; the next run, whose sync works, sends it."""
+    spool, argv, out = gw
+    store = Store.create(tmp_path / "db")
+    key = "%013d-auth_challenge_S" % int(time.time() * 1000)
+    outbox_load(store, [(key, json.dumps(dict(
+        channel="sms", to=PHONE, code="482913", user_id="u",
+        challenge_id="auth_challenge_S",
+        created_at="2026-12-06T23:00:00.000Z")))])
+
+    def run(**env):
+        return subprocess.run(
+            [str(FAULT_DELIVER), "--db", str(store.path), "--once", "--",
+             *map(str, argv)], capture_output=True, text=True, timeout=60,
+            env=clean_env(**env), stdin=subprocess.DEVNULL)
+
+    p = run(MFA_FAULT_SYNC="1")
+    assert p.returncode == 1, p.stderr
+    assert re.fullmatch(
+        r"mfa-deliver\[\d+\]: error: store: sync failed: Input/output "
+        r"error\nmfa-deliver\[\d+\]: error: deliver: cannot sync the store "
+        r"%s: its 1 message\(s\) stay in the outbox\n" %
+        re.escape(str(store.path)), p.stderr), p.stderr
+    assert not (out / "order").exists()
+    assert list(store.outbox()) == [key + ".json"]
+    p = run()
+    assert p.returncode == 0, p.stderr
+    assert (out / "order").read_text().split() == ["auth_challenge_S"]
+    assert store.outbox() == {}
+
+
 @pytest.mark.parametrize("case", ["no data.mdb", "not LMDB", "no dir"])
 def test_a_store_that_cannot_be_opened_is_exit_1(gw, tmp_path, case):
     """--db names a store that cannot be opened: exit 1, with what is
