@@ -312,8 +312,8 @@ jwk_pkey_is_sound(EVP_PKEY *pkey)
 /*
  * Sets up the verify context of "k" (RSA or EC) for its algorithm once, so
  * a signature check is one EVP_PKEY_verify over a digest: setting it up
- * (fetching the implementation, the padding) cost a verification about a
- * third of its time. RS256/RS384 are PKCS#1 v1.5; PS256 is PSS with a
+ * (fetching the implementation, the padding) cost an RS256 assertion
+ * 3 us of its 27 here (make bench-crypto). RS256/RS384 are PKCS#1 v1.5; PS256 is PSS with a
  * salt as long as the hash and MGF1 with the same hash (RFC 7518 §3.5).
  */
 static int

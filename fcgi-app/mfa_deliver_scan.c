@@ -93,7 +93,6 @@ deliver_scan_outbox(struct agent *a, int64_t *next)
 	struct store_txn *txn;
 	struct batch b;
 	size_t i, taken = 0;
-	bool unsynced = false;
 	int rc;
 
 	memset(&b, 0, sizeof(b));
@@ -112,12 +111,12 @@ deliver_scan_outbox(struct agent *a, int64_t *next)
 			rc = MFA_ERR_NOMEM;
 		/* nothing leaves before its commit is on disk: a power loss
 		 * would undo a challenge whose code was out already */
-		if (rc == MFA_OK && b.n > 0 &&
-		    (rc = store_sync_all(a->st)) != MFA_OK) {
+		if (rc != MFA_OK)
+			log_error("deliver: cannot read the outbox of %s: %s",
+			    a->o.db, mfa_strerror(rc));
+		else if (b.n > 0 && (rc = store_sync_all(a->st)) != MFA_OK)
 			log_error("deliver: cannot sync the store %s: its %zu "
 			    "message(s) stay in the outbox", a->o.db, b.n);
-			unsynced = true;
-		}
 		for (i = 0; i < b.n; i++) {
 			if (rc == MFA_OK && !deliver_stop)
 				deliver_due(a, &b.m[i], next);
@@ -126,12 +125,8 @@ deliver_scan_outbox(struct agent *a, int64_t *next)
 		taken += b.n;
 	} while (rc == MFA_OK && b.n == DELIVER_BATCH && !deliver_stop &&
 	    (a->o.once || taken < DELIVER_PENDING_MAX));
-	if (rc != MFA_OK) {
-		if (!unsynced)
-			log_error("deliver: cannot read the outbox of %s: %s",
-			    a->o.db, mfa_strerror(rc));
+	if (rc != MFA_OK)
 		return -1;
-	}
 	if (b.n == DELIVER_BATCH) /* more after the files' turn */
 		*next = clock_mono_ms();
 	else if (!deliver_stop) /* forget what the sweep removed */

@@ -441,27 +441,34 @@ def test_outbox_messages_that_are_no_message_are_set_aside(gw, tmp_path):
 FAULT_DELIVER = REPO / "build" / "fault" / "mfa-deliver"
 
 
-def test_a_store_that_cannot_be_synced_sends_nothing(gw, tmp_path):
-    """The fault-injection build (make faultinject) with MFA_FAULT_SYNC=1,
-    where every fdatasync fails: no message leaves before the store is
-    synced (a power loss could undo its challenge while its code is out).
-    The gateway does not run, the message stays in the outbox and the run
-    exits 1 saying why, once; the next run, whose sync works, sends it."""
-    spool, argv, out = gw
+def one_outbox_message(tmp_path):
+    """A new store whose outbox holds one valid message; its key."""
     store = Store.create(tmp_path / "db")
     key = "%013d-auth_challenge_S" % int(time.time() * 1000)
     outbox_load(store, [(key, json.dumps(dict(
         channel="sms", to=PHONE, code="482913", user_id="u",
         challenge_id="auth_challenge_S",
         created_at="2026-12-06T23:00:00.000Z")))])
+    return store, key
 
-    def run(**env):
-        return subprocess.run(
-            [str(FAULT_DELIVER), "--db", str(store.path), "--once", "--",
-             *map(str, argv)], capture_output=True, text=True, timeout=60,
-            env=clean_env(**env), stdin=subprocess.DEVNULL)
 
-    p = run(MFA_FAULT_SYNC="1")
+def fault_deliver(store, argv, **env):
+    """mfa-deliver --once of the fault-injection build (make faultinject)."""
+    return subprocess.run(
+        [str(FAULT_DELIVER), "--db", str(store.path), "--once", "--",
+         *map(str, argv)], capture_output=True, text=True, timeout=60,
+        env=clean_env(**env), stdin=subprocess.DEVNULL)
+
+
+def test_a_store_that_cannot_be_synced_sends_nothing(gw, tmp_path):
+    """MFA_FAULT_SYNC=1, where every fdatasync fails: no message leaves
+    before the store is synced (a power loss could undo its challenge
+    while its code is out). The gateway does not run, the message stays
+    in the outbox and the run exits 1 saying why, once; the next run,
+    whose sync works, sends it."""
+    spool, argv, out = gw
+    store, key = one_outbox_message(tmp_path)
+    p = fault_deliver(store, argv, MFA_FAULT_SYNC="1")
     assert p.returncode == 1, p.stderr
     assert re.fullmatch(
         r"mfa-deliver\[\d+\]: error: store: sync failed: Input/output "
@@ -470,10 +477,31 @@ def test_a_store_that_cannot_be_synced_sends_nothing(gw, tmp_path):
         re.escape(str(store.path)), p.stderr), p.stderr
     assert not (out / "order").exists()
     assert list(store.outbox()) == [key + ".json"]
-    p = run()
+    p = fault_deliver(store, argv)
     assert p.returncode == 0, p.stderr
     assert (out / "order").read_text().split() == ["auth_challenge_S"]
     assert store.outbox() == {}
+
+
+@pytest.mark.parametrize("every,fault", [
+    (1, r"begin \(MDB_READERS_FULL: Environment maxreaders limit reached\)"),
+    (2, r"cursor \(Input/output error\)")])
+def test_an_outbox_that_cannot_be_read_sends_nothing(gw, tmp_path, every,
+                                                     fault):
+    """MFA_FAULT_EVERY=1 fails the read transaction's begin, =2 its
+    cursor: exit 1 with the store's error and one line saying the outbox
+    cannot be read; nothing is sent and the message stays."""
+    spool, argv, out = gw
+    store, key = one_outbox_message(tmp_path)
+    p = fault_deliver(store, argv, MFA_FAULT_EVERY=str(every))
+    assert p.returncode == 1, p.stderr
+    assert re.fullmatch(
+        r"mfa-deliver\[\d+\]: error: store: injected fault in %s\n"
+        r"mfa-deliver\[\d+\]: error: deliver: cannot read the outbox of "
+        r"%s: temporarily unavailable\n" % (fault, re.escape(str(store.path))),
+        p.stderr), p.stderr
+    assert not (out / "order").exists()
+    assert list(store.outbox()) == [key + ".json"]
 
 
 @pytest.mark.parametrize("case", ["no data.mdb", "not LMDB", "no dir"])
