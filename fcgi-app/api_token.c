@@ -279,16 +279,12 @@ static int
 grant_oob_challenge(struct grant *g, const char *oob_code,
     struct challenge_rec *c)
 {
-	unsigned char h[MFA_HASH_BYTES];
-	char id[MFA_CHALLENGE_ID_MAX + 1];
-	int rc;
-
 	static const unsigned char unbound[MFA_HASH_BYTES];
 	bool by_user;
+	int rc;
 
-	challenge_oob_hash(g->ctx->keys, oob_code, h);
-	if ((rc = store_challenge_by_oob(g->txn, h, id)) != MFA_OK ||
-	    (rc = store_challenge_get(g->txn, id, c)) != MFA_OK)
+	if ((rc = challenge_find_oob(g->txn, g->ctx->keys, oob_code, c)) !=
+	    MFA_OK)
 		return rc;
 	/* an enrollment made with an access token binds its challenge to
 	 * the user and client instead of an mfa_token (api_associate.c) */

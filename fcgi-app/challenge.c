@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "challenge.h"
 #include "clock.h"
 #include "store.h"
@@ -40,16 +42,57 @@ challenge_oob_hash(const struct keys *keys, const char *oob_code,
 
 void
 challenge_make_oob(struct challenge_rec *c, const struct keys *keys,
-    char oob_code[MFA_HANDLE_LEN + 1], char binding[IDS_BINDING_LEN + 1])
+    char oob_code[CHALLENGE_OOB_CODE_MAX + 1],
+    char binding[IDS_BINDING_LEN + 1])
 {
-	char domain[32 + MFA_CHALLENGE_ID_MAX];
+	char domain[32 + MFA_CHALLENGE_ID_MAX], handle[MFA_HANDLE_LEN + 1];
 
-	ids_handle(oob_code);
+	ids_handle(handle);
+	snprintf(oob_code, CHALLENGE_OOB_CODE_MAX + 1, "%s.%s", c->id, handle);
+	sodium_memzero(handle, sizeof(handle));
 	ids_binding_code(binding);
 	challenge_oob_hash(keys, oob_code, c->oob_hash);
 	snprintf(domain, sizeof(domain), "binding_code:%s", c->id);
 	keys_hash(keys, domain, binding, strlen(binding), c->binding_hash);
 	c->has_oob = true;
+}
+
+/* The id an oob_code names into "id": before its dot, or, for an
+ * earlier version's code (no dot), the one the oob index names. */
+static int
+challenge_oob_id(struct store_txn *txn, const char *oob_code,
+    const unsigned char hash[MFA_HASH_BYTES],
+    char id[MFA_CHALLENGE_ID_MAX + 1])
+{
+	const char *dot = strchr(oob_code, '.');
+	size_t n;
+
+	if (dot == NULL)
+		return store_challenge_by_oob(txn, hash, id);
+	n = (size_t)(dot - oob_code);
+	if (n == 0 || n > MFA_CHALLENGE_ID_MAX)
+		return MFA_ERR_NOTFOUND;
+	memcpy(id, oob_code, n);
+	id[n] = '\0';
+	return MFA_OK;
+}
+
+int
+challenge_find_oob(struct store_txn *txn, const struct keys *keys,
+    const char *oob_code, struct challenge_rec *out)
+{
+	unsigned char h[MFA_HASH_BYTES];
+	char id[MFA_CHALLENGE_ID_MAX + 1];
+	int rc;
+
+	challenge_oob_hash(keys, oob_code, h);
+	if ((rc = challenge_oob_id(txn, oob_code, h, id)) != MFA_OK ||
+	    (rc = store_challenge_get(txn, id, out)) != MFA_OK)
+		return rc;
+	if (!out->has_oob ||
+	    sodium_memcmp(out->oob_hash, h, MFA_HASH_BYTES) != 0)
+		return MFA_ERR_NOTFOUND;
+	return MFA_OK;
 }
 
 /* Sets "key" to the ISO 8601 form of "t"; false when out of memory. */

@@ -242,28 +242,6 @@ batch_msg(const struct batch_slot *s, const struct challenge_rec *c,
 }
 
 /*
- * Is oob challenge "c" of a slot new? MFA_ERR_NOTFOUND when its oob_code
- * is in no index entry yet; MFA_OK when the entry is its own (committed by
- * a writer that died before it released the slot: its send was stored
- * then too); MFA_ERR_CORRUPT when another challenge has it (a damaged
- * slot, dropped: putting it would fail the whole transaction, and every
- * one after it); or a store error.
- */
-static int
-batch_oob_new(struct store_txn *txn, const struct challenge_rec *c)
-{
-	char id[MFA_CHALLENGE_ID_MAX + 1];
-	int rc = store_challenge_by_oob(txn, c->oob_hash, id);
-
-	if (rc != MFA_OK)
-		return rc;
-	if (strcmp(id, c->id) == 0) /* public ids */
-		return MFA_OK;
-	log_error("store: a queued challenge's oob_code is another's; dropped");
-	return MFA_ERR_CORRUPT;
-}
-
-/*
  * Applies slot "s" in "txn". Returns MFA_OK when its challenge is in the
  * transaction (put now, or committed before by a writer that died),
  * MFA_ERR_CORRUPT for a record that does not decode (dropped), or the
@@ -299,8 +277,6 @@ batch_apply(struct store_txn *txn, const struct batch_slot *s)
 		log_error("store: a queued jti is out of bounds; dropped");
 		return MFA_ERR_CORRUPT;
 	}
-	if (c.has_oob && (rc = batch_oob_new(txn, &c)) != MFA_ERR_NOTFOUND)
-		return rc;
 	/* EXISTS: put before by a writer that died after its commit (the
 	 * jti was checked free under the writer lock when it was queued);
 	 * INVALID: a damaged slot (it was checked in bounds), dropped */

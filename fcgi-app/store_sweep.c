@@ -47,6 +47,7 @@ store_sweep_one(struct store_txn *txn, mfa_ms now, int kind,
 		if (rc == MFA_OK && ch.purge_at > now)
 			return MFA_OK;
 		if (rc == MFA_OK && ch.has_oob) {
+			/* an earlier version's index entry, if any */
 			rc = store_del(txn, DB_OOB, ch.oob_hash, MFA_HASH_BYTES,
 			    NULL, 0);
 			if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND)

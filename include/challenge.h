@@ -19,6 +19,8 @@
 #include "keys.h"
 #include "record.h"
 
+struct store_txn;
+
 /*
  * Fills "c" as a new pending challenge of type "type" (CT_OTP or CT_OOB)
  * for the given client, user, authenticator and token hash at "now". An
@@ -32,16 +34,36 @@ void challenge_init(struct challenge_rec *c, unsigned type,
     int64_t ttl_s, int64_t purge_s);
 
 /*
- * Makes the OOB secrets of "c": a fresh oob_code (handle) and a 6-digit
- * binding code written to "oob_code" and "binding" for delivery (the
- * caller wipes them), their keyed hashes stored in "c".
+ * An oob_code is the challenge's id, a dot and a fresh handle: the id
+ * finds the record (challenge ids are time-ordered, so new records land
+ * on the B-tree's last pages), the keyed hash of the whole code in it
+ * proves the handle. An earlier version's codes are a bare handle, found
+ * through the oob index (store.h), which nothing writes any more.
+ */
+#define CHALLENGE_OOB_CODE_MAX (MFA_CHALLENGE_ID_MAX + 1 + MFA_HANDLE_LEN)
+
+/*
+ * Makes the OOB secrets of "c" (its id set): a fresh oob_code and a
+ * 6-digit binding code written to "oob_code" and "binding" for delivery
+ * (the caller wipes them), their keyed hashes stored in "c".
  */
 void challenge_make_oob(struct challenge_rec *c, const struct keys *keys,
-    char oob_code[MFA_HANDLE_LEN + 1], char binding[IDS_BINDING_LEN + 1]);
+    char oob_code[CHALLENGE_OOB_CODE_MAX + 1],
+    char binding[IDS_BINDING_LEN + 1]);
 
-/* The keyed hash of an oob_code, as stored in the oob index. */
+/* The keyed hash of an oob_code, as a challenge record holds it. */
 void challenge_oob_hash(const struct keys *keys, const char *oob_code,
     unsigned char out[MFA_HASH_BYTES]);
+
+/*
+ * Reads the oob challenge of "oob_code" in "txn" into "out": the record
+ * its id names (an earlier version's bare handle: the one the oob index
+ * names) whose keyed hash matches, compared in constant time. Returns
+ * MFA_OK, MFA_ERR_NOTFOUND (no such challenge, not an oob one, or another
+ * code) or a store error.
+ */
+int challenge_find_oob(struct store_txn *txn, const struct keys *keys,
+    const char *oob_code, struct challenge_rec *out) MFA_WUR;
 
 /*
  * The WorkOS object {object, id, created_at, updated_at, expires_at?,

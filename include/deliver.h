@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "api.h"
+#include "challenge.h"
 #include "ids.h"
 #include "record.h"
 #include "spool.h"
@@ -24,8 +25,8 @@ struct deliver {
 	char *msg;       /* the message (spool_format), or NULL; wiped and
 			    freed by deliver_discard */
 	size_t msg_len;
-	char oob_code[MFA_HANDLE_LEN + 1]; /* for the answer; wiped by
-					      deliver_discard */
+	char oob_code[CHALLENGE_OOB_CODE_MAX + 1]; /* for the answer; wiped
+						      by deliver_discard */
 };
 
 /*

@@ -8,7 +8,8 @@
  *   user_authns  user_id -> authenticator id (sorted duplicates)
  *   tokens       keyed hash of the mfa_token -> struct token_rec
  *   challenges   challenge id -> struct challenge_rec
- *   oob          keyed hash of the oob_code -> challenge id
+ *   oob          keyed hash of the oob_code -> challenge id (an earlier
+ *                version's codes; no longer written, emptied by the sweep)
  *   buckets      "<kind>:<user_id>" -> struct bucket
  *   jti          client_id NUL jti -> "" (assertions already used)
  *   recovery     user_id -> keyed hash of a recovery code (sorted dups)
@@ -358,7 +359,8 @@ int store_challenge_get(struct store_txn *txn, const char *id,
  */
 int store_challenge_put(struct store_txn *txn, const struct challenge_rec *r,
     bool create) MFA_WUR;
-/* Finds the challenge id for an oob_code hash. */
+/* Finds the challenge id for an earlier version's oob_code hash
+ * (challenge_find_oob). */
 int store_challenge_by_oob(struct store_txn *txn,
     const unsigned char hash[MFA_HASH_BYTES],
     char id[MFA_CHALLENGE_ID_MAX + 1]) MFA_WUR;

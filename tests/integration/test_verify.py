@@ -709,7 +709,7 @@ def test_oob_wrong_missing_malformed_binding_code(svc):
 
 
 def test_oob_code_of_another_token_user_client(svc):
-    alice = svc.user("alice", otp=False, sms=True)
+    alice = svc.user("alice", otp=True, sms=True)
     bob = svc.user("bob", otp=False, sms=True)
     tok = svc.token(alice)
     oob, code, cid = svc.oob_challenge(tok)
@@ -726,9 +726,32 @@ def test_oob_code_of_another_token_user_client(svc):
     # an oob_code nobody made
     assert_error(svc.oob(tok, secrets.token_urlsafe(32), code), 400,
                  "invalid_request", NO_MATCH)
-    # none of that touched the challenge
+    # this challenge's id with another handle, or with none
+    assert oob.startswith(cid + ".")
+    for forged in (cid + "." + secrets.token_urlsafe(32), cid + ".",
+                   cid + "." + oob[len(cid) + 2:], cid, "." + oob,
+                   oob + "x", "x" * 65 + "." + oob[len(cid) + 1:]):
+        assert_error(svc.oob(tok, forged, code), 400, "invalid_request",
+                     NO_MATCH)
+    # the handle of this code under another challenge's id: an otp
+    # challenge of the same token, and another oob challenge of it
+    before = svc.store.challenge_ids()
+    assert assert_ok(challenge(svc.http, svc.app, tok,
+                               challenge_type="otp")) == \
+        {"challenge_type": "otp"}
+    (otp_cid,) = svc.store.challenge_ids() - before
+    handle = oob[len(cid) + 1:]
+    oob2, code2, cid2 = svc.oob_challenge(tok)
+    for other in (otp_cid, cid2):
+        assert_error(svc.oob(tok, other + "." + handle, code), 400,
+                     "invalid_request", NO_MATCH)
+    assert_error(svc.oob(tok, cid2 + "." + handle, code2), 400,
+                 "invalid_request", NO_MATCH)
+    # none of that touched the challenges
     assert svc.state(cid) == ("pending", 0)
+    assert svc.state(cid2) == ("pending", 0)
     check_result(svc, svc.oob(tok, oob, code), svc.app, alice, "oob")
+    check_result(svc, svc.oob(tok, oob2, code2), svc.app, alice, "oob")
 
 
 def test_oob_locked_after_five_wrong_codes(svc):

@@ -750,7 +750,7 @@ test_store_challenge(struct store *st)
 	T_EQ_INT(store_challenge_put(t, &c, true), MFA_OK);
 	T_EQ_INT(store_challenge_put(t, &o, true), MFA_OK);
 	T_EQ_INT(db_count(t, DB_EXPIRY), before + 2);
-	T_EQ_INT(db_count(t, DB_OOB), 1); /* otp has no oob entry */
+	T_EQ_INT(db_count(t, DB_OOB), 0); /* the index is no longer written */
 	T_EQ_INT(store_challenge_put(t, &c, true), MFA_ERR_EXISTS);
 	T_EQ_INT(store_txn_commit(t), MFA_OK);
 
@@ -766,11 +766,7 @@ test_store_challenge(struct store *st)
 	T_EQ_MEM(got.oob_hash, c.oob_hash, MFA_HASH_BYTES);
 	T_EQ_MEM(got.binding_hash, c.binding_hash, MFA_HASH_BYTES);
 	T_EQ_MEM(got.token_hash, c.token_hash, MFA_HASH_BYTES);
-	memset(id, 'Z', sizeof(id));
-	T_EQ_INT(store_challenge_by_oob(t, c.oob_hash, id), MFA_OK);
-	T_EQ_STR(id, "auth_challenge_A");
-	make_hash(other, 6);
-	T_EQ_INT(store_challenge_by_oob(t, other, id), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_challenge_by_oob(t, c.oob_hash, id), MFA_ERR_NOTFOUND);
 	T_EQ_INT(store_challenge_get(t, "auth_challenge_C", &got),
 	    MFA_ERR_NOTFOUND);
 	store_txn_abort(t);
@@ -785,7 +781,19 @@ test_store_challenge(struct store *st)
 	T_EQ_INT(store_challenge_get(t, "auth_challenge_A", &got), MFA_OK);
 	T_EQ_INT(got.state, CHALLENGE_VERIFIED);
 	T_EQ_INT(got.attempts, 1);
+	store_txn_abort(t);
+
+	/* an earlier version's index entry is found */
+	t = begin(st, true);
+	T_EQ_INT(store_put(t, DB_OOB, c.oob_hash, MFA_HASH_BYTES, c.id,
+	    strlen(c.id), true), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	t = begin(st, false);
+	memset(id, 'Z', sizeof(id));
 	T_EQ_INT(store_challenge_by_oob(t, c.oob_hash, id), MFA_OK);
+	T_EQ_STR(id, "auth_challenge_A");
+	make_hash(other, 6);
+	T_EQ_INT(store_challenge_by_oob(t, other, id), MFA_ERR_NOTFOUND);
 	store_txn_abort(t);
 }
 
@@ -932,6 +940,11 @@ test_store_sweep(void)
 	T_EQ_INT(store_challenge_put(t, &c1, true), MFA_OK);
 	T_EQ_INT(store_challenge_put(t, &c2, true), MFA_OK);
 	T_EQ_INT(store_challenge_put(t, &c3, true), MFA_OK);
+	/* index entries as an earlier version wrote them */
+	T_EQ_INT(store_put(t, DB_OOB, c2.oob_hash, MFA_HASH_BYTES, c2.id,
+	    strlen(c2.id), true), MFA_OK);
+	T_EQ_INT(store_put(t, DB_OOB, c3.oob_hash, MFA_HASH_BYTES, c3.id,
+	    strlen(c3.id), true), MFA_OK);
 	T_EQ_INT(store_txn_commit(t), MFA_OK);
 	T_EQ_INT(count(st, DB_EXPIRY), 6);
 
@@ -1216,13 +1229,109 @@ test_token(struct store *st, const struct keys *keys)
 	store_txn_abort(t);
 }
 
+/* Expects challenge_find_oob of "code" to answer "want" in a read
+ * transaction, and for MFA_OK to find challenge "id". */
+static void
+find_oob_is(struct store *st, const struct keys *keys, const char *code,
+    int want, const char *id)
+{
+	struct store_txn *t = begin(st, false);
+	struct challenge_rec got;
+
+	memset(&got, 0, sizeof(got));
+	T_EQ_INT(challenge_find_oob(t, keys, code, &got), want);
+	if (want == MFA_OK)
+		T_EQ_STR(got.id, id);
+	store_txn_abort(t);
+}
+
+/* challenge.c: an oob_code finds its challenge by the id it carries, and
+ * only with its own handle; an earlier version's bare handle through the
+ * oob index, which nothing writes any more. */
+static void
+test_challenge_find_oob(struct store *st, const struct keys *keys)
+{
+	unsigned char th[MFA_HASH_BYTES];
+	char a[CHALLENGE_OOB_CODE_MAX + 1], b[CHALLENGE_OOB_CODE_MAX + 1];
+	char bind[IDS_BINDING_LEN + 1], forged[2 * CHALLENGE_OOB_CODE_MAX];
+	char legacy[MFA_HANDLE_LEN + 1];
+	struct challenge_rec ca, cb, co, cl;
+	struct store_txn *t;
+	size_t oob_before;
+
+	make_hash(th, 78);
+	challenge_init(&ca, CT_OOB, "client-1", "user-1", "sms|dev_S", th,
+	    1000, 600, 3600);
+	challenge_make_oob(&ca, keys, a, bind);
+	challenge_init(&cb, CT_OOB, "client-1", "user-1", "sms|dev_S", th,
+	    1001, 600, 3600);
+	challenge_make_oob(&cb, keys, b, bind);
+	challenge_init(&co, CT_OTP, "client-1", "user-1", "totp|dev_T", th,
+	    1002, 600, 3600);
+	t = begin(st, true);
+	oob_before = db_count(t, DB_OOB);
+	T_EQ_INT(store_challenge_put(t, &ca, true), MFA_OK);
+	T_EQ_INT(store_challenge_put(t, &cb, true), MFA_OK);
+	T_EQ_INT(store_challenge_put(t, &co, true), MFA_OK);
+	T_EQ_INT(db_count(t, DB_OOB), oob_before); /* no index entry */
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+
+	find_oob_is(st, keys, a, MFA_OK, ca.id);
+	find_oob_is(st, keys, b, MFA_OK, cb.id);
+	/* a's handle under b's id, under the otp challenge's, under none */
+	snprintf(forged, sizeof(forged), "%s%s", cb.id, strchr(a, '.'));
+	find_oob_is(st, keys, forged, MFA_ERR_NOTFOUND, NULL);
+	snprintf(forged, sizeof(forged), "%s%s", co.id, strchr(a, '.'));
+	find_oob_is(st, keys, forged, MFA_ERR_NOTFOUND, NULL);
+	find_oob_is(st, keys, strchr(a, '.'), MFA_ERR_NOTFOUND, NULL);
+	/* a's id with another handle, a shorter one, none, no dot */
+	snprintf(forged, sizeof(forged), "%s", a);
+	forged[strlen(forged) - 1] ^= 1;
+	find_oob_is(st, keys, forged, MFA_ERR_NOTFOUND, NULL);
+	forged[strlen(forged) - 1] = '\0';
+	find_oob_is(st, keys, forged, MFA_ERR_NOTFOUND, NULL);
+	snprintf(forged, sizeof(forged), "%s.", ca.id);
+	find_oob_is(st, keys, forged, MFA_ERR_NOTFOUND, NULL);
+	find_oob_is(st, keys, ca.id, MFA_ERR_NOTFOUND, NULL);
+	find_oob_is(st, keys, "", MFA_ERR_NOTFOUND, NULL);
+	/* an id over MFA_CHALLENGE_ID_MAX, and one at it (no such record) */
+	memset(forged, 'c', MFA_CHALLENGE_ID_MAX + 1);
+	snprintf(forged + MFA_CHALLENGE_ID_MAX + 1, MFA_HANDLE_LEN + 2, "%s",
+	    strchr(a, '.'));
+	find_oob_is(st, keys, forged, MFA_ERR_NOTFOUND, NULL);
+	find_oob_is(st, keys, forged + 1, MFA_ERR_NOTFOUND, NULL);
+
+	/* an earlier version's challenge: a bare handle, hashed as it is,
+	 * and its index entry */
+	challenge_init(&cl, CT_OOB, "client-1", "user-1", "sms|dev_S", th,
+	    1003, 600, 3600);
+	cl.has_oob = true;
+	ids_handle(legacy);
+	challenge_oob_hash(keys, legacy, cl.oob_hash);
+	t = begin(st, true);
+	T_EQ_INT(store_challenge_put(t, &cl, true), MFA_OK);
+	T_EQ_INT(store_put(t, DB_OOB, cl.oob_hash, MFA_HASH_BYTES, cl.id,
+	    strlen(cl.id), true), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	find_oob_is(st, keys, legacy, MFA_OK, cl.id);
+	legacy[0] ^= 1;
+	find_oob_is(st, keys, legacy, MFA_ERR_NOTFOUND, NULL);
+	legacy[0] ^= 1;
+	/* an index entry that names a challenge of another code */
+	t = begin(st, true);
+	T_EQ_INT(store_put(t, DB_OOB, cl.oob_hash, MFA_HASH_BYTES, ca.id,
+	    strlen(ca.id), false), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	find_oob_is(st, keys, legacy, MFA_ERR_NOTFOUND, NULL);
+}
+
 /* challenge.c: creation and the WorkOS view. */
 static void
 test_challenge(struct store *st, const struct keys *keys)
 {
 	static const mfa_ms now = 1644938813274LL; /* 15:26:53.274Z */
 	unsigned char th[MFA_HASH_BYTES], h[MFA_HASH_BYTES];
-	char oob[MFA_HANDLE_LEN + 1], bind[IDS_BINDING_LEN + 1];
+	char oob[CHALLENGE_OOB_CODE_MAX + 1], bind[IDS_BINDING_LEN + 1];
 	char want[512], dom[96], tid[IDS_CHALLENGE_LEN + 1];
 	struct challenge_rec c, got;
 	struct store_txn *t;
@@ -1285,7 +1394,11 @@ test_challenge(struct store *st, const struct keys *keys)
 	memset(bind, 'Z', sizeof(bind));
 	challenge_make_oob(&c, keys, oob, bind);
 	T_EQ_INT(c.has_oob, true);
-	T_TRUE(ids_is_handle(oob));
+	/* the challenge's id, a dot, a handle */
+	T_EQ_INT(strlen(oob), IDS_CHALLENGE_LEN + 1 + MFA_HANDLE_LEN);
+	T_EQ_INT(strncmp(oob, c.id, IDS_CHALLENGE_LEN), 0);
+	T_EQ_INT(oob[IDS_CHALLENGE_LEN], '.');
+	T_TRUE(ids_is_handle(oob + IDS_CHALLENGE_LEN + 1));
 	T_EQ_INT(strlen(bind), IDS_BINDING_LEN);
 	T_EQ_INT(strspn(bind, "0123456789"), IDS_BINDING_LEN);
 	keys_hash(keys, "oob_code", oob, strlen(oob), h);
@@ -1319,10 +1432,9 @@ test_challenge(struct store *st, const struct keys *keys)
 	T_EQ_INT(store_challenge_put(t, &c, true), MFA_OK);
 	T_EQ_INT(store_txn_commit(t), MFA_OK);
 	t = begin(st, false);
-	challenge_oob_hash(keys, oob, h);
-	T_EQ_INT(store_challenge_by_oob(t, h, dom), MFA_OK);
-	T_EQ_STR(dom, c.id);
-	T_EQ_INT(store_challenge_get(t, c.id, &got), MFA_OK);
+	memset(&got, 0, sizeof(got));
+	T_EQ_INT(challenge_find_oob(t, keys, oob, &got), MFA_OK);
+	T_EQ_STR(got.id, c.id);
 	T_EQ_MEM(got.binding_hash, c.binding_hash, MFA_HASH_BYTES);
 	store_txn_abort(t);
 
@@ -1667,13 +1779,14 @@ test_batch_send(struct store *st)
 	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
 	T_EQ_INT(q_bucket(st, "pstn:user-sd"), 1);
 	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
-	/* a slot whose oob_code another challenge has (a damaged slot) is
-	 * dropped, not left to fail every commit after it */
+	/* oob challenges write no index: two with the same oob hash (a
+	 * keyed hash over their ids: never in practice) are both stored */
 	c = q_oob("auth_challenge_SX", "user-sx", 40);
 	T_EQ_INT(store_challenge_create(st, &c, NULL, NULL), MFA_OK);
 	T_EQ_INT(store_txn_commit(begin(st, true)), MFA_OK);
-	T_TRUE(!q_seen(st, c.id));
+	T_TRUE(q_seen(st, c.id));
 	T_EQ_INT(q_count(st, Q_FREE), STORE_BATCH_SLOTS);
+	T_EQ_INT(count(st, DB_OOB), 0);
 	/* a transaction that did not take the queue in refuses to store a
 	 * bucket with a send queued (its state would be overwritten) */
 	c = q_oob("auth_challenge_SJ", "user-sd", 41);
@@ -2607,6 +2720,7 @@ test_store(void)
 		test_store_poison(st);
 		test_token(st, keys);
 		test_challenge(st, keys);
+		test_challenge_find_oob(st, keys);
 	}
 	keys_free(keys);
 	store_close(st);
