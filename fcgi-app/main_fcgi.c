@@ -91,8 +91,9 @@ main_usage(FILE *out)
 "      --lockdown-test lock down as a worker does (user, sandbox) in a\n"
 "                      child per probe and try what is forbidden (execve,\n"
 "                      fork, socket(AF_INET), setuid(0), unlink, rename,\n"
-"                      link) and what serving needs (file I/O); one\n"
-"                      line per probe, exit 0 when all is as it should be.\n"
+"                      link, chmod) and what serving needs (file I/O);\n"
+"                      one line per probe, exit 0 when all is as it\n"
+"                      should be.\n"
 "  -h, --help          print this text and exit.\n"
 "  -V, --version       print the version and exit.\n"
 "\n"
@@ -211,6 +212,7 @@ enum main_probe {
 	PROBE_UNLINK,	/* unlink() of a file in the probe's directory */
 	PROBE_RENAME,	/* rename() of it */
 	PROBE_LINK,	/* link() to it */
+	PROBE_CHMOD,	/* chmod() of it */
 };
 
 /*
@@ -280,6 +282,9 @@ main_probe_run(enum main_probe p, const char *dir)
 		    getentropy(r, sizeof(r)) != 0)
 			return errno != 0 ? errno : EIO;
 		return 0;
+	case PROBE_CHMOD:
+		snprintf(a, sizeof(a), "%.200s/probe", dir);
+		return chmod(a, 0644) != 0 ? errno : 0;
 	case PROBE_UNLINK:
 	case PROBE_RENAME:
 	case PROBE_LINK:
@@ -317,6 +322,7 @@ main_lockdown_test(const struct config *cfg)
 		{ PROBE_UNLINK, "unlink", true, false },
 		{ PROBE_RENAME, "rename", true, false },
 		{ PROBE_LINK, "link", true, false },
+		{ PROBE_CHMOD, "chmod", true, false },
 		{ PROBE_FILES, "file I/O (open, create, write, fsync, read), "
 		    "clock, randomness", true, true },
 	};

@@ -41,14 +41,14 @@ static const char *const sandbox_allowed[] = {
 	"epoll_pwait", "epoll_pwait2", "epoll_wait", "epoll_ctl",
 	"ppoll",
 	/* files: LMDB's (its lock file is created on open). No link,
-	 * rename, unlink, mkdir or rmdir: a worker writes no file of its
-	 * own since the outbox moved into the store, so one taken over
-	 * cannot remove or replace the store's files or the master key */
+	 * rename, unlink, mkdir, rmdir, chmod or utimensat: a worker writes
+	 * no file of its own since the outbox moved into the store, so one
+	 * taken over cannot remove, replace or expose (chmod) the store's
+	 * files or the master key */
 	"open", "openat", "stat", "fstat", "lstat", "newfstatat", "statx",
 	"fstatfs", "statfs", "access", "faccessat", "faccessat2", "readlink",
 	"readlinkat", "getdents64", "getcwd",
-	"chmod", "fchmod", "fchmodat", "umask", "utimensat", "fsync",
-	"fdatasync", "msync", "sync_file_range", "ftruncate", "fallocate",
+	"fsync", "fdatasync", "msync", "sync_file_range", "ftruncate", "fallocate",
 	"fadvise64",
 	/* memory (malloc, LMDB's map, sodium_malloc's guarded pages) */
 	"mmap", "munmap", "mremap", "mprotect", "madvise", "brk", "mlock",
