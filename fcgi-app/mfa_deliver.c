@@ -70,8 +70,10 @@ static const char usage_text[] =
 "Exit status: 0 after SIGTERM, or with --once after a pass that left no\n"
 "message behind a failed gateway; 3 with --once when a gateway failed\n"
 "(those messages are left for the next run, and logged); 1 an error (the\n"
-"store or the spool cannot be opened or read, the spool was removed, or\n"
-"another mfa-deliver serves either); 2 a usage error. The code itself is\n"
+"store or the spool cannot be opened, read or synced, the spool was\n"
+"removed, another mfa-deliver serves either, or with --once a message\n"
+"sent, expired or set aside could not be removed: the next run tries\n"
+"again, and sends a sent one again); 2 a usage error. The code itself is\n"
 "never logged; the address only masked.\n";
 
 volatile sig_atomic_t deliver_stop;
@@ -309,7 +311,8 @@ deliver_serve(struct agent *a)
 			break;
 		}
 		if (a->o.once) {
-			rc = a->nleft > 0 ? DELIVER_EXIT_LEFT : 0;
+			rc = a->nstuck > 0 ? 1 : a->nleft > 0 ?
+			    DELIVER_EXIT_LEFT : 0;
 			break;
 		}
 		if (!deliver_idle(a, ino, next)) {

@@ -112,6 +112,8 @@ struct agent {
 	struct pending *pend;
 	size_t npend;
 	unsigned nleft; /* --once: messages left because the gateway failed */
+	unsigned nstuck; /* --once: messages sent, expired or set aside that
+			    could not be removed */
 };
 
 /* mfa_deliver.c */
@@ -158,7 +160,9 @@ unsigned pending_fail(struct agent *a, const struct msg *m, int64_t mono);
 /* Puts off the move or removal of "m" that just failed, so that a store
  * that refuses it is not asked again at every scan (up to 40 a second);
  * "sent" marks a message that must not be sent again: in a full table it
- * takes the place of one that was not sent. */
+ * takes the place of one that was not sent. With --once it only counts
+ * the message in "nstuck" (the run's exit status is then 1) and warns
+ * that a sent one will be sent again. */
 void pending_later(struct agent *a, const struct msg *m, bool sent);
 
 /* Notes in "*next" (monotonic ms, -1: none) the retry of "p". */

@@ -150,8 +150,18 @@ pending_evict(struct agent *a)
 void
 pending_later(struct agent *a, const struct msg *m, bool sent)
 {
-	struct pending *p = pending_get(a, m);
+	struct pending *p;
 
+	/* --once remembers nothing: the run fails (exit 1), and the next
+	 * one tries again */
+	if (a->o.once) {
+		a->nstuck++;
+		if (sent)
+			log_warn("deliver: %s was sent but stays: the next run "
+			    "sends it again", m->name);
+		return;
+	}
+	p = pending_get(a, m);
 	/* a sent message must be remembered, or it would be sent again */
 	if (p == NULL && sent && pending_evict(a))
 		p = pending_get(a, m);

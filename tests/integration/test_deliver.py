@@ -504,6 +504,40 @@ def test_an_outbox_that_cannot_be_read_sends_nothing(gw, tmp_path, every,
     assert list(store.outbox()) == [key + ".json"]
 
 
+@pytest.mark.parametrize("every,fault", [
+    (3, r"begin \(MDB_READERS_FULL: Environment maxreaders limit reached\)"),
+    (4, r"del \(Input/output error\)"),
+    (5, r"commit \(Input/output error\)")])
+def test_a_sent_message_that_cannot_be_removed_is_exit_1(gw, tmp_path,
+                                                         every, fault):
+    """MFA_FAULT_EVERY=3 fails the removal's write transaction at its
+    begin, =4 at its delete, =5 at its commit: the gateway ran, the
+    message stays in the outbox and --once exits 1 (not 0: cron must see
+    that the next run sends the code again), with the store's error, the
+    failed removal and a warning that it will be sent again; the next run
+    sends it again and removes it."""
+    spool, argv, out = gw
+    store, key = one_outbox_message(tmp_path)
+    p = fault_deliver(store, argv, MFA_FAULT_EVERY=str(every))
+    assert p.returncode == 1, p.stderr
+    assert re.fullmatch(
+        r"mfa-deliver\[\d+\]: info: deliver: challenge auth_challenge_S "
+        r"sent by sms to X+0100\n"
+        r"mfa-deliver\[\d+\]: error: store: injected fault in %s\n"
+        r"mfa-deliver\[\d+\]: error: deliver: cannot remove %s from the "
+        r"outbox of %s: temporarily unavailable\n"
+        r"mfa-deliver\[\d+\]: warn: deliver: %s was sent but stays: the "
+        r"next run sends it again\n" % (
+            fault, re.escape(key), re.escape(str(store.path)),
+            re.escape(key + ".json")), p.stderr), p.stderr
+    assert (out / "order").read_text().split() == ["auth_challenge_S"]
+    assert list(store.outbox()) == [key + ".json"]
+    p = fault_deliver(store, argv)
+    assert p.returncode == 0, p.stderr
+    assert (out / "order").read_text().split() == ["auth_challenge_S"] * 2
+    assert store.outbox() == {}
+
+
 @pytest.mark.parametrize("case", ["no data.mdb", "not LMDB", "no dir"])
 def test_a_store_that_cannot_be_opened_is_exit_1(gw, tmp_path, case):
     """--db names a store that cannot be opened: exit 1, with what is
@@ -649,14 +683,14 @@ def test_mfactl_spool_counts_pending_and_failed(gw, tmp_path):
 
 def test_a_message_that_cannot_be_set_aside_is_never_sent_again(gw,
                                                                 tmp_path):
-    """failed/ is a file: a bad message stays where it is, with the reason;
-    a message that used up its attempts is not sent again while its move
-    keeps failing."""
+    """failed/ is a file: a bad message stays where it is, with the reason
+    (--once exits 1: the spool cannot be written); a message that used up
+    its attempts is not sent again while its move keeps failing."""
     spool, argv, out = gw
     (spool / "failed").write_text("")
     bad = message(spool, "auth_challenge_X", raw="junk")
     p = deliver("--spool", spool, "--once", "--", *argv)
-    assert p.returncode == 0, p.stderr
+    assert p.returncode == 1, p.stderr
     assert ("cannot move %s to %s/failed/ (not a JSON object (line 1)): "
             "Not a directory" % (bad, spool)) in p.stderr
     os.unlink(spool / bad)
