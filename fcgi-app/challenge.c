@@ -74,7 +74,7 @@ challenge_oob_id(struct store_txn *txn, const char *oob_code,
 		return MFA_ERR_NOTFOUND;
 	memcpy(id, oob_code, n);
 	id[n] = '\0';
-	return MFA_OK;
+	return ids_is_challenge(id) ? MFA_OK : MFA_ERR_NOTFOUND;
 }
 
 int
@@ -90,8 +90,10 @@ challenge_find_oob(struct store_txn *txn, const struct keys *keys,
 	    (rc = store_challenge_get(txn, id, out)) != MFA_OK)
 		return rc;
 	if (!out->has_oob ||
-	    sodium_memcmp(out->oob_hash, h, MFA_HASH_BYTES) != 0)
+	    sodium_memcmp(out->oob_hash, h, MFA_HASH_BYTES) != 0) {
+		sodium_memzero(out, sizeof(*out)); /* another's record */
 		return MFA_ERR_NOTFOUND;
+	}
 	return MFA_OK;
 }
 

@@ -56,8 +56,9 @@
 
 #define BATCH_REC_MAX 1024
 /*
- * Sends (oob challenges) queued at most: each writes about three pages at
- * random places (its oob index entry, its bucket, a jti), and LMDB keeps
+ * Sends (oob challenges) queued at most: each writes up to three pages at
+ * random places (its bucket, a jti, an oob index entry where an earlier
+ * build may share the store: store_sync_oob_index), and LMDB keeps
  * the pages of its largest transaction in the heap of the process for
  * good; with up to 128 a worker's heap grew by about 1 MiB.
  */
@@ -242,6 +243,29 @@ batch_msg(const struct batch_slot *s, const struct challenge_rec *c,
 }
 
 /*
+ * Is oob challenge "c" of a slot new, where the oob_code index is written
+ * (store_sync_oob_index)? MFA_ERR_NOTFOUND when its oob_code is in no
+ * index entry yet; MFA_OK when the entry is its own (committed by a writer
+ * that died before it released the slot: its send was stored then too);
+ * MFA_ERR_CORRUPT when another challenge has it (a damaged slot, dropped:
+ * putting it would fail the whole transaction, and every one after it);
+ * or a store error.
+ */
+static int
+batch_oob_new(struct store_txn *txn, const struct challenge_rec *c)
+{
+	char id[MFA_CHALLENGE_ID_MAX + 1];
+	int rc = store_challenge_by_oob(txn, c->oob_hash, id);
+
+	if (rc != MFA_OK)
+		return rc;
+	if (strcmp(id, c->id) == 0) /* public ids */
+		return MFA_OK;
+	log_error("store: a queued challenge's oob_code is another's; dropped");
+	return MFA_ERR_CORRUPT;
+}
+
+/*
  * Applies slot "s" in "txn". Returns MFA_OK when its challenge is in the
  * transaction (put now, or committed before by a writer that died),
  * MFA_ERR_CORRUPT for a record that does not decode (dropped), or the
@@ -277,6 +301,9 @@ batch_apply(struct store_txn *txn, const struct batch_slot *s)
 		log_error("store: a queued jti is out of bounds; dropped");
 		return MFA_ERR_CORRUPT;
 	}
+	if (c.has_oob && store_sync_oob_index(txn->st) &&
+	    (rc = batch_oob_new(txn, &c)) != MFA_ERR_NOTFOUND)
+		return rc;
 	/* EXISTS: put before by a writer that died after its commit (the
 	 * jti was checked free under the writer lock when it was queued);
 	 * INVALID: a damaged slot (it was checked in bounds), dropped */

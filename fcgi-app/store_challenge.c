@@ -1,7 +1,8 @@
 /*
- * store_challenge.c -- challenges, and the oob_code -> challenge index an
- * earlier version wrote (challenge.h: an oob_code now names its
- * challenge).
+ * store_challenge.c -- challenges, and the oob_code -> challenge index of
+ * earlier builds (challenge.h: an oob_code now names its challenge; the
+ * index is still written while processes of an earlier build may share
+ * the store, store_sync_oob_index).
  */
 #include <string.h>
 
@@ -31,6 +32,12 @@ store_challenge_put(struct store_txn *txn, const struct challenge_rec *r,
 	    record_challenge_encode(r, buf), create);
 	if (rc != MFA_OK)
 		return rc;
+	if (create && r->has_oob && store_sync_oob_index(txn->st)) {
+		rc = store_put(txn, DB_OOB, r->oob_hash, MFA_HASH_BYTES, r->id,
+		    strlen(r->id), true);
+		if (rc != MFA_OK)
+			return store_fail(txn, rc);
+	}
 	/* An update with a later purge time adds a later index entry; the
 	 * sweep deletes the record only once its own purge_at is due. */
 	return store_expiry_add(txn, r->purge_at, STORE_KIND_CHALLENGE, r->id,

@@ -220,9 +220,13 @@ bool store_combine_park(struct store_txn *txn);
 void *store_sync_area(struct store *st);
 size_t store_sync_slots(const struct store *st);
 /* Whether queued challenges may carry their out-of-band message (a file
- * this build initialised; an earlier build's processes, which may share
- * it during an upgrade, would drop the message). */
+ * this build or the one before initialised; an earlier build's processes,
+ * which may share it during an upgrade, would drop the message). */
 bool store_sync_messages(const struct store *st);
+/* Whether a new oob challenge gets an entry in the oob_code index (a file
+ * an earlier build initialised: its processes, which may share it during
+ * an upgrade, find an oob_code only through the index). */
+bool store_sync_oob_index(const struct store *st);
 
 /* Whether new challenges may be queued: group commit with batch_ms > 0,
  * in a process that holds its liveness mark (store_sync.c). */

@@ -29,8 +29,13 @@
  * initialised (STORE_SYNC_MAGIC_V1) keeps its STORE_BATCH_SLOTS_V1 slots,
  * so that processes of both builds sharing it scan the same slots; one
  * this build initialises records STORE_BATCH_SLOTS. Only in a file this
- * build initialised do slots carry out-of-band messages: a process of an
- * earlier build would commit such a challenge without its message. A process that dies while
+ * build or the one before initialised (STORE_SYNC_MAGIC, _V3) do slots
+ * carry out-of-band messages: a process of an earlier build would commit
+ * such a challenge without its message. In any file but one this build
+ * initialised, new oob challenges still get an entry in the oob_code
+ * index (store_sync_oob_index): a process of an earlier build serving the
+ * same store finds an oob_code only through it, and the challenges it
+ * queues need it to be found by this build. A process that dies while
  * holding the lock releases it. The file is only a cache of what is known
  * to be on disk: when it claims a transaction the environment does not
  * have (a power loss rolled the environment back, a restored backup), it
@@ -53,11 +58,12 @@
 #include "store_int.h"
 
 #define STORE_SYNC_FILE "sync.state"
-/* mark an initialised file: with the slot count in "nslots", and slots
- * that carry out-of-band messages; V2 (an earlier build) with the slot
- * count but no messages; V1 (earlier still) with STORE_BATCH_SLOTS_V1
- * slots */
-#define STORE_SYNC_MAGIC 0x6d666153796e6333ULL
+/* mark an initialised file: with the slot count in "nslots", slots that
+ * carry out-of-band messages, and oob_codes that name their challenge (no
+ * index); V3 (the build before) the same but with the oob_code index; V2
+ * with the slot count but no messages; V1 with STORE_BATCH_SLOTS_V1 slots */
+#define STORE_SYNC_MAGIC 0x6d666153796e6334ULL
+#define STORE_SYNC_MAGIC_V3 0x6d666153796e6333ULL
 #define STORE_SYNC_MAGIC_V2 0x6d666153796e6332ULL
 #define STORE_SYNC_MAGIC_V1 0x6d666153796e6331ULL
 #define STORE_SYNC_HEAD 4096 /* struct store_sync_shm; then the batch area */
@@ -100,7 +106,10 @@ struct store_sync {
 	int fd;
 	int batch_ms;
 	size_t nslots; /* the queue's slots, fixed when the file was mapped */
-	bool messages; /* its slots may carry messages (this build made it) */
+	bool messages; /* its slots may carry messages (this build made it,
+			  or the one before) */
+	bool oob_index; /* new oob challenges get an oob_code index entry
+			   (an earlier build made it) */
 	struct store_sync_shm *shm;
 	bool defer;     /* store_sync_defer */
 	int live_fd;    /* sync.live, or -1 */
@@ -204,7 +213,8 @@ static void
 store_sync_check(struct store_sync_shm *m, uint64_t last)
 {
 	bool valid = m->magic == STORE_SYNC_MAGIC_V1 ||
-	    ((m->magic == STORE_SYNC_MAGIC || m->magic == STORE_SYNC_MAGIC_V2) &&
+	    ((m->magic == STORE_SYNC_MAGIC || m->magic == STORE_SYNC_MAGIC_V3 ||
+	    m->magic == STORE_SYNC_MAGIC_V2) &&
 	    m->nslots >= 1 && m->nslots <= STORE_BATCH_SLOTS);
 
 	if (valid && atomic_load(&m->synced) <= last &&
@@ -342,7 +352,9 @@ store_sync_open(struct store *st, int batch_ms, bool create)
 	store_sync_check(s->shm, last);
 	s->nslots = s->shm->magic == STORE_SYNC_MAGIC_V1 ?
 	    STORE_BATCH_SLOTS_V1 : (size_t)s->shm->nslots;
-	s->messages = s->shm->magic == STORE_SYNC_MAGIC;
+	s->messages = s->shm->magic == STORE_SYNC_MAGIC ||
+	    s->shm->magic == STORE_SYNC_MAGIC_V3;
+	s->oob_index = s->shm->magic != STORE_SYNC_MAGIC;
 	store_sync_unlock(s);
 	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != MDB_SUCCESS) {
 		munmap(p, STORE_SYNC_SIZE);
@@ -443,6 +455,12 @@ bool
 store_sync_messages(const struct store *st)
 {
 	return st->sync != NULL && st->sync->messages;
+}
+
+bool
+store_sync_oob_index(const struct store *st)
+{
+	return st->sync != NULL && st->sync->oob_index;
 }
 
 /*

@@ -59,8 +59,8 @@ void challenge_oob_hash(const struct keys *keys, const char *oob_code,
  * Reads the oob challenge of "oob_code" in "txn" into "out": the record
  * its id names (an earlier version's bare handle: the one the oob index
  * names) whose keyed hash matches, compared in constant time. Returns
- * MFA_OK, MFA_ERR_NOTFOUND (no such challenge, not an oob one, or another
- * code) or a store error.
+ * MFA_OK, MFA_ERR_NOTFOUND (an id of another form, no such challenge, not
+ * an oob one, or another code; "out" is then wiped) or a store error.
  */
 int challenge_find_oob(struct store_txn *txn, const struct keys *keys,
     const char *oob_code, struct challenge_rec *out) MFA_WUR;

@@ -565,6 +565,41 @@ def oob_users(store, client, prefix, n):
     return users
 
 
+@pytest.mark.parametrize("earlier", [False, True])
+def test_oob_index_only_in_an_earlier_builds_queue_file(tmp_path, earlier):
+    """A store whose sync.state an earlier build made (its magic, written
+    here before the service starts) may be shared with that build's
+    processes during an upgrade, which find an oob_code only through the
+    oob index: each new oob challenge, queued, gets its entry. In a file
+    this build made, none. Either way the code names its challenge and
+    verifies with its binding code."""
+    store = Store(tmp_path / "store")
+    assert store.ctl("init").get("created") is True
+    if earlier:
+        with open(store.path / "sync.state", "wb") as f:
+            f.write(struct.pack("<Q", 0x6d666153796e6333))
+            f.write(b"\0" * 64)
+            f.write(struct.pack("<Q", 128))
+    srv = start_server("lighttpd", tmp_path / "srv", workers=2, store=store,
+                       env={"MFA_CHALLENGE_SYNC_MS": "10000"})
+    try:
+        client = make_client(store, "idx", "oob")
+        (user, tok), = oob_users(store, client, "idx", 1)
+        spool = store.spool_files()
+        http = Http(srv.url)
+        oob = assert_ok(challenge(http, client, tok,
+                                  challenge_type="oob"))["oob_code"]
+        msg = store.read_spool(store.wait_new_spool(spool).pop())
+        assert oob.startswith(msg["challenge_id"] + ".")
+        assert store.entry_counts().get("oob", 0) == (1 if earlier else 0)
+        r = http.post("/oauth/token", form={
+            "grant_type": G_OOB, "mfa_token": tok, **client.post,
+            "oob_code": oob, "binding_code": msg["code"]})
+        assert r.status_code == 200, body_of(r)
+    finally:
+        stop_server(srv)
+
+
 def test_queued_oob_challenges_take_each_send_once(tmp_path):
     """oob challenges are queued with their send (the queue waits 10 s for
     its commit here): twelve at once for one user with sms_burst = 3

@@ -730,6 +730,7 @@ def test_oob_code_of_another_token_user_client(svc):
     assert oob.startswith(cid + ".")
     for forged in (cid + "." + secrets.token_urlsafe(32), cid + ".",
                    cid + "." + oob[len(cid) + 2:], cid, "." + oob,
+                   oob[len(cid) + 1:], oob[len(cid):],
                    oob + "x", "x" * 65 + "." + oob[len(cid) + 1:]):
         assert_error(svc.oob(tok, forged, code), 400, "invalid_request",
                      NO_MATCH)
