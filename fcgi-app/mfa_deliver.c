@@ -72,9 +72,9 @@ static const char usage_text[] =
 "(those messages are left for the next run, and logged); 1 an error (the\n"
 "store or the spool cannot be opened, read or synced, the spool was\n"
 "removed, another mfa-deliver serves either, or with --once a message\n"
-"sent, expired or set aside could not be removed: the next run tries\n"
-"again, and sends a sent one again); 2 a usage error. The code itself is\n"
-"never logged; the address only masked.\n";
+"could not be read, moved to failed/ or removed: the next run tries\n"
+"again, and sends a sent one again; 1 wins over 3); 2 a usage error. The\n"
+"code itself is never logged; the address only masked.\n";
 
 volatile sig_atomic_t deliver_stop;
 /* a byte written here by the handler wakes the wait even when the signal

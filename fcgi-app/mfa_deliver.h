@@ -112,8 +112,8 @@ struct agent {
 	struct pending *pend;
 	size_t npend;
 	unsigned nleft; /* --once: messages left because the gateway failed */
-	unsigned nstuck; /* --once: messages sent, expired or set aside that
-			    could not be removed */
+	unsigned nstuck; /* --once: messages that stay because the store or
+			    the spool failed (a read, a move, a removal) */
 };
 
 /* mfa_deliver.c */

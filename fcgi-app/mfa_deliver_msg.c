@@ -143,6 +143,11 @@ deliver_set_aside(struct agent *a, const struct msg *m, const char *why)
 	    O_CLOEXEC);
 	done = fd >= 0 && (m->outbox ? deliver_write_aside(fd, m) :
 	    renameat(a->dirfd, m->name, fd, m->name) == 0);
+	if (!done && fd >= 0 && !m->outbox && errno == ENOENT) {
+		close(fd); /* the file was taken by someone */
+		pending_forget(a, m);
+		return true;
+	}
 	if (!done) {
 		log_error("deliver: cannot move %s to %s/failed/ (%s): %s",
 		    m->name, a->o.spool, why, strerror(errno));
@@ -283,6 +288,8 @@ deliver_file_bytes(struct agent *a, const struct msg *m, char *buf,
 	} else {
 		log_warn("deliver: cannot read %s: %s; tried again later",
 		    m->name, strerror(errno));
+		if (a->o.once)
+			a->nstuck++; /* the run fails: the spool cannot be read */
 		*done = false;
 	}
 	return -1;
