@@ -38,7 +38,8 @@ void challenge_init(struct challenge_rec *c, unsigned type,
  * finds the record (challenge ids are time-ordered, so new records land
  * on the B-tree's last pages), the keyed hash of the whole code in it
  * proves the handle. An earlier version's codes are a bare handle, found
- * through the oob index (store.h), which nothing writes any more.
+ * through the oob index (store.h), which is written only while processes
+ * of an earlier build may share the store (store_sync_oob_index).
  */
 #define CHALLENGE_OOB_CODE_MAX (MFA_CHALLENGE_ID_MAX + 1 + MFA_HANDLE_LEN)
 

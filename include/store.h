@@ -8,8 +8,9 @@
  *   user_authns  user_id -> authenticator id (sorted duplicates)
  *   tokens       keyed hash of the mfa_token -> struct token_rec
  *   challenges   challenge id -> struct challenge_rec
- *   oob          keyed hash of the oob_code -> challenge id (an earlier
- *                version's codes; no longer written, emptied by the sweep)
+ *   oob          keyed hash of the oob_code -> challenge id (for earlier
+ *                builds: written only while one may share the store's
+ *                sync.state, store_sync_oob_index; emptied by the sweep)
  *   buckets      "<kind>:<user_id>" -> struct bucket
  *   jti          client_id NUL jti -> "" (assertions already used)
  *   recovery     user_id -> keyed hash of a recovery code (sorted dups)
