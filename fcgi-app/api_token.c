@@ -383,7 +383,7 @@ grant_oob(struct grant *g)
 	if (oob == NULL)
 		return;
 	rc = grant_oob_challenge(g, oob, &c);
-	if (rc == MFA_ERR_NOTFOUND || (rc == MFA_OK && !c.has_oob)) {
+	if (rc == MFA_ERR_NOTFOUND) { /* challenge_find_oob: oob only */
 		grant_commit_error(g, 400, "invalid_request",
 		    "The oob_code doesn't match the mfa_token");
 		return;

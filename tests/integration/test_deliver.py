@@ -460,6 +460,18 @@ def fault_deliver(store, argv, **env):
         env=clean_env(**env), stdin=subprocess.DEVNULL)
 
 
+def log_lines(stderr):
+    """The lines of mfa-deliver's stderr without their "mfa-deliver[PID]: "
+    prefix (every line must have it)."""
+    lines = stderr.splitlines()
+    assert all(re.match(r"mfa-deliver\[\d+\]: ", ln) for ln in lines), \
+        stderr
+    return [ln.split(": ", 1)[1] for ln in lines]
+
+
+READERS_FULL = "begin (MDB_READERS_FULL: Environment maxreaders limit reached)"
+
+
 def test_a_store_that_cannot_be_synced_sends_nothing(gw, tmp_path):
     """MFA_FAULT_SYNC=1, where every fdatasync fails: no message leaves
     before the store is synced (a power loss could undo its challenge
@@ -470,11 +482,10 @@ def test_a_store_that_cannot_be_synced_sends_nothing(gw, tmp_path):
     store, key = one_outbox_message(tmp_path)
     p = fault_deliver(store, argv, MFA_FAULT_SYNC="1")
     assert p.returncode == 1, p.stderr
-    assert re.fullmatch(
-        r"mfa-deliver\[\d+\]: error: store: sync failed: Input/output "
-        r"error\nmfa-deliver\[\d+\]: error: deliver: cannot sync the store "
-        r"%s: its 1 message\(s\) stay in the outbox\n" %
-        re.escape(str(store.path)), p.stderr), p.stderr
+    assert log_lines(p.stderr) == [
+        "error: store: sync failed: Input/output error",
+        "error: deliver: cannot sync the store %s: its 1 message(s) stay "
+        "in the outbox" % store.path]
     assert not (out / "order").exists()
     assert list(store.outbox()) == [key + ".json"]
     p = fault_deliver(store, argv)
@@ -484,8 +495,7 @@ def test_a_store_that_cannot_be_synced_sends_nothing(gw, tmp_path):
 
 
 @pytest.mark.parametrize("every,fault", [
-    (1, r"begin \(MDB_READERS_FULL: Environment maxreaders limit reached\)"),
-    (2, r"cursor \(Input/output error\)")])
+    (1, READERS_FULL), (2, "cursor (Input/output error)")])
 def test_an_outbox_that_cannot_be_read_sends_nothing(gw, tmp_path, every,
                                                      fault):
     """MFA_FAULT_EVERY=1 fails the read transaction's begin, =2 its
@@ -495,19 +505,17 @@ def test_an_outbox_that_cannot_be_read_sends_nothing(gw, tmp_path, every,
     store, key = one_outbox_message(tmp_path)
     p = fault_deliver(store, argv, MFA_FAULT_EVERY=str(every))
     assert p.returncode == 1, p.stderr
-    assert re.fullmatch(
-        r"mfa-deliver\[\d+\]: error: store: injected fault in %s\n"
-        r"mfa-deliver\[\d+\]: error: deliver: cannot read the outbox of "
-        r"%s: temporarily unavailable\n" % (fault, re.escape(str(store.path))),
-        p.stderr), p.stderr
+    assert log_lines(p.stderr) == [
+        "error: store: injected fault in " + fault,
+        "error: deliver: cannot read the outbox of %s: temporarily "
+        "unavailable" % store.path]
     assert not (out / "order").exists()
     assert list(store.outbox()) == [key + ".json"]
 
 
 @pytest.mark.parametrize("every,fault", [
-    (3, r"begin \(MDB_READERS_FULL: Environment maxreaders limit reached\)"),
-    (4, r"del \(Input/output error\)"),
-    (5, r"commit \(Input/output error\)")])
+    (3, READERS_FULL), (4, "del (Input/output error)"),
+    (5, "commit (Input/output error)")])
 def test_a_sent_message_that_cannot_be_removed_is_exit_1(gw, tmp_path,
                                                          every, fault):
     """MFA_FAULT_EVERY=3 fails the removal's write transaction at its
@@ -520,16 +528,14 @@ def test_a_sent_message_that_cannot_be_removed_is_exit_1(gw, tmp_path,
     store, key = one_outbox_message(tmp_path)
     p = fault_deliver(store, argv, MFA_FAULT_EVERY=str(every))
     assert p.returncode == 1, p.stderr
-    assert re.fullmatch(
-        r"mfa-deliver\[\d+\]: info: deliver: challenge auth_challenge_S "
-        r"sent by sms to X+0100\n"
-        r"mfa-deliver\[\d+\]: error: store: injected fault in %s\n"
-        r"mfa-deliver\[\d+\]: error: deliver: cannot remove %s from the "
-        r"outbox of %s: temporarily unavailable\n"
-        r"mfa-deliver\[\d+\]: warn: deliver: %s was sent but stays: the "
-        r"next run sends it again\n" % (
-            fault, re.escape(key), re.escape(str(store.path)),
-            re.escape(key + ".json")), p.stderr), p.stderr
+    assert log_lines(p.stderr) == [
+        "info: deliver: challenge auth_challenge_S sent by sms to "
+        "XXXXXXXX0100",
+        "error: store: injected fault in " + fault,
+        "error: deliver: cannot remove %s from the outbox of %s: "
+        "temporarily unavailable" % (key, store.path),
+        "warn: deliver: %s.json was sent but stays: the next run sends it "
+        "again" % key]
     assert (out / "order").read_text().split() == ["auth_challenge_S"]
     assert list(store.outbox()) == [key + ".json"]
     p = fault_deliver(store, argv)
