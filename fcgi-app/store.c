@@ -545,13 +545,10 @@ store_expiry_add(struct store_txn *txn, mfa_ms at, enum store_kind kind,
     const void *key, size_t klen)
 {
 	unsigned char buf[9 + 256];
-	uint64_t t = at < 0 ? 0 : (uint64_t)at;
-	int i;
 
 	if (klen > sizeof(buf) - 9)
 		return store_fail(txn, MFA_ERR_INVALID);
-	for (i = 7; i >= 0; i--, t >>= 8)
-		buf[i] = (unsigned char)(t & 0xff);
+	store_be64(buf, at < 0 ? 0 : (uint64_t)at);
 	buf[8] = (unsigned char)kind;
 	memcpy(buf + 9, key, klen);
 	return store_put(txn, DB_EXPIRY, buf, 9 + klen, "", 0, false);

@@ -68,6 +68,16 @@ struct store_txn {
 	struct store_batch_ref batch[STORE_BATCH_SLOTS];
 };
 
+/* "v" as 8 bytes big-endian (keys that sort by it). */
+static inline void
+store_be64(unsigned char out[8], uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (unsigned char)(v & 0xff);
+}
+
 /* An MDB_val over borrowed const bytes (LMDB never writes through it). */
 static inline MDB_val
 store_val(const void *p, size_t n)

@@ -23,6 +23,26 @@ jti_key(const char *client_id, const char *jti, char key[JTI_KEY_MAX])
 	return a + 1 + b;
 }
 
+/*
+ * The expiry entry of jti key "key" ("n" bytes): STORE_KIND_JTI_SEQ, its
+ * record key after the write transaction's id (8 bytes, big-endian).
+ * Assertions often share an "exp" (whole seconds; a client's pool of
+ * assertions signed at once), and among entries of one time the index
+ * sorts by what follows the kind: by the jti, a random string, each entry
+ * landed on a page of its own and every commit wrote one page per jti.
+ * Transaction ids only grow, so a commit's entries now follow every
+ * earlier one of the same time and share its last pages.
+ */
+static int
+jti_expiry_add(struct store_txn *txn, mfa_ms exp, const char *key, size_t n)
+{
+	unsigned char buf[8 + JTI_KEY_MAX];
+
+	store_be64(buf, (uint64_t)mdb_txn_id(txn->txn));
+	memcpy(buf + 8, key, n);
+	return store_expiry_add(txn, exp, STORE_KIND_JTI_SEQ, buf, 8 + n);
+}
+
 int
 store_jti_put(struct store_txn *txn, const char *client_id, const char *jti,
     mfa_ms exp)
@@ -37,7 +57,7 @@ store_jti_put(struct store_txn *txn, const char *client_id, const char *jti,
 		return MFA_ERR_EXISTS; /* queued with a challenge */
 	rc = store_put(txn, DB_JTI, key, n, "", 0, true);
 	if (rc == MFA_OK)
-		rc = store_expiry_add(txn, exp, STORE_KIND_JTI, key, n);
+		rc = jti_expiry_add(txn, exp, key, n);
 	return rc;
 }
 

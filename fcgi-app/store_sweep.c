@@ -38,6 +38,11 @@ store_sweep_one(struct store_txn *txn, mfa_ms now, int kind,
 	case STORE_KIND_JTI:
 		rc = store_del(txn, DB_JTI, key, klen, NULL, 0);
 		break;
+	case STORE_KIND_JTI_SEQ: /* the key after 8 bytes of txn id */
+		if (klen <= 8)
+			return MFA_OK;
+		rc = store_del(txn, DB_JTI, key + 8, klen - 8, NULL, 0);
+		break;
 	case STORE_KIND_CHALLENGE:
 		if (klen > MFA_CHALLENGE_ID_MAX)
 			return MFA_OK;

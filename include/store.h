@@ -46,7 +46,9 @@ enum store_flags {
 enum store_kind {
 	STORE_KIND_TOKEN = 'T',
 	STORE_KIND_CHALLENGE = 'C',
-	STORE_KIND_JTI = 'J',
+	STORE_KIND_JTI = 'J',     /* as an earlier build wrote them */
+	STORE_KIND_JTI_SEQ = 'j', /* the key after the transaction's id
+				     (store_jti.c) */
 };
 
 /*

@@ -1105,6 +1105,100 @@ test_store_jti(void)
 	store_close(st);
 }
 
+/*
+ * The record key of the "i"-th expiry entry (from the first) into "out"
+ * ("*kind" its kind); its length, 0 when there is no such entry.
+ */
+static size_t
+expiry_nth(struct store *st, size_t i, int *kind, char *out, size_t cap)
+{
+	struct store_txn *t = begin(st, false);
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t n = 0;
+	MDB_cursor_op op = MDB_FIRST;
+
+	*kind = 0;
+	if (t == NULL || mdb_cursor_open(t->txn, st->dbi[DB_EXPIRY], &cur) != 0) {
+		store_txn_abort(t);
+		return 0;
+	}
+	while (mdb_cursor_get(cur, &k, &v, op) == MDB_SUCCESS) {
+		op = MDB_NEXT;
+		if (i-- > 0)
+			continue;
+		if (k.mv_size > 9 && k.mv_size - 9 <= cap) {
+			*kind = ((unsigned char *)k.mv_data)[8];
+			n = k.mv_size - 9;
+			memcpy(out, (char *)k.mv_data + 9, n);
+		}
+		break;
+	}
+	mdb_cursor_close(cur);
+	store_txn_abort(t);
+	return n;
+}
+
+/*
+ * store_jti.c: a jti's expiry entry carries the write transaction's id
+ * before its key, so that entries of one "exp" sort by arrival, not by
+ * the jti; the sweep reads both layouts.
+ */
+static void
+test_store_jti_expiry(void)
+{
+	char path[PATH_MAX], key[64];
+	struct store *st = NULL;
+	struct store_txn *t;
+	size_t deleted, n;
+	int kind;
+
+	T_EQ_INT(store_open(&st, sub(path, sizeof(path), "jti-expiry"),
+	    MAPSIZE, STORE_CREATE), MFA_OK);
+	if (st == NULL)
+		return;
+	/* one exp; "zzz" first: by arrival it stays first */
+	T_EQ_INT(store_jti_use(st, "client-1", "zzz", 10000), MFA_OK);
+	T_EQ_INT(store_jti_use(st, "client-1", "aaa", 10000), MFA_OK);
+	n = expiry_nth(st, 0, &kind, key, sizeof(key));
+	T_EQ_INT(kind, STORE_KIND_JTI_SEQ);
+	T_EQ_INT(n, 8 + sizeof("client-1") + 3);
+	T_EQ_MEM(key + 8, "client-1\0zzz", sizeof("client-1") + 3);
+	n = expiry_nth(st, 1, &kind, key, sizeof(key));
+	T_EQ_INT(kind, STORE_KIND_JTI_SEQ);
+	T_EQ_MEM(key + 8, "client-1\0aaa", sizeof("client-1") + 3);
+	/* an earlier exp still sorts first, whatever its arrival */
+	T_EQ_INT(store_jti_use(st, "client-1", "mmm", 9000), MFA_OK);
+	n = expiry_nth(st, 0, &kind, key, sizeof(key));
+	T_EQ_MEM(key + 8, "client-1\0mmm", sizeof("client-1") + 3);
+
+	/* an entry as an earlier build wrote it, and a damaged one */
+	t = begin(st, true);
+	T_EQ_INT(store_put(t, DB_JTI, "client-1\0old", 12, "", 0, true),
+	    MFA_OK);
+	T_EQ_INT(store_expiry_add(t, 9500, STORE_KIND_JTI, "client-1\0old",
+	    12), MFA_OK);
+	T_EQ_INT(store_expiry_add(t, 9500, STORE_KIND_JTI_SEQ, "12345678",
+	    8), MFA_OK);
+	T_EQ_INT(store_txn_commit(t), MFA_OK);
+	T_EQ_INT(store_jti_use(st, "client-1", "old", 20000), MFA_ERR_EXISTS);
+	T_EQ_INT(count(st, DB_JTI), 4);
+	T_EQ_INT(count(st, DB_EXPIRY), 5);
+
+	/* the sweep deletes through both layouts; the damaged entry goes */
+	T_EQ_INT(store_sweep(st, 9999, 100, 100, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 2);
+	T_EQ_INT(count(st, DB_JTI), 2);
+	T_EQ_INT(count(st, DB_EXPIRY), 2);
+	T_EQ_INT(store_jti_use(st, "client-1", "old", 20000), MFA_OK);
+	T_EQ_INT(store_jti_use(st, "client-1", "mmm", 20000), MFA_OK);
+	T_EQ_INT(store_jti_use(st, "client-1", "zzz", 20000), MFA_ERR_EXISTS);
+	T_EQ_INT(store_sweep(st, 10001, 100, 100, &deleted), MFA_OK);
+	T_EQ_INT(deleted, 2);
+	T_EQ_INT(store_jti_use(st, "client-1", "zzz", 20000), MFA_OK);
+	store_close(st);
+}
+
 /* True when "n" bytes of "needle" occur in "hay". */
 static bool
 mem_has(const void *hay, size_t len, const void *needle, size_t n)
@@ -2764,6 +2858,7 @@ test_store(void)
 	store_close(st);
 	test_store_sweep();
 	test_store_jti();
+	test_store_jti_expiry();
 	test_store_batch();
 	rm_tree(base);
 }
