@@ -233,6 +233,22 @@ def cpu_seconds(pids):
     return total / tick
 
 
+def written_bytes(pids):
+    """Bytes "pids" passed to write system calls so far (/proc/PID/io
+    wchar: LMDB's page writes, the replies, the log lines; gone ones count
+    0). Unlike the CPU time, the machine's speed does not move it."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/io" % pid) as f:
+                for ln in f:
+                    if ln.startswith("wchar:"):
+                        total += int(ln.split()[1])
+        except OSError:
+            continue
+    return total
+
+
 # --------------------------------------------------------- provisioning
 
 def mfactl(build, db, *args):
@@ -538,9 +554,10 @@ def setup_and_run(build, root, results, t_start, servers):
                 f = pools[(case, rnd)]
             s0 = sync_counters(db)
             pids = srv.workers()
-            c0 = cpu_seconds(pids)
+            c0, w0 = cpu_seconds(pids), written_bytes(pids)
             r = run_wrk(srv.url, f, mode)
             cpu_us = (cpu_seconds(pids) - c0) * 1e6 / max(r["responses"], 1)
+            wr_kb = (written_bytes(pids) - w0) / 1024 / max(r["responses"], 1)
             s1 = sync_counters(db)
             if case.startswith("verify otp"):
                 syncs[0] += s1[0] - s0[0]
@@ -558,7 +575,8 @@ def setup_and_run(build, root, results, t_start, servers):
                          "p99_ms": r["p99_us"] / 1000, "errors": bad,
                          "statuses": r["statuses"], "rss_kib": mem["rss"],
                          "memory": mem,
-                         "cpu_us": cpu_us, "responses": r["responses"]})
+                         "cpu_us": cpu_us, "wr_kb": wr_kb,
+                         "responses": r["responses"]})
             clear_outbox(build, db)
         say("bench: round %d/%d done (%.0f s)" % (
             rnd + 1, ROUNDS, time.monotonic() - t_start))
@@ -645,6 +663,7 @@ def report(rows, cases, expected, probe, syncs, batches, replays, mach,
             "p99_max_ms": max(r["p99_ms"] for r in rs),
             "errors": sum(r["errors"] for r in rs),
             "cpu_us": median([r["cpu_us"] for r in rs]),
+            "wr_kb": median([r["wr_kb"] for r in rs]),
             "rss_kib": max(r["rss_kib"] for r in rs)})
     out = []
     w = out.append
@@ -655,14 +674,15 @@ def report(rows, cases, expected, probe, syncs, batches, replays, mach,
         mach["nproc"], mach["cpu"], mach["fs"], mach["kernel"],
         mach["load"]))
     w("")
-    w("%-26s %4s %8s %8s %8s %6s %7s %7s %6s %7s %6s" % (
+    w("%-26s %4s %8s %8s %8s %6s %7s %7s %6s %7s %6s %6s" % (
         "case", "want", "req/s", "min", "max", "x ceil", "p50 ms",
-        "p99 ms", "errors", "RSS KiB", "CPU us"))
+        "p99 ms", "errors", "RSS KiB", "CPU us", "wr KB"))
     for s in summary:
-        w("%-26s %4d %8.0f %8.0f %8.0f %6.2f %7.2f %7.2f %6d %7d %6.0f" % (
-            s["case"], s["expected"], s["rps_median"], s["rps_min"],
-            s["rps_max"], s["ratio_median"], s["p50_ms"], s["p99_ms"],
-            s["errors"], s["rss_kib"], s["cpu_us"]))
+        w("%-26s %4d %8.0f %8.0f %8.0f %6.2f %7.2f %7.2f %6d %7d %6.0f "
+          "%6.1f" % (
+              s["case"], s["expected"], s["rps_median"], s["rps_min"],
+              s["rps_max"], s["ratio_median"], s["p50_ms"], s["p99_ms"],
+              s["errors"], s["rss_kib"], s["cpu_us"], s["wr_kb"]))
     w("")
     synced = probe["synced_commits_per_s"]
     ver = next((s for s in summary if s["case"].startswith("verify otp")),
@@ -726,7 +746,7 @@ def report(rows, cases, expected, probe, syncs, batches, replays, mach,
         cw = csv.writer(fh)
         keys = ["case", "expected", "rps_median", "rps_min", "rps_max",
                 "ratio_median", "p50_ms", "p99_ms", "p99_max_ms", "errors",
-                "rss_kib", "cpu_us"]
+                "rss_kib", "cpu_us", "wr_kb"]
         cw.writerow(keys)
         for s in summary:
             cw.writerow([("%.3f" % s[k]) if isinstance(s[k], float)
@@ -734,7 +754,7 @@ def report(rows, cases, expected, probe, syncs, batches, replays, mach,
     with open(results / "rounds.csv", "w", newline="") as fh:
         cw = csv.writer(fh)
         keys = ["round", "case", "rate", "ratio", "p50_ms", "p99_ms",
-                "errors", "rss_kib", "cpu_us", "responses"]
+                "errors", "rss_kib", "cpu_us", "wr_kb", "responses"]
         cw.writerow(keys)
         for r in rows:
             cw.writerow([("%.3f" % r[k]) if isinstance(r[k], float)
