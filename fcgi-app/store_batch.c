@@ -38,9 +38,9 @@
  * them again (a record already committed is found by its id and counted
  * done). A poster that dies in FILLING leaves a slot that
  * store_batch_reclaim frees once nobody holds the poster's liveness mark
- * (store_sync.c), in any pid namespace. A queued challenge survives the crash of
- * every process (the file is shared and on disk); a power loss may take
- * it, as it may take any batched commit (README "Durability").
+ * (store_sync.c), in any pid namespace. A queued challenge survives the
+ * crash of every process (the file is shared and on disk); a power loss
+ * may take it, as it may take any batched commit (README "Durability").
  */
 #include <errno.h>
 #include <signal.h>
@@ -55,14 +55,6 @@
 #include "store_int.h"
 
 #define BATCH_REC_MAX 1024
-/*
- * Sends (oob challenges) queued at most: each writes up to three pages at
- * random places (its bucket, a jti, an oob index entry where an earlier
- * build may share the store: store_sync_oob_index), and LMDB keeps
- * the pages of its largest transaction in the heap of the process for
- * good; with up to 128 a worker's heap grew by about 1 MiB.
- */
-#define BATCH_SENDS_MAX 32
 
 enum batch_state { BS_FREE, BS_FILLING, BS_QUEUED, BS_APPLYING };
 
@@ -568,13 +560,13 @@ batch_sends(const struct batch_q *q, uint64_t fp, bool *same)
 
 /* Must a send of the bucket with short hash "fp" be committed instead of
  * queued? When a send of the same bucket might be queued, or when
- * BATCH_SENDS_MAX sends are. */
+ * STORE_BATCH_SENDS_MAX sends are. */
 static bool
 batch_send_commits(const struct batch_q *q, uint64_t fp)
 {
 	bool same;
 
-	return batch_sends(q, fp, &same) >= BATCH_SENDS_MAX || same;
+	return batch_sends(q, fp, &same) >= STORE_BATCH_SENDS_MAX || same;
 }
 
 bool
@@ -601,9 +593,9 @@ store_batch_jti_queued(struct store *st, const char *client_id,
 /*
  * The checks of "nw" under the writer lock ("txn"): its jti unused, in
  * LMDB and in the queue; its send taken from the bucket as LMDB has it,
- * unless a send of the same bucket, or BATCH_SENDS_MAX sends, are queued
- * (MFA_ERR_NOTFOUND: then a commit of its own takes the queue in and the
- * send after it).
+ * unless a send of the same bucket, or STORE_BATCH_SENDS_MAX sends, are
+ * queued (MFA_ERR_NOTFOUND: then a commit of its own takes the queue in
+ * and the send after it).
  */
 static int
 batch_check(struct store_txn *txn, const struct batch_q *q,

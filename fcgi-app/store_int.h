@@ -55,6 +55,17 @@ struct store_batch_ref {
  * build initialised, STORE_BATCH_SLOTS_V1 in one an earlier build did
  * (store_sync_slots). */
 #define STORE_BATCH_SLOTS 128
+/*
+ * Sends (oob challenges) queued at most (store_batch.c): each writes a
+ * page at a random place (its bucket; with an assertion, its jti too; an
+ * oob index entry where an earlier build may share the store:
+ * store_sync_oob_index), and LMDB keeps the pages of its largest
+ * transaction in the heap of the process for good: with up to 128 a
+ * worker's heap grew by about 1 MiB. 64 wrote 2.6-2.8 KB per oob
+ * challenge against 3.6-3.9 with 32, for no larger resident set in a
+ * full benchmark (README "Performance").
+ */
+#define STORE_BATCH_SENDS_MAX 64
 #define STORE_BATCH_SLOTS_V1 64
 
 struct store_txn {

@@ -1846,18 +1846,21 @@ test_batch_send(struct store *st)
 	T_TRUE(q_seen(st, "auth_challenge_S7"));
 	T_EQ_INT(q_bucket(st, "pstn:user-s3"), 2);
 	T_EQ_INT(q_bucket(st, "pstn:user-s1"), 0);
-	/* at most 32 sends queued: the 33rd commits them all */
-	for (i = 0; i <= 32; i++) {
+	/* at most STORE_BATCH_SENDS_MAX sends queued: the next one commits
+	 * them all */
+	for (i = 0; i <= STORE_BATCH_SENDS_MAX; i++) {
 		snprintf(user, sizeof(user), "user-m%zu", i);
 		snprintf(id, sizeof(id), "auth_challenge_M%zu", i);
 		c = q_oob(id, user, 100 + (unsigned)i);
 		send.user_id = user;
 		T_EQ_INT(store_challenge_create(st, &c, NULL, &send), MFA_OK);
-		T_EQ_INT(q_count(st, Q_QUEUED), i < 32 ? i + 1 : 0);
+		T_EQ_INT(q_count(st, Q_QUEUED),
+		    i < STORE_BATCH_SENDS_MAX ? i + 1 : 0);
 	}
+	T_EQ_INT(STORE_BATCH_SENDS_MAX, 64);
 	T_TRUE(q_seen(st, "auth_challenge_M0"));
-	T_TRUE(q_seen(st, "auth_challenge_M32"));
-	T_EQ_INT(q_bucket(st, "pstn:user-m31"), 2);
+	T_TRUE(q_seen(st, "auth_challenge_M64"));
+	T_EQ_INT(q_bucket(st, "pstn:user-m63"), 2);
 	/* a writer that died after committing a send: taking its slot in
 	 * again stores neither the challenge nor the send a second time */
 	send.user_id = "user-sd";
