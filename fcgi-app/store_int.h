@@ -62,8 +62,8 @@ struct store_batch_ref {
  * store_sync_oob_index), and LMDB keeps the pages of its largest
  * transaction in the heap of the process for good: with up to 128 a
  * worker's heap grew by about 1 MiB. 64 wrote 2.6-2.8 KB per oob
- * challenge against 3.6-3.9 with 32, for no larger resident set in a
- * full benchmark (README "Performance").
+ * challenge against 3.6-3.9 with 32, for 16-40 KiB more heap in a full
+ * benchmark (README "Performance").
  */
 #define STORE_BATCH_SENDS_MAX 64
 #define STORE_BATCH_SLOTS_V1 64
