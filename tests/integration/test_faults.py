@@ -20,6 +20,7 @@ whose supervisor the harness starts itself.
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -204,7 +205,7 @@ def test_kill_workers_mid_write(server_factory):
         assert "(pid %d) killed by signal 9 (SIGKILL)" % v in log
 
 
-def test_kill_supervisor_leaves_no_orphans(server_factory):
+def test_kill_supervisor_leaves_no_orphans(server_factory, tmp_path):
     srv = server_factory("standalone", workers=3)
     store = srv.store
     app = make_client(store, "orphan", "otp")
@@ -225,8 +226,8 @@ def test_kill_supervisor_leaves_no_orphans(server_factory):
     tokens = [r[1] for r in results if r[0] == "ok"]
     assert tokens
     # a new instance on the same store finds every acknowledged token
-    srv2 = start_server("standalone", Path(tempfile.mkdtemp(
-        prefix="mfa-it-", dir="/tmp")), workers=2, store=store)
+    srv2 = start_server("standalone", tmp_path / "again", workers=2,
+                        store=store)
     try:
         assert_tokens_valid(Http(srv2.url), app, tokens)
     finally:
@@ -244,7 +245,8 @@ def _fcgi_token(sock, app, user):
     return fcgi_request(sock, params, stdin=body, timeout=20)
 
 
-def test_sigterm_under_load_answers_every_taken_request(server_factory):
+def test_sigterm_under_load_answers_every_taken_request(server_factory,
+                                                          tmp_path):
     """FastCGI straight to the socket: a connection is either refused
     (socket gone), dropped unread by the kernel when the listener closes,
     or answered in full with the right 200. Never a partial answer or an
@@ -296,8 +298,8 @@ def test_sigterm_under_load_answers_every_taken_request(server_factory):
     # no new ones taken: the socket is gone
     assert not sock.exists()
     assert "SIGTERM received" in srv.log_text(tail=None)
-    srv2 = start_server("standalone", Path(tempfile.mkdtemp(
-        prefix="mfa-it-", dir="/tmp")), workers=2, store=store)
+    srv2 = start_server("standalone", tmp_path / "again", workers=2,
+                        store=store)
     try:
         assert_tokens_valid(Http(srv2.url), app,
                             [b["mfa_token"] for _, b in answered])
@@ -417,6 +419,7 @@ def test_disk_full_then_space_freed(tmp_path_factory):
     mnt = Path(tempfile.mkdtemp(prefix="mfa-full-", dir="/tmp"))
     p = _mount("-t", "tmpfs", "-o", "size=4m,mode=0755", "tmpfs", str(mnt))
     if p.returncode != 0:
+        mnt.rmdir()
         pytest.skip("cannot mount a tmpfs here: %s" % p.stderr.strip())
     srv = None
     try:
@@ -460,8 +463,9 @@ def test_disk_full_then_space_freed(tmp_path_factory):
     finally:
         if srv is not None:
             stop_server(srv)
-        _mount("-l", str(mnt)) if False else subprocess.run(
-            ["umount", "-l", str(mnt)], capture_output=True, timeout=30)
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True,
+                       timeout=30)
+        shutil.rmtree(mnt, ignore_errors=True)
 
 
 @needs_mount
