@@ -544,7 +544,7 @@ int
 store_expiry_add(struct store_txn *txn, mfa_ms at, enum store_kind kind,
     const void *key, size_t klen)
 {
-	unsigned char buf[9 + 256];
+	unsigned char buf[9 + STORE_EXPIRY_KEY_MAX];
 
 	if (klen > sizeof(buf) - 9)
 		return store_fail(txn, MFA_ERR_INVALID);

@@ -89,6 +89,21 @@ store_be64(unsigned char out[8], uint64_t v)
 		out[i] = (unsigned char)(v & 0xff);
 }
 
+/* The value store_be64 wrote at "p". */
+static inline uint64_t
+store_be64_get(const unsigned char p[8])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The longest record key an expiry entry names (store_expiry_add). */
+#define STORE_EXPIRY_KEY_MAX 256
+
 /* An MDB_val over borrowed const bytes (LMDB never writes through it). */
 static inline MDB_val
 store_val(const void *p, size_t n)

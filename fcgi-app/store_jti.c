@@ -7,6 +7,9 @@
 #include "store_int.h"
 
 #define JTI_KEY_MAX (MFA_CLIENT_ID_MAX + 1 + 64)
+/* a jti's expiry entry names the transaction id and the key */
+_Static_assert(8 + JTI_KEY_MAX <= STORE_EXPIRY_KEY_MAX,
+    "a jti key outgrew what an expiry entry can name");
 
 /* The key "<client_id>\0<jti>" into "key"; its length, 0 when out of
  * bounds. */

@@ -79,13 +79,7 @@ store_sweep_one(struct store_txn *txn, mfa_ms now, int kind,
 static mfa_ms
 store_sweep_time(const MDB_val *k)
 {
-	const unsigned char *p = k->mv_data;
-	uint64_t t = 0;
-	size_t i;
-
-	for (i = 0; i < 8; i++)
-		t = t << 8 | p[i];
-	return (mfa_ms)t;
+	return (mfa_ms)store_be64_get(k->mv_data);
 }
 
 /*
