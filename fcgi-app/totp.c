@@ -10,8 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <sodium.h>
 
 #include "totp.h"
@@ -54,49 +55,84 @@ totp_alg_parse(const char *s, enum totp_alg *out)
 	return MFA_ERR_INVALID;
 }
 
-static const EVP_MD *
-totp_md(enum totp_alg alg)
-{
+/*
+ * HMAC with the digest of each algorithm chosen but no key, made once per
+ * process: fetching the two algorithms is a lookup under a lock that
+ * costs more than the MAC itself. A template holds nothing secret.
+ */
+static EVP_MAC_CTX *totp_mac_templates[TOTP_NALGS];
 
-	switch (alg) {
-	case TOTP_SHA1:
-		return EVP_sha1();
-	case TOTP_SHA256:
-		return EVP_sha256();
-	case TOTP_SHA512:
-		return EVP_sha512();
-	default:
+static const EVP_MAC_CTX *
+totp_mac_template(enum totp_alg alg)
+{
+	EVP_MAC_CTX **t = &totp_mac_templates[alg];
+	OSSL_PARAM params[2];
+	EVP_MAC *mac;
+	char digest[8]; /* OSSL_PARAM takes a mutable string */
+
+	if (*t != NULL)
+		return *t;
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
 		return NULL;
+	*t = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac); /* the context holds its own reference */
+	snprintf(digest, sizeof(digest), "%s", totp_alg_names[alg]);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (*t != NULL && EVP_MAC_CTX_set_params(*t, params) != 1) {
+		EVP_MAC_CTX_free(*t);
+		*t = NULL;
 	}
+	return *t;
 }
 
 /*
- * HOTP(key, counter) = Truncate(HMAC(key, counter)) mod 10^digits
- * (RFC 4226 §5.3), as "digits" characters with leading zeros.
+ * An HMAC context keyed with "key": the key schedule runs once, and each
+ * counter's MAC starts from a copy (totp_verify computes several). NULL
+ * when OpenSSL fails. EVP_MAC_CTX_free wipes the key and its state.
  */
-int
-hotp_code(enum totp_alg alg, const unsigned char *key, size_t keylen,
-    uint64_t counter, unsigned digits, char out[TOTP_CODE_BUFSZ])
+static EVP_MAC_CTX *
+totp_mac_new(enum totp_alg alg, const unsigned char *key, size_t keylen)
 {
-	const EVP_MD *md;
+	const EVP_MAC_CTX *t;
+	EVP_MAC_CTX *ctx;
+
+	if ((t = totp_mac_template(alg)) == NULL ||
+	    (ctx = EVP_MAC_CTX_dup(t)) == NULL)
+		return NULL;
+	if (EVP_MAC_init(ctx, key, keylen, NULL) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/*
+ * Truncate(HMAC(key, counter)) mod 10^digits (RFC 4226 §5.3) from the
+ * keyed context "keyed", as "digits" characters with leading zeros.
+ */
+static int
+totp_mac_code(const EVP_MAC_CTX *keyed, uint64_t counter, unsigned digits,
+    char out[TOTP_CODE_BUFSZ])
+{
+	EVP_MAC_CTX *ctx;
 	unsigned char msg[8], mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0, off;
+	size_t maclen = 0;
+	unsigned off;
 	uint32_t bin = 0;
 	int i, rc = MFA_OK;
 
 	out[0] = '\0';
-	if ((md = totp_md(alg)) == NULL || digits < TOTP_DIGITS_MIN ||
-	    digits > TOTP_DIGITS_MAX || key == NULL || keylen == 0 ||
-	    keylen > INT32_MAX)
-		return MFA_ERR_INVALID;
-
 	/* The counter is 8 bytes, big-endian. */
 	for (i = 7; i >= 0; i--) {
 		msg[i] = (unsigned char)(counter & 0xff);
 		counter >>= 8;
 	}
-	if (HMAC(md, key, (int)keylen, msg, sizeof(msg), mac, &maclen) ==
-	    NULL || maclen < 20) {
+	ctx = EVP_MAC_CTX_dup(keyed);
+	if (ctx == NULL || EVP_MAC_update(ctx, msg, sizeof(msg)) != 1 ||
+	    EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)) != 1 ||
+	    maclen < 20) {
 		rc = MFA_ERR_CRYPTO;
 		goto out;
 	}
@@ -112,9 +148,30 @@ hotp_code(enum totp_alg alg, const unsigned char *key, size_t keylen,
 	}
 	out[digits] = '\0';
 out:
+	EVP_MAC_CTX_free(ctx);
 	sodium_memzero(mac, sizeof(mac));
 	sodium_memzero(msg, sizeof(msg));
 	sodium_memzero(&bin, sizeof(bin));
+	return rc;
+}
+
+/* HOTP(key, counter); see totp.h. */
+int
+hotp_code(enum totp_alg alg, const unsigned char *key, size_t keylen,
+    uint64_t counter, unsigned digits, char out[TOTP_CODE_BUFSZ])
+{
+	EVP_MAC_CTX *keyed;
+	int rc;
+
+	out[0] = '\0';
+	if (totp_alg_name(alg) == NULL || digits < TOTP_DIGITS_MIN ||
+	    digits > TOTP_DIGITS_MAX || key == NULL || keylen == 0 ||
+	    keylen > INT32_MAX)
+		return MFA_ERR_INVALID;
+	if ((keyed = totp_mac_new(alg, key, keylen)) == NULL)
+		return MFA_ERR_CRYPTO;
+	rc = totp_mac_code(keyed, counter, digits, out);
+	EVP_MAC_CTX_free(keyed);
 	return rc;
 }
 
@@ -153,12 +210,13 @@ totp_verify(const struct totp_params *p, const unsigned char *key,
     int64_t *matched_step)
 {
 	char cand[TOTP_CODE_BUFSZ];
+	EVP_MAC_CTX *keyed;
 	uint64_t t, s, first, lastw, best = 0, found = 0, mask;
 	enum totp_verdict v = TOTP_ERROR;
 	bool failed = false;
 
 	if (p == NULL || key == NULL || keylen == 0 ||
-	    totp_md(p->alg) == NULL || p->digits < TOTP_DIGITS_MIN ||
+	    totp_alg_name(p->alg) == NULL || p->digits < TOTP_DIGITS_MIN ||
 	    p->digits > TOTP_DIGITS_MAX || p->period == 0 ||
 	    p->window_back > TOTP_WINDOW_MAX ||
 	    p->window_fwd > TOTP_WINDOW_MAX || last_step < -1)
@@ -169,9 +227,11 @@ totp_verify(const struct totp_params *p, const unsigned char *key,
 	t = totp_step(now_s, p->period);
 	first = t >= p->window_back ? t - p->window_back : 0;
 	lastw = t + p->window_fwd; /* t <= INT64_MAX: cannot wrap */
+	if (keylen > INT32_MAX ||
+	    (keyed = totp_mac_new(p->alg, key, keylen)) == NULL)
+		return TOTP_ERROR;
 	for (s = first; s <= lastw; s++) {
-		if (hotp_code(p->alg, key, keylen, s, p->digits, cand) !=
-		    MFA_OK) {
+		if (totp_mac_code(keyed, s, p->digits, cand) != MFA_OK) {
 			failed = true;
 			continue;
 		}
@@ -194,6 +254,7 @@ totp_verify(const struct totp_params *p, const unsigned char *key,
 			*matched_step = (int64_t)best;
 	}
 out:
+	EVP_MAC_CTX_free(keyed);
 	sodium_memzero(cand, sizeof(cand));
 	sodium_memzero(&best, sizeof(best));
 	return v;
