@@ -64,7 +64,7 @@ SERVER = os.environ.get("BENCH_SERVER", "lighttpd")
 PROCS = int(os.environ.get("BENCH_PROCS", "4"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
-# each of the two commit rates of the disk probe, once per round
+# the disk probe's run of each commit rate
 PROBE_SECONDS = 1.0
 CONNS = int(os.environ.get("BENCH_CONNS", "32"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
@@ -401,6 +401,12 @@ def setup_and_run(build, root, results, t_start, servers):
     say("bench: machine: %d x %s, %s, load %s" % (
         mach["nproc"], mach["cpu"], mach["fs"], mach["load"]))
 
+    # both commit rates once; the synced one again in every round
+    first = disk_probe(build, root)
+    say("bench: LMDB single writer: %.0f synced commits/s, %.0f with "
+        "MDB_NOSYNC" % (first["synced_commits_per_s"],
+                        first["nosync_commits_per_s"]))
+
     # the store, three clients, the users
     db = root / "store"
     mfactl(build, db, "init")
@@ -542,12 +548,12 @@ def setup_and_run(build, root, results, t_start, servers):
             elif case.startswith("verify otp"):
                 mode = "pool"
                 f = verify_file(rnd)
-                probe = disk_probe(build, root)
+                # measured next to the verification it is compared
+                # with, as the ceiling is
+                probe = disk_probe(build, root, "synced")
                 probes.append(dict(probe, round=rnd + 1))
                 say("bench: round %d: LMDB single writer %.0f synced "
-                    "commits/s, %.0f with MDB_NOSYNC" % (
-                        rnd + 1, probe["synced_commits_per_s"],
-                        probe["nosync_commits_per_s"]))
+                    "commits/s" % (rnd + 1, probe["synced_commits_per_s"]))
             else:
                 mode = "pool"
                 f = pools[(case, rnd)]
@@ -579,8 +585,8 @@ def setup_and_run(build, root, results, t_start, servers):
             clear_outbox(build, db)
         say("bench: round %d/%d done (%.0f s)" % (
             rnd + 1, ROUNDS, time.monotonic() - t_start))
-    report(rows, cases, expected, probes, syncs, batches, replays, mach,
-           results, t_start)
+    report(rows, cases, expected, first, probes, syncs, batches, replays,
+           mach, results, t_start)
 
 
 def profile(case, srv, reqfile, results):
@@ -613,15 +619,14 @@ def profile(case, srv, reqfile, results):
                    if ln.strip() and not ln.startswith("#")))
 
 
-def disk_probe(build, root):
-    """The single-writer commit rates on this file system, synced and with
-    MDB_NOSYNC (lmdb-commits, PROBE_SECONDS each): the base of the
-    durable-verification target, measured in each round next to the
-    verification it is compared with, as the ceiling is."""
+def disk_probe(build, root, *mode):
+    """The single-writer commit rates on this file system (lmdb-commits):
+    synced, and with MDB_NOSYNC unless "mode" is ("synced",). The synced
+    rate is the base of the durable-verification target."""
     d = root / "lmdb"
     p = subprocess.run([str(build / "lmdb-commits"), str(d),
-                        str(PROBE_SECONDS)], capture_output=True, text=True,
-                       check=True)
+                        str(PROBE_SECONDS), *mode], capture_output=True,
+                       text=True, check=True)
     shutil.rmtree(d, ignore_errors=True)
     return dict((k, float(v)) for k, v in
                 (ln.split() for ln in p.stdout.splitlines()))
@@ -665,8 +670,8 @@ def durable_ratio(rows, probes):
                    synced.get(r["round"])] or [0])
 
 
-def report(rows, cases, expected, probes, syncs, batches, replays, mach,
-           results, t_start):
+def report(rows, cases, expected, first, probes, syncs, batches, replays,
+           mach, results, t_start):
     ceil = {r["round"]: r["rate"] for r in rows if r["case"] == "ceiling"}
     for r in rows:
         r["ratio"] = r["rate"] / ceil[r["round"]] if ceil[r["round"]] else 0
@@ -708,12 +713,13 @@ def report(rows, cases, expected, probes, syncs, batches, replays, mach,
     ver = next((s for s in summary if s["case"].startswith("verify otp")),
                None)
     durable = durable_ratio(rows, probes)
+    syn = [p["synced_commits_per_s"] for p in probes] or [0]
+    w("LMDB single writer on this file system: %.0f synced commits/s before "
+      "the rounds, %.0f with MDB_NOSYNC" % (first["synced_commits_per_s"],
+                                            first["nosync_commits_per_s"]))
     if probes:
-        syn = [p["synced_commits_per_s"] for p in probes]
-        w("LMDB single writer on this file system: %.0f synced commits/s "
-          "(%.0f-%.0f), %.0f with MDB_NOSYNC; median of the rounds" % (
-              median(syn), min(syn), max(syn),
-              median([p["nosync_commits_per_s"] for p in probes])))
+        w("  synced again before each round's verification: median %.0f/s "
+          "(%.0f-%.0f)" % (median(syn), min(syn), max(syn)))
     if syncs[0]:
         w("durable verification: %d durable commits in %d fdatasyncs "
           "(%.1f commits per sync)" % (syncs[1], syncs[0],
