@@ -751,6 +751,10 @@ def report(rows, cases, expected, first, probes, syncs, batches, replays,
         w("  %-40s %5.2f x synced commits (>= %.1f), %d replays accepted  %s"
           % ("durable verification", f, DURABLE_FACTOR, replays,
              "met" if f >= DURABLE_FACTOR and replays == 0 else "NOT met"))
+        # the rested disk often reads faster than in the rounds: said too
+        w("  %-40s %5.2f x the probe before the rounds" % (
+            "", ver["rps_median"] / first["synced_commits_per_s"]
+            if first["synced_commits_per_s"] else 0))
     p99s = [s["p99_max_ms"] for s in summary
             if s["case"].startswith("challenge")]
     if p99s:    # none when BENCH_CASES left the challenges out
