@@ -793,6 +793,39 @@ def test_files_that_are_no_message_are_set_aside_or_left(gw):
         "notes.json"]
 
 
+def without_dac_override(argv):
+    """"argv" run so that file modes bind it: as root, without the
+    capabilities that pass over them (setpriv, util-linux); as another
+    user, as it is."""
+    if os.geteuid() != 0:
+        return argv
+    caps = "-dac_override,-dac_read_search"
+    return ["setpriv", "--inh-caps=" + caps, "--bounding-set=" + caps,
+            *map(str, argv)]
+
+
+def test_a_spool_file_that_cannot_be_read_is_kept_and_exit_1(gw):
+    """A message file the agent may not read (mode 000) is neither sent
+    nor set aside: it is left for a later run, with a warning naming it,
+    and --once exits 1 so that cron sees it; the readable message next to
+    it is sent."""
+    spool, argv, out = gw
+    locked = message(spool, "auth_challenge_U")
+    (spool / locked).chmod(0)
+    sent = message(spool, "auth_challenge_V")
+    p = subprocess.run(without_dac_override(
+        [DELIVER, "--spool", spool, "--once", "--", *argv]),
+        capture_output=True, text=True, timeout=60, env=clean_env(),
+        stdin=subprocess.DEVNULL)
+    assert p.returncode == 1, p.stderr
+    assert ("warn: deliver: cannot read %s: Permission denied; tried again "
+            "later" % locked) in p.stderr
+    assert (out / "order").read_text().split() == ["auth_challenge_V"]
+    assert published(spool) == [locked]
+    assert not (spool / "failed" / locked).exists()
+    assert not (spool / "failed" / sent).exists()
+
+
 def test_gateway_past_its_timeout_is_killed_and_the_message_kept(gw):
     spool, argv, out = gw
     name = message(spool, "auth_challenge_T")
