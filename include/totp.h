@@ -2,7 +2,8 @@
  * totp.h -- HOTP (RFC 4226) and TOTP (RFC 6238): code generation, the
  * verification decision with its replay rule, and the otpauth:// key URI.
  * Pure: time is passed in, the replay state (last accepted step) is passed
- * in and the new one handed back; no I/O, no globals.
+ * in and the new one handed back; no I/O. The one global is a per-process
+ * cache of OpenSSL's HMAC, its digest chosen and no key (nothing secret).
  */
 #ifndef MFA_TOTP_H
 #define MFA_TOTP_H
