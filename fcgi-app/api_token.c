@@ -241,7 +241,7 @@ grant_otp(struct grant *g)
 		return;
 	}
 	/* the bucket of the first (preferably active) authenticator */
-	snprintf(key, sizeof(key), "fail:%s", cand[0].id);
+	snprintf(key, sizeof(key), STORE_FAIL_PREFIX "%s", cand[0].id);
 	if ((rc = verify_bucket_load(g->ctx, g->txn, key, &vb, &empty)) !=
 	    MFA_OK)
 		goto fail;
@@ -320,7 +320,7 @@ grant_oob_poll(struct grant *g, const struct challenge_rec *c, bool *ok)
 	struct bucket b;
 	int rc;
 
-	snprintf(key, sizeof(key), "poll:%s", c->id);
+	snprintf(key, sizeof(key), STORE_POLL_PREFIX "%s", c->id);
 	rc = store_bucket_get(g->txn, key, &b);
 	if (rc == MFA_ERR_NOTFOUND)
 		bucket_init(&b, &p, g->ctx->now);
@@ -416,7 +416,7 @@ grant_oob(struct grant *g)
 		    "Missing required parameter: binding_code");
 		return;
 	}
-	snprintf(key, sizeof(key), "fail:%s", c.factor_id);
+	snprintf(key, sizeof(key), STORE_FAIL_PREFIX "%s", c.factor_id);
 	if ((rc = verify_bucket_load(g->ctx, g->txn, key, &vb, &empty)) !=
 	    MFA_OK)
 		goto fail;
@@ -462,7 +462,8 @@ grant_recovery(struct grant *g)
 
 	if (in == NULL)
 		return;
-	snprintf(key, sizeof(key), "fail:recovery:%s", g->token.user_id);
+	snprintf(key, sizeof(key), STORE_FAIL_PREFIX "recovery:%s",
+	    g->token.user_id);
 	if ((rc = verify_bucket_load(g->ctx, g->txn, key, &vb, &empty)) !=
 	    MFA_OK)
 		goto fail;

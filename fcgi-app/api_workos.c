@@ -152,7 +152,7 @@ workos_step(struct mfa_ctx *ctx, struct store_txn *txn, const char *id,
 		workos_terminal(resp, id, r.verdict);
 		goto save;
 	}
-	snprintf(key, sizeof(key), "fail:%s", c.factor_id);
+	snprintf(key, sizeof(key), STORE_FAIL_PREFIX "%s", c.factor_id);
 	if ((rc = verify_bucket_load(ctx, txn, key, &vb, &empty)) != MFA_OK)
 		return rc;
 	if (empty) {

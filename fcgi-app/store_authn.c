@@ -1,6 +1,7 @@
 /*
  * store_authn.c -- authenticators and the user -> authenticators index.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -40,6 +41,16 @@ store_authn_put(struct store_txn *txn, const struct authn_rec *r)
 	return rc == MFA_ERR_EXISTS ? MFA_OK : rc;
 }
 
+/* Deletes the failed-code bucket of authenticator "id", if it has one. */
+static int
+store_authn_del_bucket(struct store_txn *txn, const char *id)
+{
+	char key[sizeof(STORE_FAIL_PREFIX) + MFA_AUTHN_ID_MAX];
+
+	snprintf(key, sizeof(key), STORE_FAIL_PREFIX "%s", id);
+	return store_del(txn, DB_BUCKETS, key, strlen(key), NULL, 0);
+}
+
 int
 store_authn_del(struct store_txn *txn, const char *id)
 {
@@ -50,6 +61,8 @@ store_authn_del(struct store_txn *txn, const char *id)
 		return rc;
 	rc = store_del(txn, DB_USER_AUTHNS, r.user_id, strlen(r.user_id),
 	    r.id, strlen(r.id));
+	if (rc == MFA_OK || rc == MFA_ERR_NOTFOUND)
+		rc = store_authn_del_bucket(txn, id);
 	if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND)
 		return rc;
 	return store_del(txn, DB_AUTHNS, id, strlen(id), NULL, 0);

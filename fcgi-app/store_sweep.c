@@ -2,6 +2,7 @@
  * store_sweep.c -- deleting expired records in bounded batches, so a sweep
  * never holds the write lock for long.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -16,6 +17,16 @@ store_sweep_outbox(struct store_txn *txn, const struct challenge_rec *c)
 	if (store_outbox_key(c->created_at, c->id, key) != MFA_OK)
 		return MFA_OK;
 	return store_outbox_del(txn, key);
+}
+
+/* Deletes the bucket of the polls of oob challenge "id" (api_token.c). */
+static int
+store_sweep_poll(struct store_txn *txn, const char *id)
+{
+	char key[sizeof(STORE_POLL_PREFIX) + MFA_CHALLENGE_ID_MAX];
+
+	snprintf(key, sizeof(key), STORE_POLL_PREFIX "%s", id);
+	return store_del(txn, DB_BUCKETS, key, strlen(key), NULL, 0);
 }
 
 /*
@@ -59,6 +70,9 @@ store_sweep_one(struct store_txn *txn, mfa_ms now, int kind,
 				return rc;
 			/* a message nobody delivered: its code is useless */
 			rc = store_sweep_outbox(txn, &ch);
+			if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND)
+				return rc;
+			rc = store_sweep_poll(txn, id);
 			if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND)
 				return rc;
 		}

@@ -230,6 +230,14 @@ int store_token_put(struct store_txn *txn,
     MFA_WUR;
 int store_bucket_get(struct store_txn *txn, const char *key,
     struct bucket *out) MFA_WUR;
+/*
+ * The buckets kept per record: failed codes per authenticator ("fail:" and
+ * its id; store_authn_del deletes it with the authenticator) and polls per
+ * oob challenge ("poll:" and its id; the sweep deletes it with the
+ * challenge).
+ */
+#define STORE_FAIL_PREFIX "fail:"
+#define STORE_POLL_PREFIX "poll:"
 int store_bucket_put(struct store_txn *txn, const char *key,
     const struct bucket *b) MFA_WUR;
 

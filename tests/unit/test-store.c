@@ -593,6 +593,7 @@ test_store_authn(struct store *st)
 		make_authn("voice|dev_D", "u1", AUTHN_OOB, 1000),
 		make_authn("totp|dev_E", "u2", AUTHN_OTP, 500),
 	}, got, upd;
+	struct bucket fb = { 1, 1000 };
 	struct store_txn *t;
 	char ids[512];
 	size_t i, n;
@@ -658,10 +659,15 @@ test_store_authn(struct store *st)
 	T_EQ_INT(db_count(t, DB_USER_AUTHNS), 5);
 	T_EQ_INT(store_txn_commit(t), MFA_OK);
 
-	/* delete removes the record and its index entry */
+	/* delete removes the record, its index entry and its failed-code
+	 * bucket, not another's */
 	t = begin(st, true);
+	T_EQ_INT(store_bucket_put(t, "fail:sms|dev_A", &fb), MFA_OK);
+	T_EQ_INT(store_bucket_put(t, "fail:email|dev_B", &fb), MFA_OK);
 	T_TRUE(index_has(t, "u1", "sms|dev_A"));
 	T_EQ_INT(store_authn_del(t, "sms|dev_A"), MFA_OK);
+	T_EQ_INT(store_bucket_get(t, "fail:sms|dev_A", &fb), MFA_ERR_NOTFOUND);
+	T_EQ_INT(store_bucket_get(t, "fail:email|dev_B", &fb), MFA_OK);
 	T_TRUE(!index_has(t, "u1", "sms|dev_A"));
 	T_TRUE(index_has(t, "u1", "email|dev_B"));
 	T_EQ_INT(store_authn_get(t, "sms|dev_A", &got), MFA_ERR_NOTFOUND);
@@ -878,6 +884,18 @@ challenge_there(struct store *st, const char *id)
 }
 
 static bool
+bucket_there(struct store *st, const char *key)
+{
+	struct bucket b;
+	struct store_txn *t = begin(st, false);
+	int rc;
+
+	rc = store_bucket_get(t, key, &b);
+	store_txn_abort(t);
+	return rc == MFA_OK;
+}
+
+static bool
 oob_there(struct store *st, unsigned seed)
 {
 	unsigned char h[MFA_HASH_BYTES];
@@ -921,6 +939,7 @@ count(struct store *st, enum store_db db)
 static void
 test_store_sweep(void)
 {
+	struct bucket b = { 2, 1000 };
 	struct challenge_rec c1 = make_challenge("auth_challenge_1", CT_OTP,
 	    1500, 0), c2 = make_challenge("auth_challenge_2", CT_OOB, 1800, 11),
 	    c3 = make_challenge("auth_challenge_3", CT_OOB, 9500, 12);
@@ -945,6 +964,10 @@ test_store_sweep(void)
 	    strlen(c2.id), true), MFA_OK);
 	T_EQ_INT(store_put(t, DB_OOB, c3.oob_hash, MFA_HASH_BYTES, c3.id,
 	    strlen(c3.id), true), MFA_OK);
+	/* the buckets of polls on the oob challenges, and one of a user */
+	T_EQ_INT(store_bucket_put(t, "poll:auth_challenge_2", &b), MFA_OK);
+	T_EQ_INT(store_bucket_put(t, "poll:auth_challenge_3", &b), MFA_OK);
+	T_EQ_INT(store_bucket_put(t, "pstn:auth_challenge_2", &b), MFA_OK);
 	T_EQ_INT(store_txn_commit(t), MFA_OK);
 	T_EQ_INT(count(st, DB_EXPIRY), 6);
 
@@ -965,6 +988,9 @@ test_store_sweep(void)
 	T_TRUE(!oob_there(st, 11));
 	T_TRUE(challenge_there(st, "auth_challenge_3"));
 	T_TRUE(oob_there(st, 12));
+	T_TRUE(!bucket_there(st, "poll:auth_challenge_2"));
+	T_TRUE(bucket_there(st, "poll:auth_challenge_3"));
+	T_TRUE(bucket_there(st, "pstn:auth_challenge_2")); /* not a poll's */
 	T_EQ_INT(count(st, DB_EXPIRY), 2);
 	T_EQ_INT(count(st, DB_OOB), 1);
 	T_EQ_INT(store_sweep(st, 5000, 100, 100, &deleted), MFA_OK);
@@ -997,6 +1023,8 @@ test_store_sweep(void)
 	T_TRUE(!token_there(st, 3));
 	T_TRUE(!challenge_there(st, "auth_challenge_3"));
 	T_TRUE(!oob_there(st, 12));
+	T_TRUE(!bucket_there(st, "poll:auth_challenge_3"));
+	T_EQ_INT(count(st, DB_BUCKETS), 1);
 	T_EQ_INT(count(st, DB_TOKENS), 0);
 	T_EQ_INT(count(st, DB_CHALLENGES), 0);
 	T_EQ_INT(count(st, DB_OOB), 0);
