@@ -62,38 +62,39 @@ fcgi_req_content_length(const char *s, size_t *out)
 	return true;
 }
 
-/* Parameters that carry credentials and so never belong in a URI. */
+/* Parameters that carry credentials or codes and so never belong in a
+ * URI, which web servers log and browsers keep. */
 static const char *const fcgi_req_uri_forbidden[] = {
-	"client_secret", "client_assertion", "mfa_token",
+	"client_secret", "client_assertion", "mfa_token", "otp", "oob_code",
+	"binding_code", "recovery_code",
 };
 
-/* Rejects credentials in the URI (RFC 6749 §2.3.1: "MUST NOT"). */
-static int
-fcgi_req_query_pair(void *arg, const char *name, size_t namelen,
-    const char *value, size_t valuelen)
-{
-	size_t i;
-
-	(void)arg;
-	(void)namelen;
-	(void)value;
-	(void)valuelen;
-	for (i = 0; i < sizeof(fcgi_req_uri_forbidden) /
-	    sizeof(fcgi_req_uri_forbidden[0]); i++)
-		if (strcmp(name, fcgi_req_uri_forbidden[i]) == 0)
-			return MFA_ERR_INVALID;
-	return MFA_OK;
-}
-
+/*
+ * Does query string "qs" name a credential (RFC 6749 §2.3.1: "MUST NOT"
+ * be in the URI)? Each pair's name is decoded on its own, whatever its
+ * value or the other pairs hold: a pair that does not decode must not
+ * hide the ones after it.
+ */
 static bool
 fcgi_req_query_has_credentials(const char *qs)
 {
-	char err[128];
+	char name[64]; /* a longer name decodes to none of the forbidden */
+	size_t seg, n, got, i;
+	const char *p;
 
-	if (qs == NULL || *qs == '\0')
-		return false;
-	return form_decode(qs, strlen(qs), fcgi_req_query_pair, NULL, err,
-	    sizeof(err)) == MFA_ERR_INVALID && strstr(err, "percent") == NULL;
+	for (p = qs; p != NULL && *p != '\0'; p += seg + (p[seg] == '&')) {
+		seg = strcspn(p, "&");
+		n = strcspn(p, "=&");
+		if (n == 0 || n >= sizeof(name) ||
+		    form_unescape(p, n, name, sizeof(name), &got) != MFA_OK)
+			continue;
+		for (i = 0; i < sizeof(fcgi_req_uri_forbidden) /
+		    sizeof(fcgi_req_uri_forbidden[0]); i++)
+			if (got == strlen(fcgi_req_uri_forbidden[i]) &&
+			    memcmp(name, fcgi_req_uri_forbidden[i], got) == 0)
+				return true;
+	}
+	return false;
 }
 
 enum body_read { BODY_OK, BODY_SHORT, BODY_LATE };

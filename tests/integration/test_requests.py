@@ -184,9 +184,13 @@ def test_json_unicode_escapes(http, store, app, bob, good):
 
 # ---- credentials in the query string
 
-@pytest.mark.parametrize("query", ["?client_secret=x", "?mfa_token=x",
-                                   "?client_assertion=x",
-                                   "?a=1&client_secret=x"])
+@pytest.mark.parametrize("query", [
+    "?client_secret=x", "?mfa_token=x", "?client_assertion=x",
+    "?otp=123456", "?oob_code=x", "?binding_code=123456",
+    "?recovery_code=x", "?a=1&client_secret=x",
+    # the name however it is spelled
+    "?client%5Fsecret=x", "?client_secret", "?a=1&&client_secret=x",
+    "?a=%C3%28&client_assertion=x"])
 @pytest.mark.parametrize("path", ["/mfa/challenge", "/mfa/token"])
 def test_credentials_in_query(http, store, app, bob, good, path, query):
     fields = good if path == "/mfa/challenge" else {"user_id": bob.id,
@@ -195,6 +199,50 @@ def test_credentials_in_query(http, store, app, bob, good, path, query):
                 "invalid_request",
                 "credentials must not be sent in the query string",
                 query=query)
+
+
+@pytest.mark.parametrize("query", ["?client_secretx=1", "?x=client_secret",
+                                   "?otp_x=1"])
+def test_query_without_credentials_is_not_refused(http, good, query):
+    """Only a credential's name is refused."""
+    r = http.post("/mfa/challenge" + query, raw=form(good),
+                  content_type=FORM)
+    assert assert_ok(r) == {"challenge_type": "otp"}
+
+
+def fcgi_challenge(server, body, query):
+    """POST /mfa/challenge straight to the responder's socket with
+    QUERY_STRING "query" as is: HTTP clients and web servers re-encode or
+    refuse a bad escape before the responder could see it."""
+    return fcgi_request(server.fcgi_socket(), {
+        "REQUEST_METHOD": "POST", "REQUEST_URI": "/mfa/challenge?" + query,
+        "SCRIPT_NAME": "/mfa/challenge", "DOCUMENT_URI": "/mfa/challenge",
+        "QUERY_STRING": query, "CONTENT_TYPE": FORM,
+        "CONTENT_LENGTH": str(len(body)), "SERVER_PROTOCOL": "HTTP/1.1",
+        "GATEWAY_INTERFACE": "CGI/1.1", "REMOTE_ADDR": "127.0.0.1",
+    }, stdin=body)
+
+
+@pytest.mark.parametrize("query", [
+    "a=%zz&client_secret=x", "client_secret=%zz", "%zz=1&mfa_token=x",
+    "a=%&otp=123456", "a=%00&client_assertion=x"])
+def test_credentials_after_a_bad_escape_in_query(server, store, http, app,
+                                                  bob, good, query):
+    """A pair that does not decode hides none of the pairs after it."""
+    snap = Snapshot(store)
+    status, headers, out = fcgi_challenge(server, form(good), query)
+    assert status == 400, (status, out)
+    assert json.loads(out) == {
+        "error": "invalid_request",
+        "error_description":
+            "credentials must not be sent in the query string"}
+    snap.assert_unchanged()
+    assert_healthy(http, app, bob)
+
+
+def test_bad_escape_alone_in_query_is_not_refused(server, good):
+    status, _, out = fcgi_challenge(server, form(good), "a=%zz&b=%")
+    assert (status, json.loads(out)) == (200, {"challenge_type": "otp"})
 
 
 # ---- routing
