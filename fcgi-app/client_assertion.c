@@ -179,6 +179,18 @@ client_assertion_audiences(const struct mfa_ctx *ctx,
 	return 3;
 }
 
+/*
+ * Until when a jti is kept, in ms: exp plus the largest skew any
+ * configuration allows, not the current one, so that a reload raising
+ * assertion_skew cannot make an assertion recorded before it usable again
+ * (checklist F7: single use for as long as it is accepted).
+ */
+static mfa_ms
+client_assertion_jti_keep(const struct jwt_claims *claims)
+{
+	return (claims->exp + CFG_ASSERTION_SKEW_MAX) * 1000;
+}
+
 /* Signature and claims of "t" for client "c"; sets "*claims" on CA_OK. */
 static enum client_auth_verdict
 client_assertion_check(const struct mfa_ctx *ctx, const struct mfa_req *req,
@@ -278,11 +290,11 @@ client_assertion_run(const struct mfa_ctx *ctx, const struct mfa_req *req,
 		    "%s", claims.client_id);
 		snprintf(d->defer->jti, sizeof(d->defer->jti), "%s",
 		    claims.jti);
-		d->defer->exp = (claims.exp + ctx->cfg->assertion_skew) * 1000;
+		d->defer->exp = client_assertion_jti_keep(&claims);
 		goto out;
 	}
 	rc = store_jti_use(ctx->store, claims.client_id, claims.jti,
-	    (claims.exp + ctx->cfg->assertion_skew) * 1000);
+	    client_assertion_jti_keep(&claims));
 	if (rc == MFA_ERR_EXISTS) {
 		log_warn("client %s: replayed client assertion", client->id);
 		d->why = CLIENT_AUTH_REPLAY;

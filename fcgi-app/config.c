@@ -126,7 +126,7 @@ static const struct config_key config_keys[] = {
 	    "largest client_assertion JWT, bytes"),
 	KEY(assertion_lifetime, CFG_SECONDS, CS_I64, 10, 3600, "300",
 	    "longest client_assertion lifetime (exp after iat or now)"),
-	KEY(assertion_skew, CFG_SECONDS, CS_I64, 0, 300, "10",
+	KEY(assertion_skew, CFG_SECONDS, CS_I64, 0, CFG_ASSERTION_SKEW_MAX, "10",
 	    "clock skew allowed on exp, nbf and iat of assertions"),
 	KEY(otp_window_back, CFG_INT, CS_UINT, 0, 10, "1",
 	    "TOTP steps accepted before the current one"),

@@ -51,6 +51,9 @@ struct config {
 	size_t assertion_max_len;  /* client_assertion bytes (2048) */
 	int64_t assertion_lifetime; /* seconds from iat/now to exp (300) */
 	int64_t assertion_skew;    /* seconds of clock skew (10) */
+/* The largest assertion_skew: a jti is kept until exp plus this, so that
+ * raising the skew with a reload makes no recorded assertion usable. */
+#define CFG_ASSERTION_SKEW_MAX 300
 	unsigned otp_window_back;  /* TOTP steps before now accepted (1) */
 	unsigned otp_window_fwd;   /* TOTP steps after now accepted (1) */
 	unsigned fail_burst;       /* failed codes per user+authenticator (10) */

@@ -18,6 +18,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import subprocess
 import threading
 import time
 import uuid
@@ -33,8 +34,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import \
     decode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from servers import TOKEN43, Http, Store, assert_error, assert_ok
+from servers import (MFACTL, TOKEN43, Http, Store, assert_error, assert_ok,
+                     clean_env)
 
+TC_MFACTL = MFACTL.parent / "testclock" / "mfactl"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # The harness does not set MFA_ISSUER: the configured default applies.
 ISSUER = "http://127.0.0.1:8080/"
@@ -44,6 +47,7 @@ MAX_LEN = 2048          # assertion_max_len default
 FIELD_MAX = 8192        # request-level bound of client_assertion
 LIFETIME = 300          # assertion_lifetime default
 SKEW = 10               # assertion_skew default
+SKEW_MAX = 300          # its largest value: how long past exp a jti stays
 # The algorithms accepted per client (the header alg must be this one).
 ALGS = ["EdDSA", "Ed25519", "RS256", "RS384", "PS256", "ES256", "HS256"]
 AUTH_METHODS = ["client_secret_basic", "client_secret_post",
@@ -932,10 +936,12 @@ def test_rejected_assertion_does_not_spend_its_jti(reg, go):
     assert_rejected(go(s, s.sign(jti=jti)), R_REPLAY)
 
 
-def test_jti_table_is_swept(reg, go, store):
-    """The jti is kept (LMDB "jti" table) until exp plus the skew, and
-    refused as a replay until then; the sweep then removes it, and the
-    assertion is refused as expired."""
+def test_jti_table_is_swept(reg, go, store, tmp_path):
+    """The jti is kept (LMDB "jti" table) until exp plus the largest skew a
+    configuration allows (300 s), not the current one (10 s): a reload
+    that raised assertion_skew must not make it usable again. Refused as a
+    replay while valid, then as expired; the sweep keeps it until that
+    time and removes it after (time moved with the test-clock mfactl)."""
     s = reg["EdDSA"]
     now = int(time.time())
     exp = now - 7                 # valid for 3 more seconds (skew 10 s)
@@ -943,17 +949,29 @@ def test_jti_table_is_swept(reg, go, store):
     tok = s.sign(iat=now - 60, exp=exp, jti=jti)
     assert_success(go(s, tok), "/mfa/token")
     marker = " %s\\00%s" % (s.client_id, jti)
+    clock = tmp_path / "clock"
 
     def stored():
         return [ln for ln in store.lmdb_dump().splitlines()
                 if ln.endswith(marker)]
+
+    def sweep_at(t):
+        clock.write_text(str(int((t - time.time()) * 1000)))
+        p = subprocess.run([str(TC_MFACTL), "--db", str(store.path),
+                            "--json", "sweep"], capture_output=True,
+                           text=True, timeout=30,
+                           env=dict(clean_env(),
+                                    MFA_TEST_CLOCK_FILE=str(clock)))
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
     assert stored(), "jti not in the store"
     assert_rejected(go(s, tok), R_REPLAY)
     time.sleep(max(0.0, exp + SKEW + 1.5 - time.time()))
-    out = store.ctl("sweep")
-    assert isinstance(out.get("deleted"), int), out
-    assert stored() == []
     assert_rejected(go(s, tok), "assertion has expired")
+    assert isinstance(sweep_at(exp + SKEW_MAX - 5).get("deleted"), int)
+    assert stored(), "swept before exp + 300 s"
+    assert sweep_at(exp + SKEW_MAX + 5)["deleted"] >= 1
+    assert stored() == []
 
 
 def test_same_jti_concurrently(server, reg, user):
