@@ -156,8 +156,8 @@ client_assertion_keys(const struct mfa_ctx *ctx, const struct client_rec *c,
 	return rc;
 }
 
-/* The accepted audiences: the issuer with and without its trailing slash
- * and this endpoint's URL. */
+/* The accepted audiences: the issuer with and without its trailing slash,
+ * and in legacy mode this endpoint's URL. */
 static size_t
 client_assertion_audiences(const struct mfa_ctx *ctx,
     const struct mfa_req *req, char bufs[3][1024], const char *aud[3])
@@ -170,11 +170,12 @@ client_assertion_audiences(const struct mfa_ctx *ctx,
 	/* issuer <= 255 and path <= REQ_PATH_MAX bytes: all fit */
 	snprintf(bufs[0], 1024, "%.*s", (int)n, iss);
 	snprintf(bufs[1], 1024, "%.*s/", (int)n, iss);
-	if ((size_t)snprintf(bufs[2], 1024, "%.*s%s", (int)n, iss,
-	    req->path) >= 1024)
-		bufs[2][0] = '\0';
 	aud[0] = bufs[0];
 	aud[1] = bufs[1];
+	if (ctx->cfg->assertion_audience != CONFIG_AUDIENCE_LEGACY ||
+	    (size_t)snprintf(bufs[2], 1024, "%.*s%s", (int)n, iss,
+	    req->path) >= 1024)
+		return 2;
 	aud[2] = bufs[2];
 	return 3;
 }
@@ -220,6 +221,8 @@ client_assertion_check(const struct mfa_ctx *ctx, const struct mfa_req *req,
 		p.client_id = c->id;
 		p.naudiences = client_assertion_audiences(ctx, req, bufs, aud);
 		p.audiences = aud;
+		p.aud_array = ctx->cfg->assertion_audience ==
+		    CONFIG_AUDIENCE_LEGACY;
 		p.now = ctx->now / 1000;
 		p.max_lifetime = ctx->cfg->assertion_lifetime;
 		p.skew = ctx->cfg->assertion_skew;

@@ -78,6 +78,9 @@ struct config_key {
 static const char *const config_sandbox_names[] = { "off", "on", "log",
 	NULL };
 static const char *const config_log_names[] = { "stderr", "syslog", NULL };
+/* Indexed by enum config_audience. */
+static const char *const config_audience_names[] = { "strict", "legacy",
+	NULL };
 
 static const struct config_key config_keys[] = {
 	KEY(db, CFG_PATH, CS_STR, 1, PATH_MAX - 1, "./var",
@@ -128,6 +131,8 @@ static const struct config_key config_keys[] = {
 	    "longest client_assertion lifetime (exp after iat or now)"),
 	KEY(assertion_skew, CFG_SECONDS, CS_I64, 0, CFG_ASSERTION_SKEW_MAX, "10",
 	    "clock skew allowed on exp, nbf and iat of assertions"),
+	KEY_CHOICE(assertion_audience, config_audience_names, "strict",
+	    "aud of assertions: strict (the issuer, a string) or legacy"),
 	KEY(otp_window_back, CFG_INT, CS_UINT, 0, 10, "1",
 	    "TOTP steps accepted before the current one"),
 	KEY(otp_window_fwd, CFG_INT, CS_UINT, 0, 10, "1",

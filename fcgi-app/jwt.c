@@ -65,6 +65,7 @@ static const char *const jwt_reasons[] = {
 	[JWT_SUB_MISMATCH] = "sub is not the client_id",
 	[JWT_AUD_MISSING] = "aud is missing",
 	[JWT_AUD_TYPE] = "aud is not a string or an array of strings",
+	[JWT_AUD_ARRAY] = "aud is not this server's issuer as a string",
 	[JWT_AUD_MISMATCH] = "aud does not name this server",
 	[JWT_EXP_MISSING] = "exp is missing",
 	[JWT_EXP_TYPE] = "exp is not an integer",

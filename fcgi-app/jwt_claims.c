@@ -67,6 +67,8 @@ jwt_claims_aud(const json_t *payload, const struct jwt_policy *p)
 		                                      : JWT_AUD_MISMATCH;
 	if (!json_is_array(aud))
 		return JWT_AUD_TYPE;
+	if (!p->aud_array)
+		return JWT_AUD_ARRAY;
 	for (i = 0; i < json_array_size(aud); i++) {
 		v = json_array_get(aud, i);
 		if (!json_is_string(v))

@@ -54,6 +54,7 @@ struct config {
 /* The largest assertion_skew: a jti is kept until exp plus this, so that
  * raising the skew with a reload makes no recorded assertion usable. */
 #define CFG_ASSERTION_SKEW_MAX 300
+	int assertion_audience;    /* enum config_audience (strict) */
 	unsigned otp_window_back;  /* TOTP steps before now accepted (1) */
 	unsigned otp_window_fwd;   /* TOTP steps after now accepted (1) */
 	unsigned fail_burst;       /* failed codes per user+authenticator (10) */
@@ -78,6 +79,14 @@ enum config_sandbox {
 	CONFIG_SANDBOX_OFF = 0,   /* no seccomp filter (not recommended) */
 	CONFIG_SANDBOX_ON = 1,    /* a forbidden syscall kills the worker */
 	CONFIG_SANDBOX_LOG = 2,   /* debug: logged and refused with ENOSYS */
+};
+
+/* Values of the "assertion_audience" key: what an assertion's aud may be. */
+enum config_audience {
+	CONFIG_AUDIENCE_STRICT = 0, /* the issuer (either trailing slash),
+				       as a string: checklist F2 */
+	CONFIG_AUDIENCE_LEGACY = 1, /* also in an array, or the endpoint's
+				       URL: open to audience injection */
 };
 
 /* Values of the "log" key. */

@@ -71,6 +71,7 @@ enum jwt_verdict {
 	JWT_SUB_MISMATCH,
 	JWT_AUD_MISSING,
 	JWT_AUD_TYPE,
+	JWT_AUD_ARRAY,
 	JWT_AUD_MISMATCH,
 	JWT_EXP_MISSING,
 	JWT_EXP_TYPE,
@@ -105,14 +106,19 @@ struct jwt {
 /*
  * What jwt_claims_check expects. "client_id" (iss and sub, compared byte
  * for byte) and the "naudiences" strings in "audiences" (the issuer with
- * and without its trailing slash, the endpoint URL) are borrowed. "now"
- * is seconds since the epoch; "max_lifetime" 1..JWT_LIFETIME_MAX and
- * "skew" 0..JWT_SKEW_MAX seconds. A zeroed policy fails (JWT_ERROR).
+ * and without its trailing slash; the endpoint URL too in legacy mode)
+ * are borrowed. "aud" is one of them as a string; with "aud_array" also
+ * an array of strings holding one (legacy: checklist F2 and
+ * draft-ietf-oauth-rfc7523bis want the issuer as the sole audience, else
+ * JWT_AUD_ARRAY). "now" is seconds since the epoch; "max_lifetime"
+ * 1..JWT_LIFETIME_MAX and "skew" 0..JWT_SKEW_MAX seconds. A zeroed
+ * policy fails (JWT_ERROR).
  */
 struct jwt_policy {
 	const char *client_id;
 	const char *const *audiences;
 	size_t naudiences;
+	bool aud_array;
 	int64_t now;
 	int64_t max_lifetime;
 	int64_t skew;

@@ -63,6 +63,7 @@ R_SEGMENTS = "assertion is not a compact JWS of three segments"
 R_BASE64 = "assertion segment is not base64url without padding"
 R_TOO_LONG = "assertion is too long"
 R_REPLAY = "jti has already been used"
+R_AUD_ARRAY = "aud is not this server's issuer as a string"
 R_KID = "kid does not match a registered key"
 ONE_METHOD = "Client authentication must use only one method"
 FAILED = "Client authentication failed"
@@ -411,10 +412,46 @@ def test_token_from_assertion_works_on_challenge(http, reg, user):
 
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_accepted_audiences(reg, go, path):
+    """Checklist F2 (assertion_audience = strict, the default): the issuer
+    as the sole audience, a string; not in an array, not the endpoint's
+    URL (audience injection: another server the client trusts could have
+    named this one's endpoint as its own)."""
     s = reg["EdDSA"]
-    for aud in (ISSUER, ISSUER_NO_SLASH, ISSUER_NO_SLASH + path,
-                ["https://elsewhere.example/", ISSUER_NO_SLASH + path]):
+    for aud in (ISSUER, ISSUER_NO_SLASH):
         assert_success(go(s, s.sign(aud=aud), path), path)
+    for aud, reason in (
+            (ISSUER_NO_SLASH + path, "aud does not name this server"),
+            ([ISSUER], R_AUD_ARRAY),
+            (["https://elsewhere.example/", ISSUER], R_AUD_ARRAY)):
+        assert_rejected(go(s, s.sign(aud=aud), path), reason)
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_legacy_audiences(server_factory, keys, tmp_path, path):
+    """assertion_audience = legacy: also an array holding one accepted
+    value, and the endpoint's URL (this endpoint's only)."""
+    srv = server_factory("lighttpd", workers=1,
+                         MFA_ASSERTION_AUDIENCE="legacy")
+    pem = spki_pem(keys["EdDSA"].public_key())
+    c = register(srv.store, tmp_path / "ed.pem", "legacy-aud", "EdDSA", pem)
+    s = Signer(c["client_id"], "EdDSA", keys["EdDSA"], pem=pem, info=c)
+    uid = "legacy-aud-" + uuid.uuid4().hex[:8]
+    srv.store.enroll_otp(uid)
+    http = Http(srv.url)
+    other = "/mfa/token" if path == "/mfa/challenge" else "/mfa/challenge"
+
+    def go_(aud):
+        return send(http, path, s.sign(aud=aud),
+                    endpoint_params(srv.store, path, s.client_id, uid))
+    for aud in (ISSUER, ISSUER_NO_SLASH, ISSUER_NO_SLASH + path, [ISSUER],
+                ["https://elsewhere.example/", ISSUER_NO_SLASH + path]):
+        assert_success(go_(aud), path)
+    for aud, reason in (
+            (ISSUER_NO_SLASH + other, "aud does not name this server"),
+            (["https://elsewhere.example/"], "aud does not name this server"),
+            ([], "aud does not name this server"),
+            ([ISSUER, 1], "aud is not a string or an array of strings")):
+        assert_rejected(go_(aud), reason)
 
 
 def test_typ_variants_and_no_typ(reg, go):
@@ -741,11 +778,11 @@ def test_wrong_aud(reg, go):
             (ISSUER_NO_SLASH + "/mfa/challenge",
              "aud does not name this server"),
             (ISSUER + "mfa/token/", "aud does not name this server"),
-            (["https://evil.example/"], "aud does not name this server"),
-            ([], "aud does not name this server"),
+            (["https://evil.example/"], R_AUD_ARRAY),
+            ([], R_AUD_ARRAY),
             (DROP, "aud is missing"),
             (8080, "aud is not a string or an array of strings"),
-            ([ISSUER, 1], "aud is not a string or an array of strings")):
+            ([ISSUER, 1], R_AUD_ARRAY)):
         assert_rejected(go(s, s.sign(aud=aud)), reason)
 
 

@@ -22,7 +22,8 @@ static const char *const env_names[] = {
 	"MFA_OTP_CHALLENGE_TTL", "MFA_BODY_LIMIT", "MFA_MAP_SIZE",
 	"MFA_LOG_LEVEL", "MFA_SMS_BURST", "MFA_SMS_REFILL", "MFA_EMAIL_BURST",
 	"MFA_EMAIL_REFILL", "MFA_RESPAWN_MAX_DELAY", "MFA_ASSERTION_MAX_LEN",
-	"MFA_ASSERTION_LIFETIME", "MFA_ASSERTION_SKEW", "MFA_OTP_WINDOW_BACK",
+	"MFA_ASSERTION_LIFETIME", "MFA_ASSERTION_SKEW",
+	"MFA_ASSERTION_AUDIENCE", "MFA_OTP_WINDOW_BACK",
 	"MFA_OTP_WINDOW_FWD", "MFA_FAIL_BURST", "MFA_FAIL_REFILL",
 	"MFA_POLL_BURST", "MFA_POLL_REFILL", "MFA_CHALLENGE_MAX_ATTEMPTS",
 	"MFA_RESULT_TTL", "MFA_USER", "MFA_SANDBOX", "MFA_LOG",
@@ -122,6 +123,7 @@ test_config_defaults(void)
 	    "assertion_max_len = 2048\n"
 	    "assertion_lifetime = 300\n"
 	    "assertion_skew = 10\n"
+	    "assertion_audience = strict\n"
 	    "otp_window_back = 1\n"
 	    "otp_window_fwd = 1\n"
 	    "fail_burst = 10\n"
@@ -232,6 +234,8 @@ test_config_valid(void)
 		{ "sandbox", "on", "on" },
 		{ "sandbox", "off", "off" },
 		{ "sandbox", "log", "log" },
+		{ "assertion_audience", "strict", "strict" },
+		{ "assertion_audience", "legacy", "legacy" },
 		{ "log", "stderr", "stderr" },
 		{ "log", "syslog", "syslog" },
 	};
@@ -295,6 +299,8 @@ test_config_invalid(void)
 		    "sandbox: 'yes' is not one of off, on or log" },
 		{ "sandbox", "ON", "sandbox: 'ON' is not one of off, on or log" },
 		{ "sandbox", "", "sandbox: '' is not one of off, on or log" },
+		{ "assertion_audience", "loose", "assertion_audience: 'loose' is "
+		    "not one of strict or legacy" },
 		{ "log", "file", "log: 'file' is not one of stderr or syslog" },
 		{ "Workers", "1", "unknown key 'Workers'" },
 		{ "", "1", "unknown key ''" },

@@ -288,7 +288,7 @@ static const struct tok_case {
 	TC(C_OTHER_CLIENT, KS_ED, JWT_ISS_MISMATCH),
 	TC(C_AUD_ENDPOINT, KS_ED, JWT_OK),
 	TC(C_AUD_NO_SLASH, KS_ED, JWT_OK),
-	TC(C_AUD_ARRAY, KS_ED, JWT_OK),
+	TC(C_AUD_ARRAY, KS_ED, JWT_AUD_ARRAY),
 	TC(C_AUD_WRONG, KS_ED, JWT_AUD_MISMATCH),
 	TC(C_AUD_MISSING, KS_ED, JWT_AUD_MISSING),
 #undef TC
@@ -516,17 +516,18 @@ static const struct claims_case {
 	    JWT_SUB_MISSING),
 	CC(NULL, "\"client-2\"", NULL, NULL, NULL, NULL, NULL,
 	    JWT_SUB_MISMATCH),
-	/* F2 aud: string or array, one accepted value, exact bytes */
+	/* F2 aud: one accepted value as a string, exact bytes; an array
+	 * only with aud_array (test_jwt_claims_aud_array) */
 	CC(NULL, NULL, "\"https://mfa.example.com\"", NULL, NULL, NULL, NULL,
 	    JWT_OK),
 	CC(NULL, NULL, "\"https://mfa.example.com/oauth/token\"", NULL, NULL,
 	    NULL, NULL, JWT_OK),
 	CC(NULL, NULL, "[\"https://mfa.example.com/\"]", NULL, NULL, NULL, NULL,
-	    JWT_OK),
+	    JWT_AUD_ARRAY),
 	CC(NULL, NULL, "[\"https://x.example/\",\"https://mfa.example.com/\"]",
-	    NULL, NULL, NULL, NULL, JWT_OK),
+	    NULL, NULL, NULL, NULL, JWT_AUD_ARRAY),
 	CC(NULL, NULL, ABSENT, NULL, NULL, NULL, NULL, JWT_AUD_MISSING),
-	CC(NULL, NULL, "[]", NULL, NULL, NULL, NULL, JWT_AUD_MISMATCH),
+	CC(NULL, NULL, "[]", NULL, NULL, NULL, NULL, JWT_AUD_ARRAY),
 	CC(NULL, NULL, "\"https://x.example/\"", NULL, NULL, NULL, NULL,
 	    JWT_AUD_MISMATCH),
 	CC(NULL, NULL, "\"https://MFA.example.com/\"", NULL, NULL, NULL, NULL,
@@ -539,7 +540,7 @@ static const struct claims_case {
 	CC(NULL, NULL, "42", NULL, NULL, NULL, NULL, JWT_AUD_TYPE),
 	CC(NULL, NULL, "{\"a\":1}", NULL, NULL, NULL, NULL, JWT_AUD_TYPE),
 	CC(NULL, NULL, "[\"https://mfa.example.com/\",1]", NULL, NULL, NULL,
-	    NULL, JWT_AUD_TYPE),
+	    NULL, JWT_AUD_ARRAY),
 	/* F3 exp: required integer, not in the past beyond the skew */
 	CC(NULL, NULL, NULL, ABSENT, NULL, NULL, NULL, JWT_EXP_MISSING),
 	CC(NULL, NULL, NULL, "\"1000060\"", NULL, NULL, NULL, JWT_EXP_TYPE),
@@ -704,6 +705,53 @@ test_jwt_claims(void)
 	T_EQ_INT(jwt_claims_check(NULL, &p, &out), JWT_ERROR);
 	T_EQ_INT(jwt_claims_check(o, &p, NULL), JWT_ERROR);
 	json_decref(o);
+}
+
+/* aud_array (assertion_audience = legacy): an array holding one accepted
+ * value passes; its other members are not checked. */
+static void
+test_jwt_claims_aud_array(void)
+{
+	static const char *const aud[] = { "https://mfa.example.com/" };
+	static const struct {
+		const char *aud;
+		enum jwt_verdict want;
+	} rows[] = {
+		{ "\"https://mfa.example.com/\"", JWT_OK },
+		{ "[\"https://mfa.example.com/\"]", JWT_OK },
+		{ "[\"https://x.example/\",\"https://mfa.example.com/\"]", JWT_OK },
+		{ "[]", JWT_AUD_MISMATCH },
+		{ "[\"https://x.example/\"]", JWT_AUD_MISMATCH },
+		{ "[\"https://mfa.example.com/\",7]", JWT_AUD_TYPE },
+		{ "\"https://x.example/\"", JWT_AUD_MISMATCH },
+	};
+	struct jwt_policy p = {
+		.client_id = "client-1",
+		.audiences = aud,
+		.naudiences = 1,
+		.aud_array = true,
+		.now = 1000000,
+		.max_lifetime = 300,
+		.skew = 10,
+	};
+	struct jwt_claims out;
+	char buf[256];
+	json_error_t e;
+	json_t *o;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"iss\":\"client-1\",\"sub\":"
+		    "\"client-1\",\"aud\":%s,\"exp\":1000060,\"jti\":\"j\"}",
+		    rows[i].aud);
+		o = json_loads(buf, 0, &e);
+		T_TRUE(o != NULL);
+		if (o == NULL)
+			continue;
+		ROW_INT(rows[i].aud, jwt_claims_check(o, &p, &out),
+		    rows[i].want);
+		json_decref(o);
+	}
 }
 
 static void
@@ -1222,6 +1270,7 @@ test_jwt(void)
 	test_jwt_details();
 	test_jwt_unverified_sub();
 	test_jwt_claims();
+	test_jwt_claims_aud_array();
 	test_jwt_verdicts();
 	test_jwk_load();
 	test_jwk_json();
