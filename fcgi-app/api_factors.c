@@ -47,7 +47,7 @@ factor_client(const struct mfa_ctx *ctx, const struct mfa_req *req,
     char client_id[MFA_CLIENT_ID_MAX + 1], struct mfa_resp *resp)
 {
 	char secret[WORKOS_SECRET_MAX + 1];
-	struct ca_detail d = { MFA_OK, NULL, NULL };
+	struct ca_detail d = { MFA_OK, NULL, NULL, NULL };
 	enum client_auth_verdict v;
 	struct client_rec client;
 	struct store_txn *txn;

@@ -123,7 +123,7 @@ workos_step(struct mfa_ctx *ctx, struct store_txn *txn, const char *id,
 	struct client_rec client;
 	struct verify_bucket vb;
 	struct challenge_rec c;
-	struct ca_detail d = { MFA_OK, NULL, NULL };
+	struct ca_detail d = { MFA_OK, NULL, NULL, NULL };
 	struct lc_result r;
 	enum lc_event ev;
 	bool empty;

@@ -192,6 +192,19 @@ client_assertion_jti_keep(const struct jwt_claims *claims)
 	return (claims->exp + CFG_ASSERTION_SKEW_MAX) * 1000;
 }
 
+/*
+ * A failure that depends on the client's registration (it exists, how it
+ * authenticates, its keys and their algorithm): logged as "why", answered
+ * as a signature that does not verify, so that the answer does not tell
+ * an unknown client from a known one (checklist F17, E7).
+ */
+static void
+client_assertion_hide(struct ca_detail *d, const char *why)
+{
+	d->why = why;
+	d->said = jwt_verdict_str(JWT_SIG);
+}
+
 /* Signature and claims of "t" for client "c"; sets "*claims" on CA_OK. */
 static enum client_auth_verdict
 client_assertion_check(const struct mfa_ctx *ctx, const struct mfa_req *req,
@@ -210,12 +223,17 @@ client_assertion_check(const struct mfa_ctx *ctx, const struct mfa_req *req,
 	if ((rc = client_assertion_keys(ctx, c, keys, &n, &owned)) != MFA_OK) {
 		log_error("client %s: stored key material is unusable (%s)",
 		    c->id, mfa_strerror(rc));
-		d->why = "the client's registered keys are unusable";
+		client_assertion_hide(d,
+		    "the client's registered keys are unusable");
 		return CA_INVALID;
 	}
 	v = jwt_verify(t, keys, n, NULL);
 	if (owned)
 		jwk_free(keys[0]);
+	if (v != JWT_OK && v != JWT_ERROR) {
+		client_assertion_hide(d, jwt_verdict_str(v));
+		return CA_INVALID;
+	}
 	if (v == JWT_OK) {
 		memset(&p, 0, sizeof(p));
 		p.client_id = c->id;
@@ -270,7 +288,7 @@ client_assertion_run(const struct mfa_ctx *ctx, const struct mfa_req *req,
 	}
 	rc = store_client_get(txn, sub, client);
 	if (rc == MFA_ERR_NOTFOUND) {
-		d->why = "unknown client";
+		client_assertion_hide(d, "unknown client");
 		goto out;
 	}
 	if (rc != MFA_OK) {
@@ -280,7 +298,8 @@ client_assertion_run(const struct mfa_ctx *ctx, const struct mfa_req *req,
 	}
 	if (client->auth != CLIENT_AUTH_PRIVATE_KEY_JWT &&
 	    client->auth != CLIENT_AUTH_SECRET_JWT) {
-		d->why = "the client is not registered for client assertions";
+		client_assertion_hide(d,
+		    "the client is not registered for client assertions");
 		goto out;
 	}
 	if ((cv = client_assertion_check(ctx, req, &t, client, &claims, d)) !=

@@ -270,7 +270,7 @@ client_auth_run_deferred(const struct mfa_ctx *ctx, const struct mfa_req *req,
     struct mfa_resp *resp)
 {
 	enum client_auth_verdict v, worst = CA_NO_CREDENTIALS;
-	const char *failed = NULL, *why = NULL;
+	const char *failed = NULL, *why = NULL, *said = NULL;
 	struct ca_detail d;
 	size_t i;
 
@@ -282,6 +282,7 @@ client_auth_run_deferred(const struct mfa_ctx *ctx, const struct mfa_req *req,
 	for (i = 0; i < NPROVIDERS; i++) {
 		d.err = MFA_OK;
 		d.why = NULL;
+		d.said = NULL;
 		d.defer = jti;
 		v = providers[i].run(ctx, req, txn, client, &d);
 		if (v == CA_OK)
@@ -296,14 +297,15 @@ client_auth_run_deferred(const struct mfa_ctx *ctx, const struct mfa_req *req,
 			worst = CA_INVALID;
 			failed = providers[i].name;
 			why = d.why;
+			said = d.said != NULL ? d.said : d.why;
 		}
 	}
 	log_info("client authentication failed (%s%s%s)",
 	    failed != NULL ? failed : "no credentials", why ? ": " : "",
 	    why ? why : "");
-	if (why != NULL)
+	if (said != NULL)
 		resp_error(resp, 401, "invalid_client",
-		    "Client assertion rejected: %s", why);
+		    "Client assertion rejected: %s", said);
 	else
 		resp_error(resp, 401, "invalid_client",
 		    "Client authentication failed");

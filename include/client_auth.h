@@ -48,8 +48,12 @@ struct ca_jti {
 /* What a provider reports besides its verdict. */
 struct ca_detail {
 	int err;         /* the store error behind CA_ERROR */
-	const char *why; /* static reason for CA_INVALID, or NULL; shown as
-			    "Client assertion rejected: <why>" */
+	const char *why; /* static reason for CA_INVALID, or NULL; logged,
+			    and shown as "Client assertion rejected:
+			    <why>" unless "said" is set */
+	const char *said; /* shown instead of "why" where it would tell
+			     whether the client exists and how it is
+			     registered (checklist F17) */
 	struct ca_jti *defer; /* NULL: the assertion provider records the
 				 jti itself before CA_OK */
 };

@@ -355,6 +355,32 @@ def assert_rejected(r, reason):
 
 
 @pytest.fixture
+def hidden(server):
+    """hidden(send, reason): "send()" is refused for a reason that depends
+    on the client's registration (whether it exists, how it authenticates,
+    its keys and their algorithm). The answer says only R_SIG, as for any
+    signature that does not verify (checklist F17); the reason is in the
+    log (checked where the harness keeps it: under lighttpd; spawn-fcgi
+    sends the responder's stderr to /dev/null)."""
+    def check(send, reason):
+        before = {f: f.stat().st_size for f in server.state.glob("*.log")}
+        assert_rejected(send(), R_SIG)
+        if server.kind != "lighttpd":
+            return
+        want = "client authentication failed (client_assertion: %s)" % reason
+        deadline = time.monotonic() + 5
+        while True:     # a worker writes its log lines after the reply
+            new = b"".join(f.read_bytes()[before.get(f, 0):] for f in
+                           sorted(server.state.glob("*.log")))
+            if want.encode() in new:
+                return
+            assert time.monotonic() < deadline, new.decode(
+                errors="replace")[-2000:]
+            time.sleep(0.02)
+    return check
+
+
+@pytest.fixture
 def go(http, store, user):
     """go(signer_or_client_id, assertion, path="/mfa/token", **kw): sends
     the assertion with good endpoint parameters for that client."""
@@ -503,7 +529,7 @@ def test_certificate_key(reg, go):
         assert_success(go(s, s.sign(), path), path)
 
 
-def test_jwk_key_with_kid(reg, go):
+def test_jwk_key_with_kid(reg, go, hidden):
     s = reg["jwk"]
     jwk = public_jwk(s.key.public_key())
     tp = thumbprint(jwk)
@@ -513,7 +539,7 @@ def test_jwk_key_with_kid(reg, go):
     for kid in ("ec-1", tp, None):
         hdr = {} if kid is None else {"kid": kid}
         assert_success(go(s, s.sign(headers=hdr)), "/mfa/token")
-    assert_rejected(go(s, s.sign(headers={"kid": "ec-2"})), R_KID)
+    hidden(lambda: go(s, s.sign(headers={"kid": "ec-2"})), R_KID)
 
 
 def test_pem_keys_listed_with_thumbprints(reg, store):
@@ -537,7 +563,7 @@ def test_pem_keys_listed_with_thumbprints(reg, store):
     assert "client_secret" not in shown and "keys" not in shown, shown
 
 
-def test_jwks_two_keys_selected_by_kid(reg, go, store):
+def test_jwks_two_keys_selected_by_kid(reg, go, store, hidden):
     s1, s2 = reg["jwks1"], reg["jwks2"]
     assert s1.client_id == s2.client_id
     shown = store.ctl("client", "show", s1.client_id)
@@ -553,12 +579,12 @@ def test_jwks_two_keys_selected_by_kid(reg, go, store):
                                       s.key, "EdDSA")), "/mfa/token")
     # Key 2's signature under kid k1: the one selected key refuses it.
     assert_rejected(go(s1, s2.sign(headers={"kid": "k1"})), R_SIG)
-    assert_rejected(go(s1, s1.sign(headers={"kid": "k3"})), R_KID)
+    hidden(lambda: go(s1, s1.sign(headers={"kid": "k3"})), R_KID)
 
 
 # ------------------------------------------------------------- rotation
 
-def test_rotation_add_key_then_rm_key(store, go, tmp_path):
+def test_rotation_add_key_then_rm_key(store, go, tmp_path, hidden):
     old, new = gen_key("ed25519"), gen_key("ed25519")
     c = register(store, tmp_path / "old.pem", "rotating", "EdDSA",
                  spki_pem(old.public_key()), kid="old")
@@ -566,7 +592,7 @@ def test_rotation_add_key_then_rm_key(store, go, tmp_path):
     s_old = Signer(cid, "EdDSA", old, "old")
     s_new = Signer(cid, "EdDSA", new, "new")
     assert_success(go(s_old, s_old.sign()), "/mfa/token")
-    assert_rejected(go(s_new, s_new.sign()), R_KID)
+    hidden(lambda: go(s_new, s_new.sign()), R_KID)
 
     (tmp_path / "new.pem").write_bytes(spki_pem(new.public_key()))
     out = store.ctl("client", "add-key", cid, "--key",
@@ -590,7 +616,7 @@ def test_rotation_add_key_then_rm_key(store, go, tmp_path):
     out = store.ctl("client", "rm-key", cid, "old")
     assert [k["kid"] for k in out["keys"]] == ["new"], out
     assert_success(go(s_new, s_new.sign()), "/mfa/token")
-    assert_rejected(go(s_old, s_old.sign()), R_KID)
+    hidden(lambda: go(s_old, s_old.sign()), R_KID)
     # Without a kid the remaining key is tried and refuses it.
     assert_rejected(go(s_old, hand_jws({"alg": "EdDSA"}, s_old.claims(),
                                        old, "EdDSA")), R_SIG)
@@ -640,25 +666,25 @@ def test_alg_none(reg, go, name):
     assert_rejected(go(s, "%s.%s.%s" % (h, p, b64u(b"\x00" * 32))), R_NONE)
 
 
-def test_hs256_with_the_rsa_public_key_pem(reg, go):
+def test_hs256_with_the_rsa_public_key_pem(reg, go, hidden):
     """Algorithm confusion: HS256 keyed with the RS256 client's own public
     key PEM (what a naive verifier would use as the HMAC secret)."""
     s = reg["RS256"]
     for key in (s.pem, s.pem.strip()):
         tok = hand_jws({"alg": "HS256", "typ": "JWT"}, s.claims(), key,
                        "HS256")
-        assert_rejected(go(s, tok), R_FAMILY)
+        hidden(lambda: go(s, tok), R_FAMILY)
     # The same against EdDSA and ES256 clients.
     for name in ("EdDSA", "ES256"):
         o = reg[name]
         tok = hand_jws({"alg": "HS256"}, o.claims(), o.pem, "HS256")
-        assert_rejected(go(o, tok), R_FAMILY)
+        hidden(lambda: go(o, tok), R_FAMILY)
 
 
-def test_public_key_alg_against_hmac_client(reg, go, keys):
+def test_public_key_alg_against_hmac_client(reg, go, keys, hidden):
     hs = reg["HS256"]
     tok = hand_jws({"alg": "RS256"}, hs.claims(), keys["RS256"], "RS256")
-    assert_rejected(go(hs, tok), R_FAMILY)
+    hidden(lambda: go(hs, tok), R_FAMILY)
 
 
 @pytest.mark.parametrize("alg,reason", [
@@ -667,20 +693,25 @@ def test_public_key_alg_against_hmac_client(reg, go, keys):
     ("RS512", R_UNSUPPORTED),
     ("PS512", R_UNSUPPORTED),
 ])
-def test_alg_other_than_registered(reg, go, alg, reason):
-    """The RS256 client's own key, correctly signed under another alg."""
+def test_alg_other_than_registered(reg, go, hidden, alg, reason):
+    """The RS256 client's own key, correctly signed under another alg: an
+    alg the service does not offer is refused as such (nothing about the
+    client in that); one it offers is the client's pin, hidden."""
     s = reg["RS256"]
     tok = jwt.encode(s.claims(), s.key, algorithm=alg)
-    assert_rejected(go(s, tok), reason)
+    if reason == R_MISMATCH:
+        hidden(lambda: go(s, tok), reason)
+    else:
+        assert_rejected(go(s, tok), reason)
 
 
-def test_alg_other_than_registered_other_families(reg, go, keys):
+def test_alg_other_than_registered_other_families(reg, go, keys, hidden):
     s = reg["ES256"]
     tok = hand_jws({"alg": "EdDSA"}, s.claims(), keys["EdDSA"], "EdDSA")
-    assert_rejected(go(s, tok), R_MISMATCH)
+    hidden(lambda: go(s, tok), R_MISMATCH)
     s = reg["EdDSA"]
     tok = hand_jws({"alg": "ES256"}, s.claims(), keys["ES256"], "ES256")
-    assert_rejected(go(s, tok), R_MISMATCH)
+    hidden(lambda: go(s, tok), R_MISMATCH)
     # An alg JOSE does not define, and a HMAC the service does not offer.
     tok = hand_jws({"alg": "HS384"}, s.claims(), b"k" * 48, "HS384")
     assert_rejected(go(s, tok), R_UNSUPPORTED)
@@ -698,24 +729,26 @@ def test_flipped_signature_bit(reg, go, alg):
     assert_success(go(s, s.sign()), "/mfa/token")
 
 
-def test_signature_of_wrong_length(reg, go):
+def test_signature_of_wrong_length(reg, go, hidden):
+    """The length a signature must have depends on the client's key (RSA's
+    modulus): hidden."""
     for alg in ("EdDSA", "RS256", "ES256", "HS256"):
         s = reg[alg]
         h, p, sig = s.sign().split(".")
         short = "%s.%s.%s" % (h, p, b64u(b64u_dec(sig)[:-1]))
-        assert_rejected(go(s, short), "signature has the wrong length")
+        hidden(lambda: go(s, short), "signature has the wrong length")
         empty = "%s.%s." % (h, p)
-        assert_rejected(go(s, empty), "signature has the wrong length")
+        hidden(lambda: go(s, empty), "signature has the wrong length")
 
 
-def test_es256_signature_out_of_range(reg, go):
+def test_es256_signature_out_of_range(reg, go, hidden):
     s = reg["ES256"]
     h, p, _ = s.sign().split(".")
     n = bytes.fromhex("ffffffff00000000ffffffffffffffff"
                       "bce6faada7179e84f3b9cac2fc632551")
     for sig in (b"\x00" * 32 + b"\x01" * 32, n + b"\x01" * 32):
-        assert_rejected(go(s, "%s.%s.%s" % (h, p, b64u(sig))),
-                        "signature values are out of range")
+        hidden(lambda: go(s, "%s.%s.%s" % (h, p, b64u(sig))),
+               "signature values are out of range")
 
 
 def test_crit_and_jwe(reg, go):
@@ -754,7 +787,7 @@ def test_wrong_iss(reg, go):
     assert_rejected(go(s, s.sign(iss=7)), "iss is missing or not a string")
 
 
-def test_wrong_sub(reg, go):
+def test_wrong_sub(reg, go, hidden):
     """sub names another registered client: that client's key is used,
     and the signature does not verify with it."""
     s, other = reg["EdDSA"], reg["other_ed"]
@@ -762,9 +795,9 @@ def test_wrong_sub(reg, go):
     assert_rejected(go(s, tok), R_SIG)
     # Another client of another alg: the alg pin refuses it first.
     tok = s.sign(sub=reg["RS256"].client_id)
-    assert_rejected(go(s, tok), R_MISMATCH)
+    hidden(lambda: go(s, tok), R_MISMATCH)
     tok = s.sign(sub="no-such-client")
-    assert_rejected(go(s, tok), "unknown client")
+    hidden(lambda: go(s, tok), "unknown client")
     tok = s.sign(sub=DROP)
     assert_rejected(go(s, tok), "sub is missing or not a string")
 
@@ -1171,13 +1204,15 @@ def test_assertion_in_query_string(http, reg, user):
 
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_secret_client_presenting_an_assertion(http, store, user, app,
-                                               path):
+                                               path, hidden):
     """A client_secret_basic client signs HS256 with its own secret: it is
-    not registered for assertions."""
+    not registered for assertions (hidden: how a client authenticates is
+    its registration's business)."""
     tok = jwt.encode(make_claims(app.id), app.secret.encode(),
                      algorithm="HS256")
-    r = send(http, path, tok, endpoint_params(store, path, app.id, user))
-    assert_rejected(r, "the client is not registered for client assertions")
+    hidden(lambda: send(http, path, tok,
+                        endpoint_params(store, path, app.id, user)),
+           "the client is not registered for client assertions")
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
