@@ -396,13 +396,16 @@ mfactl_user_rm_factor(struct mfactl *m, const char *user_id, const char *id)
 	return 0;
 }
 
-/* Removes every authenticator of the user in one transaction. */
+/*
+ * Removes every authenticator of the user and their recovery codes in one
+ * transaction: a code left behind would still pass MFA for the user.
+ */
 static int
 mfactl_user_rm(struct mfactl *m, const char *user_id)
 {
 	struct authn_rec a[STORE_AUTHN_PER_USER];
 	struct store_txn *txn;
-	size_t n, i;
+	size_t n, i, ncodes = 0;
 	int rc;
 
 	if (mfactl_open(m) != 0)
@@ -410,10 +413,14 @@ mfactl_user_rm(struct mfactl *m, const char *user_id)
 	if ((rc = store_txn_begin(m->store, true, &txn)) != MFA_OK)
 		return mfactl_fail("store: %s", mfa_strerror(rc));
 	rc = store_authn_list(txn, user_id, a, STORE_AUTHN_PER_USER, &n);
-	if (rc == MFA_OK && n == 0)
+	if (rc == MFA_OK)
+		rc = store_recovery_count(txn, user_id, &ncodes);
+	if (rc == MFA_OK && n == 0 && ncodes == 0)
 		rc = MFA_ERR_NOTFOUND;
 	for (i = 0; rc == MFA_OK && i < n; i++)
 		rc = store_authn_del(txn, a[i].id);
+	if (rc == MFA_OK)
+		rc = store_recovery_clear(txn, user_id);
 	sodium_memzero(a, sizeof(a));
 	if (rc != MFA_OK) {
 		store_txn_abort(txn);

@@ -202,11 +202,19 @@ def test_user_list_and_rm(store):
         assert {"id", "authenticator_type", "active", "name"} <= set(a)
         assert a["active"] is True
     assert users["u2"]["authenticators"][0]["id"] == e["authenticator_id"]
+    store.ctl("user", "recovery-codes", "u1")
+    assert store.ctl("user", "show", "u1")["recovery_codes_left"] == 10
     assert store.ctl("user", "rm", "u1") == {"user_id": "u1",
                                              "removed": True}
     users = json.loads(store.run("user", "list").stdout)["users"]
     assert [u["user_id"] for u in users] == ["u2"]
+    fails(store.run("user", "show", "u1"))     # no codes left either
     fails(store.run("user", "rm", "u1"))
+    # a user with recovery codes alone is a user to remove
+    store.ctl("user", "recovery-codes", "u3")
+    assert store.ctl("user", "rm", "u3") == {"user_id": "u3",
+                                             "removed": True}
+    fails(store.run("user", "show", "u3"))
 
 
 def test_token_issue(store):
