@@ -188,6 +188,45 @@ save:
 	return MFA_OK;
 }
 
+/*
+ * A wrong API key for a challenge the store holds is answered in a read
+ * transaction, so that a flood of them never takes the writer lock that
+ * every worker's verifications share. True when the request may go on to
+ * workos_step, which decides under the lock (an id not found here may
+ * name a challenge still in the queue of new ones, which only a write
+ * transaction takes in; the key is checked again there too); false with
+ * "resp" set.
+ */
+static bool
+workos_precheck(struct mfa_ctx *ctx, const char *id, const char *secret,
+    struct mfa_resp *resp)
+{
+	struct ca_detail d = { MFA_OK, NULL, NULL, NULL };
+	struct client_rec client;
+	struct challenge_rec c;
+	struct store_txn *txn;
+	enum client_auth_verdict v = CA_ERROR;
+	int rc;
+
+	if ((rc = store_txn_begin(ctx->store, false, &txn)) != MFA_OK) {
+		resp_internal(resp, rc);
+		return false;
+	}
+	rc = store_challenge_get(txn, id, &c);
+	if (rc == MFA_OK)
+		v = client_auth_secret(ctx, txn, c.client_id, secret, &client,
+		    &d);
+	store_txn_abort(txn);
+	sodium_memzero(&client, sizeof(client));
+	if (rc == MFA_ERR_NOTFOUND)
+		return true;
+	if (rc != MFA_OK || v == CA_ERROR)
+		resp_internal(resp, rc != MFA_OK ? rc : d.err);
+	else if (v != CA_OK)
+		workos_unauthorized(ctx, resp, true);
+	return rc == MFA_OK && v == CA_OK;
+}
+
 void
 api_workos_verify(struct mfa_ctx *ctx, const struct mfa_req *req,
     struct mfa_resp *resp)
@@ -209,6 +248,8 @@ api_workos_verify(struct mfa_ctx *ctx, const struct mfa_req *req,
 		    "code is required");
 		goto out;
 	}
+	if (!workos_precheck(ctx, id, secret, resp))
+		goto out;
 	if ((rc = store_txn_begin(ctx->store, true, &txn)) != MFA_OK) {
 		resp_internal(resp, rc);
 		goto out;

@@ -16,6 +16,8 @@ spool, TOTP codes from oathtool.
 
 import json
 import secrets
+import subprocess
+import time
 
 import pytest
 
@@ -327,6 +329,32 @@ def test_authorization(svc):
         assert_wos(verify(svc, cid, code, headers={"Authorization": value}),
                    401, "unauthorized", BAD_KEY, WWW_INVALID)
     # none of that counted or changed anything
+    assert state(svc, cid) == ("pending", 0)
+    before = show(svc, cid)
+    svc.clock.advance(0.01)
+    assert_verdict(svc, verify(svc, cid, code), cid, True, before)
+
+
+def test_wrong_key_is_answered_while_the_writer_lock_is_held(svc):
+    """A wrong API key for a stored challenge is answered from a read
+    transaction: while another process holds LMDB's writer lock (an
+    mdb_load waiting for its input), the 401 still comes back, and a
+    flood of such requests could not stall the workers' verifications."""
+    u = svc.user("woslock", otp=False, sms=True)
+    _, code, cid = svc.oob_challenge(svc.token(u))
+    svc.store.challenge_show(cid)      # committed, not only queued
+    holder = subprocess.Popen(["mdb_load", "-T", "-s", "outbox",
+                               str(svc.store.path)],
+                              stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.5)                # it begins its write transaction
+        assert holder.poll() is None, holder.stderr.read()
+        assert_wos(verify(svc, cid, code, secret="wrong-secret"), 401,
+                   "unauthorized", BAD_KEY, WWW_INVALID)
+        assert holder.poll() is None   # the lock was held all along
+    finally:
+        holder.stdin.close()           # no pair: it commits nothing
+        assert holder.wait(timeout=30) == 0
     assert state(svc, cid) == ("pending", 0)
     before = show(svc, cid)
     svc.clock.advance(0.01)
