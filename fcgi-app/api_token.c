@@ -504,10 +504,13 @@ out:
 static const struct {
 	const char *name; /* after GRANT_PREFIX */
 	void (*step)(struct grant *g);
+	unsigned type;    /* the challenge type the client must be allowed;
+			     0: any client (a recovery code is the way back
+			     when a factor is lost) */
 } grants[] = {
-	{ "mfa-otp", grant_otp },
-	{ "mfa-oob", grant_oob },
-	{ "mfa-recovery-code", grant_recovery },
+	{ "mfa-otp", grant_otp, CT_OTP },
+	{ "mfa-oob", grant_oob, CT_OOB },
+	{ "mfa-recovery-code", grant_recovery, 0 },
 };
 
 void
@@ -539,6 +542,12 @@ api_oauth_token(struct mfa_ctx *ctx, const struct mfa_req *req,
 	g.resp = resp;
 	if (!grant_load(&g))
 		goto out;
+	if (grants[i].type != 0 && (g.client.types & grants[i].type) == 0) {
+		/* as Auth0 answers a grant not enabled for the application */
+		resp_error(resp, 403, "unauthorized_client",
+		    "Grant type '%s' not allowed for the client.", gt);
+		goto out;
+	}
 	if ((rc = store_txn_begin(ctx->store, true, &g.txn)) != MFA_OK) {
 		resp_internal(resp, rc);
 		goto out;

@@ -414,6 +414,34 @@ def test_mfa_token_checked_first(svc, grant_type, params):
                  401, "invalid_client", "Client authentication failed")
 
 
+def test_grant_of_a_type_the_client_may_not_use(svc):
+    """A client allowed only otp challenges may not finish MFA with an oob
+    code, nor one allowed only oob with an otp (Auth0: a grant not
+    enabled for the application, 403 unauthorized_client); nothing is
+    consumed. A recovery code is every client's way back."""
+    only_otp = make_client(svc.store, "only-otp", "otp")
+    only_oob = make_client(svc.store, "only-oob", "oob")
+    u = svc.user("types", sms=True)
+    codes = svc.store.ctl("user", "recovery-codes", u.id)["recovery_codes"]
+    t = svc.clock.align()
+    code = oathtool(u.secret, t)
+    r = svc.otp(svc.token(u, only_oob), code, client=only_oob)
+    assert_error(r, 403, "unauthorized_client",
+                 "Grant type '%s' not allowed for the client." % G_OTP)
+    tok = svc.token(u)
+    oob, binding, _ = svc.oob_challenge(tok)
+    r = svc.oob(svc.token(u, only_otp), oob, binding, client=only_otp)
+    assert_error(r, 403, "unauthorized_client",
+                 "Grant type '%s' not allowed for the client." % G_OOB)
+    # nothing was spent: the code and the oob challenge still work
+    check_result(svc, svc.otp(svc.token(u, only_otp), code,
+                              client=only_otp), only_otp, u, "otp")
+    check_result(svc, svc.oob(tok, oob, binding), svc.app, u, "oob")
+    check_result(svc, svc.recovery(svc.token(u, only_oob), codes[0],
+                                   client=only_oob),
+                 only_oob, u, "recovery-code", recovery=True)
+
+
 def test_expired_mfa_token(svc):
     u = svc.user("exp")
     tok = svc.token(u)
