@@ -1,7 +1,6 @@
 /*
  * store_authn.c -- authenticators and the user -> authenticators index.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -41,16 +40,6 @@ store_authn_put(struct store_txn *txn, const struct authn_rec *r)
 	return rc == MFA_ERR_EXISTS ? MFA_OK : rc;
 }
 
-/* Deletes the failed-code bucket of authenticator "id", if it has one. */
-static int
-store_authn_del_bucket(struct store_txn *txn, const char *id)
-{
-	char key[sizeof(STORE_FAIL_PREFIX) + MFA_AUTHN_ID_MAX];
-
-	snprintf(key, sizeof(key), STORE_FAIL_PREFIX "%s", id);
-	return store_del(txn, DB_BUCKETS, key, strlen(key), NULL, 0);
-}
-
 int
 store_authn_del(struct store_txn *txn, const char *id)
 {
@@ -62,7 +51,7 @@ store_authn_del(struct store_txn *txn, const char *id)
 	rc = store_del(txn, DB_USER_AUTHNS, r.user_id, strlen(r.user_id),
 	    r.id, strlen(r.id));
 	if (rc == MFA_OK || rc == MFA_ERR_NOTFOUND)
-		rc = store_authn_del_bucket(txn, id);
+		rc = store_bucket_del(txn, STORE_FAIL_PREFIX, id);
 	if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND)
 		return rc;
 	return store_del(txn, DB_AUTHNS, id, strlen(id), NULL, 0);

@@ -2,7 +2,6 @@
  * store_sweep.c -- deleting expired records in bounded batches, so a sweep
  * never holds the write lock for long.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -17,16 +16,6 @@ store_sweep_outbox(struct store_txn *txn, const struct challenge_rec *c)
 	if (store_outbox_key(c->created_at, c->id, key) != MFA_OK)
 		return MFA_OK;
 	return store_outbox_del(txn, key);
-}
-
-/* Deletes the bucket of the polls of oob challenge "id" (api_token.c). */
-static int
-store_sweep_poll(struct store_txn *txn, const char *id)
-{
-	char key[sizeof(STORE_POLL_PREFIX) + MFA_CHALLENGE_ID_MAX];
-
-	snprintf(key, sizeof(key), STORE_POLL_PREFIX "%s", id);
-	return store_del(txn, DB_BUCKETS, key, strlen(key), NULL, 0);
 }
 
 /*
@@ -72,8 +61,8 @@ store_sweep_one(struct store_txn *txn, mfa_ms now, int kind,
 			rc = store_sweep_outbox(txn, &ch);
 			if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND)
 				return rc;
-			rc = store_sweep_poll(txn, id);
-			if (rc != MFA_OK && rc != MFA_ERR_NOTFOUND)
+			rc = store_bucket_del(txn, STORE_POLL_PREFIX, id);
+			if (rc != MFA_OK)
 				return rc;
 		}
 		/* A record that no longer decodes is deleted all the same. */

@@ -59,6 +59,21 @@ store_bucket_put(struct store_txn *txn, const char *key,
 }
 
 int
+store_bucket_del(struct store_txn *txn, const char *prefix, const char *id)
+{
+	/* room for either id after the longest prefix */
+	char key[STORE_BUCKET_PREFIX_MAX + MFA_AUTHN_ID_MAX +
+	    MFA_CHALLENGE_ID_MAX + 1];
+	int rc;
+
+	if ((size_t)snprintf(key, sizeof(key), "%s%s", prefix, id) >=
+	    sizeof(key))
+		return MFA_ERR_INVALID;
+	rc = store_del(txn, DB_BUCKETS, key, strlen(key), NULL, 0);
+	return rc == MFA_ERR_NOTFOUND ? MFA_OK : rc;
+}
+
+int
 store_bucket_key(const struct store_bucket_op *op,
     char key[STORE_BUCKET_KEY_MAX + 1])
 {

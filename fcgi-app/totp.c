@@ -165,8 +165,7 @@ hotp_code(enum totp_alg alg, const unsigned char *key, size_t keylen,
 
 	out[0] = '\0';
 	if (totp_alg_name(alg) == NULL || digits < TOTP_DIGITS_MIN ||
-	    digits > TOTP_DIGITS_MAX || key == NULL || keylen == 0 ||
-	    keylen > INT32_MAX)
+	    digits > TOTP_DIGITS_MAX || key == NULL || keylen == 0)
 		return MFA_ERR_INVALID;
 	if ((keyed = totp_mac_new(alg, key, keylen)) == NULL)
 		return MFA_ERR_CRYPTO;
@@ -227,8 +226,7 @@ totp_verify(const struct totp_params *p, const unsigned char *key,
 	t = totp_step(now_s, p->period);
 	first = t >= p->window_back ? t - p->window_back : 0;
 	lastw = t + p->window_fwd; /* t <= INT64_MAX: cannot wrap */
-	if (keylen > INT32_MAX ||
-	    (keyed = totp_mac_new(p->alg, key, keylen)) == NULL)
+	if ((keyed = totp_mac_new(p->alg, key, keylen)) == NULL)
 		return TOTP_ERROR;
 	for (s = first; s <= lastw; s++) {
 		if (totp_mac_code(keyed, s, p->digits, cand) != MFA_OK) {

@@ -238,6 +238,10 @@ int store_bucket_get(struct store_txn *txn, const char *key,
  */
 #define STORE_FAIL_PREFIX "fail:"
 #define STORE_POLL_PREFIX "poll:"
+/* Deletes the bucket "<prefix><id>" (one of the two above); MFA_OK also
+ * when there is none. */
+int store_bucket_del(struct store_txn *txn, const char *prefix,
+    const char *id) MFA_WUR;
 int store_bucket_put(struct store_txn *txn, const char *key,
     const struct bucket *b) MFA_WUR;
 

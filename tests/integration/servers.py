@@ -107,9 +107,10 @@ class Store:
         assert out.get("created") is True, out
         return store
 
-    def run(self, *args, json_out=True, env=None):
-        """Runs mfactl; returns the CompletedProcess (text)."""
-        argv = [str(MFACTL), "--db", str(self.path)]
+    def run(self, *args, json_out=True, env=None, argv0=None):
+        """Runs mfactl (or "argv0", another build of it); returns the
+        CompletedProcess (text)."""
+        argv = [str(argv0 or MFACTL), "--db", str(self.path)]
         if json_out:
             argv.append("--json")
         argv += [str(a) for a in args]
@@ -117,6 +118,18 @@ class Store:
                               env=env or clean_env(**self.env),
                               timeout=30,
                               stdin=subprocess.DEVNULL)
+
+    def sweep_ahead(self, ahead_ms, clock_file):
+        """"mfactl sweep" by the test-clock build (make testclock), its
+        clock "ahead_ms" ahead of the real one (written to "clock_file"):
+        expiry tested without sleeping. Returns its JSON answer."""
+        Path(clock_file).write_text(str(int(ahead_ms)))
+        tc = Path(MFACTL).parent / "testclock" / "mfactl"
+        p = self.run("sweep", env=clean_env(
+            **dict(self.env, MFA_TEST_CLOCK_FILE=str(clock_file))),
+            argv0=tc)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
 
     def ctl(self, *args):
         """Runs mfactl --json, requires exit 0 and exactly one JSON object

@@ -18,7 +18,6 @@ import datetime
 import hashlib
 import hmac
 import json
-import subprocess
 import threading
 import time
 import uuid
@@ -34,10 +33,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import \
     decode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from servers import (MFACTL, TOKEN43, Http, Store, assert_error, assert_ok,
-                     clean_env)
+from servers import TOKEN43, Http, Store, assert_error, assert_ok
 
-TC_MFACTL = MFACTL.parent / "testclock" / "mfactl"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # The harness does not set MFA_ISSUER: the configured default applies.
 ISSUER = "http://127.0.0.1:8080/"
@@ -1019,21 +1016,14 @@ def test_jti_table_is_swept(reg, go, store, tmp_path):
     tok = s.sign(iat=now - 60, exp=exp, jti=jti)
     assert_success(go(s, tok), "/mfa/token")
     marker = " %s\\00%s" % (s.client_id, jti)
-    clock = tmp_path / "clock"
 
     def stored():
         return [ln for ln in store.lmdb_dump().splitlines()
                 if ln.endswith(marker)]
 
     def sweep_at(t):
-        clock.write_text(str(int((t - time.time()) * 1000)))
-        p = subprocess.run([str(TC_MFACTL), "--db", str(store.path),
-                            "--json", "sweep"], capture_output=True,
-                           text=True, timeout=30,
-                           env=dict(clean_env(),
-                                    MFA_TEST_CLOCK_FILE=str(clock)))
-        assert p.returncode == 0, p.stderr
-        return json.loads(p.stdout)
+        return store.sweep_ahead((t - time.time()) * 1000,
+                                 tmp_path / "clock")
     assert stored(), "jti not in the store"
     assert_rejected(go(s, tok), R_REPLAY)
     time.sleep(max(0.0, exp + SKEW + 1.5 - time.time()))

@@ -248,17 +248,8 @@ def test_sweep_deletes_expired(store, tmp_path):
     """An expired token is kept for the purge grace (an hour: late requests
     hear "expired", not "unknown"), then swept. Time is moved with the
     test-clock mfactl (make testclock), never slept."""
-    tc = MFACTL.parent / "testclock" / "mfactl"
-    clock = tmp_path / "clock"
-    env = dict(clean_env(), MFA_TEST_CLOCK_FILE=str(clock))
-
     def sweep(ahead_s):
-        clock.write_text(str(ahead_s * 1000))
-        p = subprocess.run([str(tc), "--db", str(store.path), "--json",
-                            "sweep"], env=env, capture_output=True,
-                           text=True, timeout=30)
-        assert p.returncode == 0, p.stderr
-        return json.loads(p.stdout)
+        return store.sweep_ahead(ahead_s * 1000, tmp_path / "clock")
 
     c = store.add_client("web")
     store.issue_token(c["client_id"], "u1", "--ttl", "1")

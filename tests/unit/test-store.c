@@ -668,6 +668,16 @@ test_store_authn(struct store *st)
 	T_EQ_INT(store_authn_del(t, "sms|dev_A"), MFA_OK);
 	T_EQ_INT(store_bucket_get(t, "fail:sms|dev_A", &fb), MFA_ERR_NOTFOUND);
 	T_EQ_INT(store_bucket_get(t, "fail:email|dev_B", &fb), MFA_OK);
+	/* store_bucket_del: none is no error; a key out of bounds is */
+	T_EQ_INT(store_bucket_del(t, STORE_FAIL_PREFIX, "sms|dev_A"), MFA_OK);
+	{
+		char longid[400];
+
+		memset(longid, 'x', sizeof(longid) - 1);
+		longid[sizeof(longid) - 1] = '\0';
+		T_EQ_INT(store_bucket_del(t, STORE_FAIL_PREFIX, longid),
+		    MFA_ERR_INVALID);
+	}
 	T_TRUE(!index_has(t, "u1", "sms|dev_A"));
 	T_TRUE(index_has(t, "u1", "email|dev_B"));
 	T_EQ_INT(store_authn_get(t, "sms|dev_A", &got), MFA_ERR_NOTFOUND);
